@@ -173,3 +173,22 @@ CREATE TABLE IF NOT EXISTS flash_sales (
   PRIMARY KEY (id),
   KEY idx_flash_sales_product (product_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Transactional outbox of the order service (added by the order-flow helper, issue 5): the pay
+-- transaction inserts the order-paid message here; a relay sends it with SendSync and sets
+-- sent_at, and re-sends rows still unsent after a delay, so a broker outage after the pay commit
+-- delays the message but never loses it (at-least-once; consumers are idempotent by order id).
+CREATE TABLE IF NOT EXISTS order_outbox (
+  id            BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  order_id      BIGINT UNSIGNED NOT NULL,
+  topic         VARCHAR(128)    NOT NULL,
+  msg_key       VARCHAR(64)     NOT NULL,
+  body          JSON            NOT NULL,
+  attempts      INT UNSIGNED    NOT NULL DEFAULT 0,
+  last_error    VARCHAR(512)    NULL,
+  created_at    DATETIME(3)     NOT NULL,
+  sent_at       DATETIME(3)     NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY uk_order_outbox_order_topic (order_id, topic),
+  KEY idx_order_outbox_unsent (sent_at, id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
