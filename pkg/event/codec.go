@@ -1,0 +1,238 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// ErrMalformed is wrapped by every error that Decode and Validate return for a message that does not
+// follow the format.
+var ErrMalformed = errors.New("malformed change event")
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
+}
+
+// Encode validates m and returns its JSON encoding. HTML characters are not escaped.
+func Encode(m *Message) ([]byte, error) {
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("encode change event: %w", err)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("encode change event: %w", err)
+	}
+	b := buf.Bytes()
+	return b[:len(b)-1], nil // drop the encoder's trailing newline
+}
+
+// Decode parses and validates one message body. Unknown fields are ignored so that additive format
+// changes stay readable. Every error wraps ErrMalformed.
+func Decode(b []byte) (*Message, error) {
+	if !utf8.Valid(b) {
+		return nil, malformed("body is not valid UTF-8")
+	}
+	var m Message
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, malformed("parse JSON: %v", err)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Validate checks the invariants of the format; the error wraps ErrMalformed and names the field.
+func (m *Message) Validate() error {
+	if m == nil {
+		return malformed("message is nil")
+	}
+	if m.Ferry == nil {
+		return malformed("missing \"ferry\" object")
+	}
+	if m.Ferry.Format != Format {
+		return malformed("ferry.format is %d, this reader understands %d", m.Ferry.Format, Format)
+	}
+	if m.ID < 0 || m.ES < 0 || m.TS < 0 {
+		return malformed("id, es and ts must not be negative")
+	}
+	if m.Database == "" {
+		return malformed("missing database")
+	}
+	if m.IsDDL {
+		return m.validateDDL()
+	}
+	return m.validateRows()
+}
+
+func (m *Message) validateDDL() error {
+	if !IsDDLType(m.Type) {
+		return malformed("unknown DDL type %q", m.Type)
+	}
+	if m.SQL == "" {
+		return malformed("DDL message without sql")
+	}
+	if len(m.Data) != 0 || len(m.Old) != 0 {
+		return malformed("DDL message with data rows")
+	}
+	if len(m.Ferry.Versions) != 1 {
+		return malformed("DDL message needs exactly one version, has %d", len(m.Ferry.Versions))
+	}
+	return nil
+}
+
+func (m *Message) validateRows() error {
+	if !IsRowType(m.Type) {
+		return malformed("unknown row type %q (isDdl=false)", m.Type)
+	}
+	if m.Table == "" {
+		return malformed("row message without table")
+	}
+	if len(m.Data) == 0 {
+		return malformed("%s.%s: row message without data", m.Database, m.Table)
+	}
+	if len(m.Ferry.Versions) != len(m.Data) {
+		return malformed("%s.%s: %d versions for %d rows", m.Database, m.Table, len(m.Ferry.Versions), len(m.Data))
+	}
+	cols, err := m.columnSet()
+	if err != nil {
+		return err
+	}
+	if err := m.validateVersions(); err != nil {
+		return err
+	}
+	if err := m.validateImages(cols); err != nil {
+		return err
+	}
+	return validateTypeMaps(m, cols)
+}
+
+func (m *Message) columnSet() (map[string]bool, error) {
+	if len(m.Ferry.Columns) == 0 {
+		return nil, malformed("%s.%s: missing ferry.columns", m.Database, m.Table)
+	}
+	cols := make(map[string]bool, len(m.Ferry.Columns))
+	for _, c := range m.Ferry.Columns {
+		if c == "" || cols[c] {
+			return nil, malformed("%s.%s: empty or duplicate column name %q in ferry.columns", m.Database, m.Table, c)
+		}
+		cols[c] = true
+	}
+	seen := make(map[string]bool, len(m.PKNames))
+	for _, pk := range m.PKNames {
+		if !cols[pk] || seen[pk] {
+			return nil, malformed("%s.%s: pkNames entry %q is not a column or repeated", m.Database, m.Table, pk)
+		}
+		seen[pk] = true
+	}
+	return cols, nil
+}
+
+// validateVersions: streaming rows are strictly increasing (binlog order); snapshot rows read in one
+// consistent snapshot share a version, so they only need to be non-decreasing.
+func (m *Message) validateVersions() error {
+	v := m.Ferry.Versions
+	for i := 1; i < len(v); i++ {
+		if v[i] < v[i-1] || (v[i] == v[i-1] && !m.Ferry.Snapshot) {
+			return malformed("%s.%s: versions not increasing at row %d (%d after %d)", m.Database, m.Table, i, v[i], v[i-1])
+		}
+	}
+	return nil
+}
+
+func (m *Message) validateImages(cols map[string]bool) error {
+	if len(m.Old) != 0 && (m.Type != TypeUpdate || len(m.Old) != len(m.Data)) {
+		return malformed("%s.%s: old must be absent or have one entry per row of an UPDATE", m.Database, m.Table)
+	}
+	for i, row := range m.Data {
+		if row == nil {
+			return malformed("%s.%s: data[%d] is null", m.Database, m.Table, i)
+		}
+		if err := checkImage(m, "data", i, row, cols); err != nil {
+			return err
+		}
+		for _, pk := range m.PKNames {
+			if row[pk] == nil {
+				return malformed("%s.%s: data[%d] primary key column %q is null or missing", m.Database, m.Table, i, pk)
+			}
+		}
+	}
+	for i, row := range m.Old {
+		if err := checkImage(m, "old", i, row, cols); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkImage(m *Message, field string, i int, row map[string]*string, cols map[string]bool) error {
+	for k, v := range row {
+		if !cols[k] {
+			return malformed("%s.%s: %s[%d] has column %q that is not in ferry.columns", m.Database, m.Table, field, i, k)
+		}
+		if v != nil && !utf8.ValidString(*v) {
+			return malformed("%s.%s: %s[%d].%s is not valid UTF-8 (encode binary values with EncodeBytes)", m.Database, m.Table, field, i, k)
+		}
+	}
+	return nil
+}
+
+func validateTypeMaps(m *Message, cols map[string]bool) error {
+	for k := range m.SQLType {
+		if !cols[k] {
+			return malformed("%s.%s: sqlType has column %q that is not in ferry.columns", m.Database, m.Table, k)
+		}
+	}
+	for k := range m.MySQLType {
+		if !cols[k] {
+			return malformed("%s.%s: mysqlType has column %q that is not in ferry.columns", m.Database, m.Table, k)
+		}
+	}
+	return nil
+}
+
+// RowKey returns a stable key of row i built from its primary key values, used for queue hashing and
+// sink deduplication. With one PK column it is the value itself; with several, each value is written
+// as "<byte length>:<value>" and the parts are joined, so different keys never collide. A message
+// without pkNames (no-PK table under the all-columns policy) uses every column in ferry.columns
+// order, NULL written as "~". It returns "" for DDL or an out-of-range i.
+func (m *Message) RowKey(i int) string {
+	if m.IsDDL || i < 0 || i >= len(m.Data) || m.Ferry == nil {
+		return ""
+	}
+	row := m.Data[i]
+	if len(m.PKNames) == 1 {
+		if v := row[m.PKNames[0]]; v != nil {
+			return *v
+		}
+		return "~"
+	}
+	names := m.PKNames
+	if len(names) == 0 {
+		names = m.Ferry.Columns
+	}
+	return KeyOf(names, row)
+}
+
+// KeyOf builds the multi-column key that RowKey uses for the named columns of row.
+func KeyOf(names []string, row map[string]*string) string {
+	var b strings.Builder
+	for _, n := range names {
+		v := row[n]
+		if v == nil {
+			b.WriteByte('~')
+			continue
+		}
+		b.WriteString(strconv.Itoa(len(*v)))
+		b.WriteByte(':')
+		b.WriteString(*v)
+	}
+	return b.String()
+}
