@@ -1,0 +1,87 @@
+package sink
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
+	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // literal values in parsed DDL
+)
+
+// ParseDDL parses one MySQL DDL statement with the TiDB parser. MariaDB-only syntax the parser
+// does not know fails here; callers halt on it (the operator applies such statements by hand).
+func ParseDDL(sql string) (ast.StmtNode, error) {
+	p := parser.New()
+	stmts, _, err := p.Parse(sql, "utf8mb4", "")
+	if err != nil {
+		return nil, fmt.Errorf("parse ddl: %w", err)
+	}
+	if len(stmts) != 1 {
+		return nil, fmt.Errorf("parse ddl: want one statement, got %d", len(stmts))
+	}
+	return stmts[0], nil
+}
+
+// Restore prints a (possibly rewritten) AST node back to SQL with backquoted names.
+func Restore(n ast.Node) (string, error) {
+	var b strings.Builder
+	if err := n.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &b)); err != nil {
+		return "", fmt.Errorf("print ddl: %w", err)
+	}
+	return b.String(), nil
+}
+
+// TableFromCreate extracts a Table (columns with their MySQL types, primary key) from a parsed
+// CREATE TABLE; database is used when the statement does not qualify the table.
+func TableFromCreate(st *ast.CreateTableStmt, database string) (*Table, error) {
+	if st.ReferTable != nil || st.Select != nil {
+		return nil, fmt.Errorf("CREATE TABLE ... LIKE/SELECT has no column list to translate")
+	}
+	t := &Table{Database: database, Name: st.Table.Name.O}
+	if st.Table.Schema.O != "" {
+		t.Database = st.Table.Schema.O
+	}
+	for _, c := range st.Cols {
+		typ := c.Tp.InfoSchemaStr()
+		if c.Tp.GetType() == mysql.TypeJSON {
+			typ = "json"
+		}
+		t.Columns = append(t.Columns, Column{Name: c.Name.Name.O, MySQLType: typ})
+		for _, o := range c.Options {
+			if o.Tp == ast.ColumnOptionPrimaryKey {
+				t.PK = append(t.PK, c.Name.Name.O)
+			}
+		}
+	}
+	for _, con := range st.Constraints {
+		if con.Tp == ast.ConstraintPrimaryKey {
+			for _, k := range con.Keys {
+				if k.Column == nil {
+					return nil, fmt.Errorf("primary key on an expression cannot be copied")
+				}
+				t.PK = append(t.PK, k.Column.Name.O)
+			}
+		}
+	}
+	return t, t.Validate()
+}
+
+// StripColumnConstraints removes options a copy column must not have (NOT NULL, keys,
+// AUTO_INCREMENT, CHECK, REFERENCES, generated expressions), keeping type, default and comment.
+// Generated columns become plain columns: their values arrive in the source rows.
+func StripColumnConstraints(c *ast.ColumnDef) {
+	kept := c.Options[:0]
+	for _, o := range c.Options {
+		switch o.Tp {
+		case ast.ColumnOptionNotNull, ast.ColumnOptionPrimaryKey, ast.ColumnOptionUniqKey,
+			ast.ColumnOptionAutoIncrement, ast.ColumnOptionCheck, ast.ColumnOptionReference,
+			ast.ColumnOptionGenerated, ast.ColumnOptionAutoRandom:
+			continue
+		}
+		kept = append(kept, o)
+	}
+	c.Options = kept
+}

@@ -1,0 +1,283 @@
+package mysqlsink
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/sink"
+)
+
+// copyTable is the cached shape of one copy table.
+type copyTable struct {
+	db, name string
+	columns  []string        // source columns present in the copy, in copy order
+	has      map[string]bool // same, as a set
+}
+
+// quote returns a backquoted identifier.
+func quote(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
+
+// CopyTableSQL returns the CREATE TABLE statement of the copy of t in database copyDB.
+func CopyTableSQL(copyDB string, t *sink.Table) (string, error) {
+	if err := t.Validate(); err != nil {
+		return "", err
+	}
+	isPK := map[string]bool{}
+	for _, pk := range t.PK {
+		isPK[pk] = true
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s.%s (\n", quote(copyDB), quote(t.Name))
+	for _, c := range t.Columns {
+		def, err := columnDef(c, isPK[c.Name])
+		if err != nil {
+			return "", fmt.Errorf("copy table %s.%s: %w", t.Database, t.Name, err)
+		}
+		fmt.Fprintf(&b, "  %s %s,\n", quote(c.Name), def)
+	}
+	b.WriteString("  `_version` BIGINT UNSIGNED NOT NULL DEFAULT 0,\n")
+	b.WriteString("  `_deleted` TINYINT NOT NULL DEFAULT 0,\n")
+	pks := make([]string, len(t.PK))
+	for i, pk := range t.PK {
+		pks[i] = quote(pk)
+	}
+	fmt.Fprintf(&b, "  PRIMARY KEY (%s)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci", strings.Join(pks, ", "))
+	return b.String(), nil
+}
+
+// columnDef returns the copy's definition of one column: the source type (JSON as LONGTEXT,
+// no CHECKs), NOT NULL for key columns (string keys in utf8mb4_bin), NULL DEFAULT NULL otherwise.
+func columnDef(c sink.Column, pk bool) (string, error) {
+	ct, err := event.ParseMySQLType(c.MySQLType)
+	if err != nil {
+		return "", fmt.Errorf("column %s: %w", c.Name, err)
+	}
+	typ := ct.String()
+	if ct.Base == "json" {
+		typ = "longtext"
+	}
+	if !pk {
+		return typ + " NULL DEFAULT NULL", nil
+	}
+	if ct.IsText() || ct.IsEnumOrSet() {
+		typ += " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+	}
+	return typ + " NOT NULL", nil
+}
+
+// ViewSQL returns the view over a copy table that hides tombstones and the meta columns.
+func ViewSQL(viewDB, copyDB, table string, columns []string) string {
+	cols := make([]string, len(columns))
+	for i, c := range columns {
+		cols[i] = quote(c)
+	}
+	return fmt.Sprintf("CREATE OR REPLACE SQL SECURITY INVOKER VIEW %s.%s AS SELECT %s FROM %s.%s WHERE `_deleted` = 0",
+		quote(viewDB), quote(table), strings.Join(cols, ", "), quote(copyDB), quote(table))
+}
+
+// table returns the cached copy table for t, creating the copy table and its view if missing.
+func (s *Sink) table(ctx context.Context, t *sink.Table) (*copyTable, error) {
+	copyDB := s.copyDB(t.Database)
+	key := copyDB + "." + t.Name
+	s.mu.Lock()
+	ct := s.tables[key]
+	s.mu.Unlock()
+	if ct != nil {
+		return ct, nil
+	}
+	ct, err := s.loadTable(ctx, copyDB, t.Name)
+	if errors.Is(err, errNoTable) {
+		if err = s.createTable(ctx, t); err == nil {
+			ct, err = s.loadTable(ctx, copyDB, t.Name)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.tables[key] = ct
+	s.mu.Unlock()
+	return ct, nil
+}
+
+// forget drops cached shapes of the tables of database source ("" = all), after DDL or errors.
+func (s *Sink) forget(source, table string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if source == "" {
+		s.tables = map[string]*copyTable{}
+		return
+	}
+	delete(s.tables, s.copyDB(source)+"."+table)
+}
+
+var errNoTable = errors.New("copy table does not exist")
+
+// loadTable reads the copy table's columns from information_schema.
+func (s *Sink) loadTable(ctx context.Context, db, name string) (*copyTable, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT COLUMN_NAME FROM information_schema.COLUMNS "+
+		"WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", db, name)
+	if err != nil {
+		return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
+	}
+	defer rows.Close()
+	ct := &copyTable{db: db, name: name, has: map[string]bool{}}
+	meta := 0
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
+		}
+		if sink.IsMetaColumn(c) {
+			meta++
+			continue
+		}
+		ct.columns = append(ct.columns, c)
+		ct.has[c] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
+	}
+	if len(ct.columns) == 0 && meta == 0 {
+		return nil, fmt.Errorf("%s.%s: %w", db, name, errNoTable)
+	}
+	if meta != 2 {
+		return nil, fmt.Errorf("%w: %s.%s is not a Ferry copy table (no _version/_deleted columns); drop it or point copy-database elsewhere", sink.ErrBadRow, db, name)
+	}
+	return ct, nil
+}
+
+// createTable creates the copy table of t and its view (databases too, if missing).
+func (s *Sink) createTable(ctx context.Context, t *sink.Table) error {
+	copyDB, viewDB := s.copyDB(t.Database), s.viewDB(t.Database)
+	ddl, err := CopyTableSQL(copyDB, t)
+	if err != nil {
+		return err
+	}
+	for _, q := range []string{
+		"CREATE DATABASE IF NOT EXISTS " + quote(copyDB) + " DEFAULT CHARACTER SET utf8mb4",
+		"CREATE DATABASE IF NOT EXISTS " + quote(viewDB) + " DEFAULT CHARACTER SET utf8mb4",
+		ddl,
+	} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("create copy table %s.%s: %w", copyDB, t.Name, err)
+		}
+	}
+	s.log.Info("created copy table", "table", copyDB+"."+t.Name)
+	return s.refreshView(ctx, t.Database, t.Name)
+}
+
+// refreshView (re)creates the view of one copy table from its current columns, or drops the
+// view when the copy table is gone.
+func (s *Sink) refreshView(ctx context.Context, source, table string) error {
+	copyDB, viewDB := s.copyDB(source), s.viewDB(source)
+	ct, err := s.loadTable(ctx, copyDB, table)
+	if errors.Is(err, errNoTable) {
+		_, err = s.db.ExecContext(ctx, "DROP VIEW IF EXISTS "+quote(viewDB)+"."+quote(table))
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+quote(viewDB)+" DEFAULT CHARACTER SET utf8mb4"); err != nil {
+		return fmt.Errorf("create view database %s: %w", viewDB, err)
+	}
+	if _, err := s.db.ExecContext(ctx, ViewSQL(viewDB, copyDB, table, ct.columns)); err != nil {
+		return fmt.Errorf("create view %s.%s: %w", viewDB, table, err)
+	}
+	return nil
+}
+
+// EnsureTables creates missing copy tables, adds columns the copy lacks (never drops any) and
+// recreates the views: the `replayer schema` migration. It returns the statements it ran.
+func (s *Sink) EnsureTables(ctx context.Context, tables []*sink.Table) ([]string, error) {
+	var ran []string
+	for _, t := range tables {
+		copyDB := s.copyDB(t.Database)
+		ct, err := s.loadTable(ctx, copyDB, t.Name)
+		if errors.Is(err, errNoTable) {
+			ddl, _ := CopyTableSQL(copyDB, t)
+			if err := s.createTable(ctx, t); err != nil {
+				return ran, err
+			}
+			ran = append(ran, ddl)
+			continue
+		}
+		if err != nil {
+			return ran, err
+		}
+		added, err := s.addMissingColumns(ctx, ct, t)
+		ran = append(ran, added...)
+		if err != nil {
+			return ran, err
+		}
+		if err := s.refreshView(ctx, t.Database, t.Name); err != nil {
+			return ran, err
+		}
+		s.forget(t.Database, t.Name)
+	}
+	return ran, nil
+}
+
+func (s *Sink) addMissingColumns(ctx context.Context, ct *copyTable, t *sink.Table) ([]string, error) {
+	var ran []string
+	for _, c := range t.Columns {
+		if ct.has[c.Name] {
+			continue
+		}
+		def, err := columnDef(c, false)
+		if err != nil {
+			return ran, err
+		}
+		q := fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN %s %s", quote(ct.db), quote(ct.name), quote(c.Name), def)
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return ran, fmt.Errorf("migrate %s.%s: %w", ct.db, ct.name, err)
+		}
+		ran = append(ran, q)
+	}
+	return ran, nil
+}
+
+// ReadSourceTables reads table definitions (columns with COLUMN_TYPE, primary key) of database
+// db from a source server's information_schema. Tables without a primary key are returned with
+// an empty PK (callers report them).
+func ReadSourceTables(ctx context.Context, src *sql.DB, db string) ([]*sink.Table, error) {
+	rows, err := src.QueryContext(ctx, `SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, COALESCE(k.ORDINAL_POSITION, 0)
+FROM information_schema.COLUMNS c
+JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE'
+LEFT JOIN information_schema.KEY_COLUMN_USAGE k ON k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
+  AND k.COLUMN_NAME = c.COLUMN_NAME AND k.CONSTRAINT_NAME = 'PRIMARY'
+WHERE c.TABLE_SCHEMA = ? ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`, db)
+	if err != nil {
+		return nil, fmt.Errorf("read source schema of %s: %w", db, err)
+	}
+	defer rows.Close()
+	var out []*sink.Table
+	pkPos := map[*sink.Table]map[int]string{}
+	for rows.Next() {
+		var table, col, typ string
+		var pos int
+		if err := rows.Scan(&table, &col, &typ, &pos); err != nil {
+			return nil, fmt.Errorf("read source schema of %s: %w", db, err)
+		}
+		if len(out) == 0 || out[len(out)-1].Name != table {
+			out = append(out, &sink.Table{Database: db, Name: table})
+			pkPos[out[len(out)-1]] = map[int]string{}
+		}
+		t := out[len(out)-1]
+		t.Columns = append(t.Columns, sink.Column{Name: col, MySQLType: typ})
+		if pos > 0 {
+			pkPos[t][pos] = col
+		}
+	}
+	for t, m := range pkPos {
+		for i := 1; i <= len(m); i++ {
+			t.PK = append(t.PK, m[i])
+		}
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,27 @@
+package sink
+
+import "strings"
+
+// MapDatabase maps a source database name to a copy database name: every "{db}" in template is
+// replaced by the source name ("{db}_copy" -> "shop_copy"); a template without "{db}" is a fixed
+// name used for every source database.
+func MapDatabase(template, source string) string {
+	if strings.Contains(template, "{db}") {
+		return strings.ReplaceAll(template, "{db}", source)
+	}
+	return template
+}
+
+// MetaColumnVersion and MetaColumnDeleted are the copy's own columns; MetaTablePrefix starts
+// the names of the copy's bookkeeping tables, which get no views.
+const (
+	MetaColumnVersion = "_version"
+	MetaColumnDeleted = "_deleted"
+	MetaTablePrefix   = "_ferry_"
+	DDLAppliedTable   = "_ferry_ddl_applied"
+)
+
+// IsMetaColumn reports whether name is one of the copy's own columns.
+func IsMetaColumn(name string) bool {
+	return name == MetaColumnVersion || name == MetaColumnDeleted
+}
