@@ -1,0 +1,133 @@
+package chsink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/sink"
+)
+
+var timeNow = func() time.Time { return time.Now().UTC() }
+
+// alter translates ALTER TABLE column changes: ADD/DROP/MODIFY/CHANGE/RENAME COLUMN become
+// their ClickHouse forms (types via CHType, always Nullable because key columns cannot change);
+// index, constraint and option changes are ignored; primary key changes halt. Each statement
+// first checks the current columns, so repeating it is harmless.
+func (s *Sink) alter(ctx context.Context, st *ast.AlterTableStmt, d *sink.DDL) ([][2]string, error) {
+	t := s.name(st.Table, d.Database)
+	ct, err := s.loadTable(ctx, s.copyDB(t[0]), t[1])
+	if errors.Is(err, errNoTable) {
+		s.log.Warn("ALTER for a table the copy does not have; it is created from the next row event", "table", t[1])
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	tbl := quote(ct.db) + "." + quote(ct.name)
+	var stmts []string
+	touched := [][2]string{t}
+	for _, sp := range st.Specs {
+		var q []string
+		switch sp.Tp {
+		case ast.AlterTableAddColumns, ast.AlterTableModifyColumn:
+			q, err = s.columnChanges(ct, sp, "")
+		case ast.AlterTableChangeColumn:
+			q, err = s.columnChanges(ct, sp, sp.OldColumnName.Name.O)
+		case ast.AlterTableDropColumn:
+			if _, ok := ct.types[sp.OldColumnName.Name.O]; ok {
+				q = []string{"DROP COLUMN " + quote(sp.OldColumnName.Name.O)}
+			}
+		case ast.AlterTableRenameColumn:
+			q, err = s.renameColumn(ct, sp.OldColumnName.Name.O, sp.NewColumnName.Name.O)
+		case ast.AlterTableRenameTable:
+			to := s.name(sp.NewTable, d.Database)
+			if err := s.renameTable(ctx, t, to); err != nil {
+				return nil, err
+			}
+			touched = append(touched, to)
+			tbl = quote(s.copyDB(to[0])) + "." + quote(to[1])
+		case ast.AlterTableAddConstraint:
+			if sp.Constraint != nil && sp.Constraint.Tp == ast.ConstraintPrimaryKey {
+				err = fmt.Errorf("changing the primary key (the ORDER BY of the copy) is not translated")
+			}
+		case ast.AlterTableDropPrimaryKey:
+			err = fmt.Errorf("dropping the primary key (the ORDER BY of the copy) is not translated")
+		case ast.AlterTableAlterColumn, ast.AlterTableDropIndex, ast.AlterTableDropForeignKey,
+			ast.AlterTableRenameIndex, ast.AlterTableOption, ast.AlterTableLock, ast.AlterTableAlgorithm,
+			ast.AlterTableForce, ast.AlterTableAlterCheck, ast.AlterTableDropCheck, ast.AlterTableIndexInvisible:
+			// defaults, indexes, constraints and options are not carried by the copy
+		default:
+			err = fmt.Errorf("ALTER TABLE clause type %d is not translated", sp.Tp)
+		}
+		if err != nil {
+			return nil, &sink.HaltError{DDL: *d, Reason: err.Error()}
+		}
+		for _, c := range q {
+			stmts = append(stmts, "ALTER TABLE "+tbl+" "+c)
+		}
+	}
+	for _, q := range stmts {
+		if err := s.exec(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	return touched, nil
+}
+
+// columnChanges handles ADD/MODIFY (oldName "") and CHANGE (rename + retype) of columns.
+func (s *Sink) columnChanges(ct *copyTable, sp *ast.AlterTableSpec, oldName string) ([]string, error) {
+	var out []string
+	for _, c := range sp.NewColumns {
+		name := c.Name.Name.O
+		typ, err := CHType(mysqlTypeOf(c), s.features)
+		if err != nil {
+			return nil, err
+		}
+		typ = "Nullable(" + typ + ")"
+		if oldName != "" && oldName != name {
+			r, err := s.renameColumn(ct, oldName, name)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r...)
+			ct.types[name] = ct.types[oldName]
+		}
+		cur, exists := ct.types[name]
+		switch {
+		case sp.Tp == ast.AlterTableAddColumns && !exists:
+			out = append(out, fmt.Sprintf("ADD COLUMN %s %s", quote(name), typ))
+		case sp.Tp == ast.AlterTableAddColumns:
+			// already added (repeated statement)
+		case !exists:
+			return nil, fmt.Errorf("column %s to modify is not in the copy", name)
+		case cur != typ:
+			out = append(out, fmt.Sprintf("MODIFY COLUMN %s %s", quote(name), typ))
+		}
+	}
+	return out, nil
+}
+
+func (s *Sink) renameColumn(ct *copyTable, from, to string) ([]string, error) {
+	if _, done := ct.types[to]; done {
+		return nil, nil
+	}
+	if !s.features.RenameColumn {
+		return nil, fmt.Errorf("RENAME COLUMN %s TO %s needs ClickHouse 20.4+, this server is %s: "+
+			"add column %s, copy the data with INSERT ... SELECT, drop %s and recreate the view", from, to, s.version, to, from)
+	}
+	return []string{fmt.Sprintf("RENAME COLUMN %s TO %s", quote(from), quote(to))}, nil
+}
+
+// mysqlTypeOf renders a parsed column definition's type in SHOW CREATE form.
+func mysqlTypeOf(c *ast.ColumnDef) string {
+	s := c.Tp.InfoSchemaStr()
+	if ct, err := event.ParseMySQLType(s); err == nil {
+		return ct.String()
+	}
+	return s
+}

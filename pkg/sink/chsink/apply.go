@@ -1,0 +1,135 @@
+package chsink
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
+)
+
+// group is the rows of one batch that share a table shape.
+type group struct {
+	table   *sink.Table
+	rows    []*sink.Row
+	copy    *copyTable
+	cols    []int       // indexes into table.Columns of columns the copy has
+	convert []converter // per entry of cols
+	insert  string      // column-listed INSERT (NOTES.md: never without a column list)
+}
+
+// Apply inserts the batch, one native block per table shape. Rows of the same key are all
+// kept; ReplacingMergeTree keeps the highest _version when parts merge and FINAL reads that.
+// An error may leave some groups inserted; re-applying is harmless.
+func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
+	groups, err := s.plan(ctx, b)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if err := s.insert(ctx, g); err != nil {
+			s.forget(g.table.Database, g.table.Name)
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Sink) plan(ctx context.Context, b *sink.Batch) ([]*group, error) {
+	var groups []*group
+	byPtr := map[*sink.Table]*group{}
+	byKey := map[string]*group{}
+	for i := range b.Rows {
+		r := &b.Rows[i]
+		g := byPtr[r.Table]
+		if g == nil {
+			k := r.Table.Key()
+			if g = byKey[k]; g == nil {
+				g = &group{table: r.Table}
+				byKey[k] = g
+				groups = append(groups, g)
+			}
+			byPtr[r.Table] = g
+		}
+		if len(r.Values) != len(r.Table.Columns) {
+			return nil, fmt.Errorf("%w: row of %s.%s has %d values for %d columns", sink.ErrBadRow, r.Table.Database, r.Table.Name, len(r.Values), len(r.Table.Columns))
+		}
+		g.rows = append(g.rows, r)
+	}
+	for _, g := range groups {
+		if err := s.prepare(ctx, g); err != nil {
+			return nil, err
+		}
+	}
+	return groups, nil
+}
+
+func (s *Sink) prepare(ctx context.Context, g *group) error {
+	if err := g.table.Validate(); err != nil {
+		return err
+	}
+	ct, err := s.table(ctx, g.table)
+	if err != nil {
+		return err
+	}
+	g.copy = ct
+	for _, pk := range g.table.PK {
+		if _, ok := ct.types[pk]; !ok {
+			return fmt.Errorf("%w: copy table %s.%s lacks primary key column %s; migrate it with `replayer schema`", sink.ErrBadRow, ct.db, ct.name, pk)
+		}
+	}
+	var names []string
+	for i, c := range g.table.Columns {
+		chType, ok := ct.types[c.Name]
+		if !ok {
+			continue // not in the copy (dropped): write only columns the copy has
+		}
+		conv, err := converterFor(chType, c.MySQLType)
+		if err != nil {
+			return fmt.Errorf("%s.%s column %s: %w", ct.db, ct.name, c.Name, err)
+		}
+		g.cols = append(g.cols, i)
+		g.convert = append(g.convert, conv)
+		names = append(names, quote(c.Name))
+	}
+	names = append(names, "`_version`", "`_deleted`")
+	g.insert = fmt.Sprintf("INSERT INTO %s.%s (%s)", quote(ct.db), quote(ct.name), strings.Join(names, ", "))
+	return nil
+}
+
+// insert sends one group as one native batch.
+func (s *Sink) insert(ctx context.Context, g *group) error {
+	ctx, cancel := s.deadline(ctx)
+	defer cancel()
+	batch, err := s.conn.PrepareBatch(ctx, g.insert)
+	if err != nil {
+		return fmt.Errorf("prepare insert into %s.%s: %w", g.copy.db, g.copy.name, err)
+	}
+	defer batch.Abort() //nolint:errcheck // no-op after Send
+	vals := make([]any, len(g.cols)+2)
+	for _, r := range g.rows {
+		for j, ci := range g.cols {
+			v, err := g.convert[j](r.Values[ci])
+			if err != nil {
+				return fmt.Errorf("%s.%s column %s (version %d): %w", g.table.Database, g.table.Name, g.table.Columns[ci].Name, r.Version, err)
+			}
+			vals[j] = v
+		}
+		vals[len(g.cols)] = r.Version
+		vals[len(g.cols)+1] = deletedFlag(r.Op)
+		if err := batch.Append(vals...); err != nil {
+			return fmt.Errorf("%w: append row (version %d) to %s.%s: %v", sink.ErrBadRow, r.Version, g.copy.db, g.copy.name, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("insert %d rows into %s.%s: %w", len(g.rows), g.copy.db, g.copy.name, err)
+	}
+	return nil
+}
+
+func deletedFlag(op sink.Op) uint8 {
+	if op == sink.OpDelete {
+		return 1
+	}
+	return 0
+}

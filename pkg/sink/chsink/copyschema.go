@@ -1,0 +1,218 @@
+package chsink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
+)
+
+// copyTable is the cached shape of one copy table.
+type copyTable struct {
+	db, name string
+	columns  []string          // source columns present in the copy, in copy order
+	types    map[string]string // ClickHouse type per column
+}
+
+var errNoTable = errors.New("copy table does not exist")
+
+// quote returns a backquoted identifier (ClickHouse accepts MySQL-style backquotes).
+func quote(name string) string { return "`" + strings.ReplaceAll(name, "`", "\\`") + "`" }
+
+// CopyTableSQL returns the CREATE TABLE statement of the copy of t: every source column with
+// its mapped type (Nullable except key columns), _version UInt64, _deleted UInt8,
+// ReplacingMergeTree(_version) ORDER BY the primary key.
+func CopyTableSQL(copyDB string, t *sink.Table, f Features) (string, error) {
+	if err := t.Validate(); err != nil {
+		return "", err
+	}
+	isPK := map[string]bool{}
+	for _, pk := range t.PK {
+		isPK[pk] = true
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s.%s (\n", quote(copyDB), quote(t.Name))
+	for _, c := range t.Columns {
+		typ, err := columnType(c, isPK[c.Name], f)
+		if err != nil {
+			return "", fmt.Errorf("copy table %s.%s column %s: %w", t.Database, t.Name, c.Name, err)
+		}
+		fmt.Fprintf(&b, "  %s %s,\n", quote(c.Name), typ)
+	}
+	pks := make([]string, len(t.PK))
+	for i, pk := range t.PK {
+		pks[i] = quote(pk)
+	}
+	fmt.Fprintf(&b, "  `_version` UInt64,\n  `_deleted` UInt8\n) ENGINE = ReplacingMergeTree(`_version`) ORDER BY (%s)", strings.Join(pks, ", "))
+	return b.String(), nil
+}
+
+func columnType(c sink.Column, pk bool, f Features) (string, error) {
+	typ, err := CHType(c.MySQLType, f)
+	if err != nil || pk {
+		return typ, err
+	}
+	return "Nullable(" + typ + ")", nil
+}
+
+// ViewSQL returns the view over a copy table that reads FINAL (latest version per key) and
+// hides tombstones and the meta columns.
+func ViewSQL(viewDB, copyDB, table string, columns []string) string {
+	cols := make([]string, len(columns))
+	for i, c := range columns {
+		cols[i] = quote(c)
+	}
+	return fmt.Sprintf("CREATE VIEW %s.%s AS SELECT %s FROM %s.%s FINAL WHERE `_deleted` = 0",
+		quote(viewDB), quote(table), strings.Join(cols, ", "), quote(copyDB), quote(table))
+}
+
+// table returns the cached copy table for t, creating it and its view when missing.
+func (s *Sink) table(ctx context.Context, t *sink.Table) (*copyTable, error) {
+	copyDB := s.copyDB(t.Database)
+	key := copyDB + "." + t.Name
+	s.mu.Lock()
+	ct := s.tables[key]
+	s.mu.Unlock()
+	if ct != nil {
+		return ct, nil
+	}
+	ct, err := s.loadTable(ctx, copyDB, t.Name)
+	if errors.Is(err, errNoTable) {
+		if err = s.createTable(ctx, t); err == nil {
+			ct, err = s.loadTable(ctx, copyDB, t.Name)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.tables[key] = ct
+	s.mu.Unlock()
+	return ct, nil
+}
+
+func (s *Sink) forget(source, table string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.tables, s.copyDB(source)+"."+table)
+}
+
+// loadTable reads a copy table's columns from system.columns.
+func (s *Sink) loadTable(ctx context.Context, db, name string) (*copyTable, error) {
+	ctx, cancel := s.deadline(ctx)
+	defer cancel()
+	rows, err := s.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", db, name)
+	if err != nil {
+		return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
+	}
+	defer rows.Close()
+	ct := &copyTable{db: db, name: name, types: map[string]string{}}
+	meta := 0
+	for rows.Next() {
+		var c, typ string
+		if err := rows.Scan(&c, &typ); err != nil {
+			return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
+		}
+		if sink.IsMetaColumn(c) {
+			meta++
+			continue
+		}
+		ct.columns = append(ct.columns, c)
+		ct.types[c] = typ
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
+	}
+	if len(ct.columns) == 0 && meta == 0 {
+		return nil, fmt.Errorf("%s.%s: %w", db, name, errNoTable)
+	}
+	if meta != 2 {
+		return nil, fmt.Errorf("%w: %s.%s is not a Ferry copy table (no _version/_deleted); drop it or point copy-database elsewhere", sink.ErrBadRow, db, name)
+	}
+	return ct, nil
+}
+
+// createTable creates the copy table of t (and databases) and its view.
+func (s *Sink) createTable(ctx context.Context, t *sink.Table) error {
+	copyDB := s.copyDB(t.Database)
+	ddl, err := CopyTableSQL(copyDB, t, s.features)
+	if err != nil {
+		return err
+	}
+	if err := s.ensureDatabases(ctx, t.Database); err != nil {
+		return err
+	}
+	if err := s.exec(ctx, ddl); err != nil {
+		return fmt.Errorf("create copy table: %w", err)
+	}
+	s.log.Info("created copy table", "table", copyDB+"."+t.Name)
+	return s.refreshView(ctx, t.Database, t.Name)
+}
+
+func (s *Sink) ensureDatabases(ctx context.Context, source string) error {
+	for _, db := range []string{s.copyDB(source), s.viewDB(source)} {
+		if err := s.exec(ctx, "CREATE DATABASE IF NOT EXISTS "+quote(db)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refreshView drops and recreates the view of a copy table (18.16 has no CREATE OR REPLACE
+// VIEW), or just drops it when the table is gone.
+func (s *Sink) refreshView(ctx context.Context, source, table string) error {
+	copyDB, viewDB := s.copyDB(source), s.viewDB(source)
+	if err := s.exec(ctx, "DROP TABLE IF EXISTS "+quote(viewDB)+"."+quote(table)); err != nil {
+		return err
+	}
+	ct, err := s.loadTable(ctx, copyDB, table)
+	if errors.Is(err, errNoTable) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.exec(ctx, ViewSQL(viewDB, copyDB, table, ct.columns))
+}
+
+// EnsureTables creates missing copy tables, adds missing columns (never drops) and recreates
+// views: the `replayer schema` migration. It returns the statements it ran.
+func (s *Sink) EnsureTables(ctx context.Context, tables []*sink.Table) ([]string, error) {
+	var ran []string
+	for _, t := range tables {
+		copyDB := s.copyDB(t.Database)
+		ct, err := s.loadTable(ctx, copyDB, t.Name)
+		if errors.Is(err, errNoTable) {
+			ddl, _ := CopyTableSQL(copyDB, t, s.features)
+			if err := s.createTable(ctx, t); err != nil {
+				return ran, err
+			}
+			ran = append(ran, ddl)
+			continue
+		}
+		if err != nil {
+			return ran, err
+		}
+		for _, c := range t.Columns {
+			if _, ok := ct.types[c.Name]; ok {
+				continue
+			}
+			typ, err := columnType(c, false, s.features)
+			if err != nil {
+				return ran, err
+			}
+			q := fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN %s %s", quote(copyDB), quote(t.Name), quote(c.Name), typ)
+			if err := s.exec(ctx, q); err != nil {
+				return ran, err
+			}
+			ran = append(ran, q)
+		}
+		s.forget(t.Database, t.Name)
+		if err := s.refreshView(ctx, t.Database, t.Name); err != nil {
+			return ran, err
+		}
+	}
+	return ran, nil
+}
