@@ -1,0 +1,156 @@
+package flashsale
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ferry-cdc/ferry/pkg/orderflow"
+	"github.com/ferry-cdc/ferry/pkg/orderflow/publish"
+)
+
+var (
+	//go:embed gate.lua
+	gateSrc    string
+	gateScript = redis.NewScript(gateSrc)
+	//go:embed release.lua
+	releaseSrc    string
+	releaseScript = redis.NewScript(releaseSrc)
+)
+
+// Result is the outcome of one buy request.
+type Result string
+
+// Buy results.
+const (
+	Won           Result = "won"            // a unit was deducted; the order will be created
+	Replayed      Result = "won_replayed"   // same request id as an earlier win; nothing deducted again
+	SoldOut       Result = "sold_out"       // rejected by the sold-out flag (Redis stock untouched)
+	AlreadyBought Result = "already_bought" // this buyer already won a unit of this sale
+	SoldOutAtEdge Result = "sold_out_edge"  // rejected by the in-process flag: no Redis call at all
+)
+
+// Gate turns buy requests into Redis deductions and flash-sale messages. Safe for concurrent use.
+type Gate struct {
+	rdb     redis.UniversalClient
+	pub     publish.Publisher
+	topic   string
+	metrics *Metrics
+	log     *slog.Logger
+
+	mu    sync.Mutex
+	sales map[uint64]*saleState
+}
+
+type saleState struct {
+	sale    Sale
+	soldOut atomic.Bool // set once Redis reported sold out; checked before anything else
+}
+
+// NewGate returns a gate that publishes wins to topic through pub (which must be sync: the
+// buyer is told "won" only once the message is stored).
+func NewGate(rdb redis.UniversalClient, pub publish.Publisher, topic string, m *Metrics, log *slog.Logger) (*Gate, error) {
+	if pub.Mode() != publish.ModeSync {
+		return nil, fmt.Errorf("flash-sale gate needs send mode sync (got %s): a won unit must not be lost", pub.Mode())
+	}
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Gate{rdb: rdb, pub: pub, topic: topic, metrics: m, log: log, sales: map[uint64]*saleState{}}, nil
+}
+
+// Open makes the gate accept requests for s (Preload must have run).
+func (g *Gate) Open(s Sale) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.sales[s.ID] = &saleState{sale: s}
+}
+
+func (g *Gate) state(saleID uint64) *saleState {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sales[saleID]
+}
+
+// Buy handles one request: in-process sold-out flag, then the Lua script, then (for a win) a
+// sync send of the flash-sale message. If that send fails the unit is released in Redis and the
+// error returned, so the buyer can retry with the same request id.
+func (g *Gate) Buy(ctx context.Context, saleID, userID uint64, requestID string) (Result, error) {
+	st := g.state(saleID)
+	if st == nil {
+		return "", fmt.Errorf("%w: sale %d is not open on this gate", ErrNoSale, saleID)
+	}
+	if userID == 0 || requestID == "" || len(requestID) > 40 {
+		return "", fmt.Errorf("buy: user_id must be > 0 and request_id 1-40 characters")
+	}
+	if st.soldOut.Load() {
+		g.metrics.Requests.WithLabelValues(string(SoldOutAtEdge)).Inc()
+		return SoldOutAtEdge, nil
+	}
+	k := keysOf(saleID)
+	user := strconv.FormatUint(userID, 10)
+	res, err := gateScript.Run(ctx, g.rdb, k.list(), user, requestID).Slice()
+	if err != nil || len(res) != 2 {
+		g.metrics.Requests.WithLabelValues("error").Inc()
+		return "", fmt.Errorf("buy in sale %d: run gate script: %v", saleID, err)
+	}
+	code, _ := res[0].(int64)
+	r, err := g.result(ctx, st, code, userID, requestID, res[1])
+	label := string(r)
+	if err != nil {
+		label = "error"
+	}
+	g.metrics.Requests.WithLabelValues(label).Inc()
+	return r, err
+}
+
+func (g *Gate) result(ctx context.Context, st *saleState, code int64, userID uint64, requestID string, detail any) (Result, error) {
+	switch code {
+	case 0:
+		st.soldOut.Store(true)
+		return SoldOut, nil
+	case 1, 2: // a replay re-sends: the first send's verdict may never have reached the buyer
+		if code == 2 && detail != strconv.FormatUint(userID, 10) {
+			return "", fmt.Errorf("request id %s belongs to another buyer: use a fresh request id", requestID)
+		}
+		if err := g.publishWin(ctx, st.sale, userID, requestID); err != nil {
+			return "", err
+		}
+		if code == 2 {
+			return Replayed, nil
+		}
+		return Won, nil
+	case 3:
+		return AlreadyBought, nil
+	}
+	return "", fmt.Errorf("%w: sale %d has no stock in Redis: preload it", ErrNoSale, st.sale.ID)
+}
+
+func (g *Gate) publishWin(ctx context.Context, s Sale, userID uint64, requestID string) error {
+	win := orderflow.FlashSaleWin{SaleID: s.ID, ProductID: s.ProductID, UserID: userID, RequestID: requestID,
+		Price: s.Price, WonAt: time.Now().UTC()}
+	err := g.pub.Publish(ctx, publish.Message{Topic: g.topic, Key: win.OrderRequestID(), Tag: "flash_win", Body: win.Encode()}, nil)
+	if err == nil {
+		return nil
+	}
+	g.metrics.SendFailed.Inc()
+	// Compensate with a fresh context: the request's may be the reason the send failed.
+	rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	k := keysOf(s.ID)
+	if n, rerr := releaseScript.Run(rctx, g.rdb, k.list(), strconv.FormatUint(userID, 10), requestID).Int(); rerr != nil || n != 1 {
+		g.log.Error("flash sale: releasing an unsent unit failed; reconciliation will show it",
+			"sale", s.ID, "user", userID, "request_id", requestID, "err", rerr)
+	}
+	return fmt.Errorf("buy in sale %d: enqueue order: %w (unit released; retry with the same request id)", s.ID, err)
+}
