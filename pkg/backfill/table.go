@@ -1,0 +1,129 @@
+package backfill
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ferry-cdc/ferry/pkg/event"
+)
+
+// ErrNoPrimaryKey is returned (wrapped) for a table without a primary key: keyset pagination
+// needs one.
+var ErrNoPrimaryKey = errors.New("table has no primary key")
+
+// Column is a source column with its parsed type.
+type Column struct {
+	Name      string
+	MySQLType string // COLUMN_TYPE, e.g. "decimal(12,2)", "bigint(20) unsigned"
+	Type      event.ColumnType
+}
+
+// Table is a source table's shape at the time the backfill started.
+type Table struct {
+	Database string
+	Name     string
+	Columns  []Column
+	PK       []string // primary key columns in key order
+	pkIdx    []int    // positions of PK columns in Columns
+}
+
+// String returns "db.table".
+func (t *Table) String() string { return t.Database + "." + t.Name }
+
+// ParseTableName splits "db.table".
+func ParseTableName(s string) (db, table string, err error) {
+	db, table, ok := strings.Cut(s, ".")
+	if !ok || db == "" || table == "" || strings.Contains(table, ".") {
+		return "", "", fmt.Errorf("bad table %q: write it as database.table, e.g. shop.orders", s)
+	}
+	return db, table, nil
+}
+
+// LoadTable reads the columns and primary key of db.name from the source's information_schema.
+func LoadTable(ctx context.Context, src *sql.DB, db, name string) (*Table, error) {
+	rows, err := src.QueryContext(ctx, `SELECT COLUMN_NAME, COLUMN_TYPE, COLUMN_KEY = 'PRI'
+		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, db, name)
+	if err != nil {
+		return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
+	}
+	t := &Table{Database: db, Name: name}
+	for rows.Next() {
+		var c Column
+		var pri bool
+		if err := rows.Scan(&c.Name, &c.MySQLType, &pri); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read columns of %s: %w", t, err)
+		}
+		if c.Type, err = event.ParseMySQLType(c.MySQLType); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("column %s of %s: %w", c.Name, t, err)
+		}
+		t.Columns = append(t.Columns, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read columns of %s: %w", t, err)
+	}
+	if len(t.Columns) == 0 {
+		return nil, fmt.Errorf("table %s not found at the source (check the name and the user's SELECT grant)", t)
+	}
+	if t.PK, err = primaryKey(ctx, src, db, name); err != nil {
+		return nil, err
+	}
+	for _, pk := range t.PK {
+		for i, c := range t.Columns {
+			if c.Name == pk {
+				t.pkIdx = append(t.pkIdx, i)
+			}
+		}
+	}
+	return t, nil
+}
+
+func primaryKey(ctx context.Context, src *sql.DB, db, name string) ([]string, error) {
+	rows, err := src.QueryContext(ctx, `SELECT COLUMN_NAME FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX`, db, name)
+	if err != nil {
+		return nil, fmt.Errorf("read primary key of %s.%s: %w", db, name, err)
+	}
+	defer rows.Close()
+	var pk []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("read primary key of %s.%s: %w", db, name, err)
+		}
+		pk = append(pk, c)
+	}
+	if len(pk) == 0 {
+		return nil, fmt.Errorf("%w: %s.%s (backfill pages by primary key; add one at the source or exclude the table)", ErrNoPrimaryKey, db, name)
+	}
+	return pk, rows.Err()
+}
+
+// ListTables returns the base tables of database db, sorted by name.
+func ListTables(ctx context.Context, src *sql.DB, db string) ([]string, error) {
+	rows, err := src.QueryContext(ctx, `SELECT TABLE_NAME FROM information_schema.TABLES
+		WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`, db)
+	if err != nil {
+		return nil, fmt.Errorf("list tables of %s: %w", db, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("list tables of %s: %w", db, err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+func quote(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
+
+// qualified returns `db`.`table`.
+func (t *Table) qualified() string { return quote(t.Database) + "." + quote(t.Name) }
