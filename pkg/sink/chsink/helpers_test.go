@@ -3,7 +3,6 @@ package chsink
 import (
 	"context"
 	"fmt"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/sink"
 	"github.com/ferry-cdc/ferry/pkg/sink/sinktest"
@@ -19,25 +19,16 @@ import (
 // openTestSink opens a sink on fresh copy and view databases (dropped at cleanup).
 func openTestSink(t *testing.T) (*Sink, string, string) {
 	t.Helper()
-	port := os.Getenv("FERRY_CH_PORT")
-	if port == "" {
-		port = "9000"
-	}
-	suffix := fmt.Sprintf("%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
+	st := testenv.Get(t)
 	cfg := DefaultConfig()
-	cfg.Addr = "127.0.0.1:" + port
-	cfg.CopyDatabase = "t_copy_" + suffix
-	cfg.ViewDatabase = "t_live_" + suffix
+	cfg.Addr = st.ClickHouseAddr
+	cfg.CopyDatabase = st.NewClickHouseDatabase(t)
+	cfg.ViewDatabase = st.NewClickHouseDatabase(t)
 	s, err := Open(context.Background(), cfg, nil)
 	if err != nil {
-		t.Fatalf("open clickhouse sink (is the stack up? scripts/stack up): %v", err)
+		t.Fatalf("open clickhouse sink: %v", err)
 	}
-	t.Cleanup(func() {
-		for _, db := range []string{cfg.ViewDatabase, cfg.CopyDatabase} {
-			_ = s.exec(context.Background(), "DROP DATABASE IF EXISTS "+quote(db))
-		}
-		s.Close()
-	})
+	t.Cleanup(func() { s.Close() })
 	return s, cfg.CopyDatabase, cfg.ViewDatabase
 }
 

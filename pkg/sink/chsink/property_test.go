@@ -28,7 +28,7 @@ func TestPropertyConverges(t *testing.T) {
 	}{
 		{"few-keys-many-collisions", 1, 600, 12, 40},
 		{"many-keys", 2, 1500, 400, 300},
-		{"single-row-batches", 3, 200, 30, 1},
+		{"single-row-batches", 3, 80, 20, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
