@@ -1,0 +1,199 @@
+package canal
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/ferry-cdc/ferry/pkg/event"
+)
+
+// ErrSchemaMismatch means a row does not match its table map; the tailer stops rather than put a
+// value under the wrong column (DESIGN.md section 5).
+var ErrSchemaMismatch = errors.New("row does not match its table map")
+
+// ErrRowImage means the source does not log full row images.
+var ErrRowImage = errors.New("binlog row image is not FULL: set binlog_row_image=FULL on the source " +
+	"(SET GLOBAL binlog_row_image=FULL and in the server config), then resync and backfill")
+
+// maxTables bounds the schema cache; it is rebuilt from later table maps when cleared.
+const maxTables = 4096
+
+// tableFor returns the event-time schema of a table map, cached by its full fingerprint.
+func (t *Tailer) tableFor(tm *replication.TableMapEvent) (*tableInfo, error) {
+	key := schemaKey(tm)
+	if ti, ok := t.tables[key]; ok {
+		return ti, nil
+	}
+	ti, err := buildTable(tm, t.filter, t.cfg.NoPKPolicy)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.tables) >= maxTables {
+		clear(t.tables)
+	}
+	t.tables[key] = ti
+	return ti, nil
+}
+
+// onRows decodes a rows event into the batcher, one version per row (per row pair for UPDATE).
+func (t *Tailer) onRows(h *replication.EventHeader, ev *replication.RowsEvent) error {
+	tm := ev.Table
+	db, table := string(tm.Schema), string(tm.Table)
+	if !t.filter.table(db, table) {
+		return nil
+	}
+	start := uint64(h.LogPos - h.EventSize)
+	where := fmt.Sprintf("%s.%s at %s:%d", db, table, t.file, start)
+	ti, err := t.tableFor(tm)
+	if err != nil {
+		return fmt.Errorf("rows of %s: %w", where, err)
+	}
+	if ev.ColumnCount != tm.ColumnCount || int(tm.ColumnCount) != ti.allCount {
+		return fmt.Errorf("%w: %s: rows event has %d columns, table map %d, schema %d",
+			ErrSchemaMismatch, where, ev.ColumnCount, tm.ColumnCount, ti.allCount)
+	}
+	op, err := opOf(ev)
+	if err != nil {
+		return fmt.Errorf("rows of %s: %w", where, err)
+	}
+	t.observeEventTime(h)
+	tmpl := t.template(h, ti, op, start)
+	if op == event.TypeUpdate {
+		err = t.addUpdates(ev, ti, tmpl, start)
+	} else {
+		err = t.addRows(ev, ti, tmpl, start)
+	}
+	if err != nil {
+		return fmt.Errorf("rows of %s: %w", where, err)
+	}
+	return nil
+}
+
+func opOf(ev *replication.RowsEvent) (string, error) {
+	switch ev.Type() {
+	case replication.EnumRowsEventTypeInsert:
+		return event.TypeInsert, nil
+	case replication.EnumRowsEventTypeUpdate:
+		return event.TypeUpdate, nil
+	case replication.EnumRowsEventTypeDelete:
+		return event.TypeDelete, nil
+	}
+	return "", fmt.Errorf("unsupported rows event (partial JSON updates?): set binlog_row_value_options='' on the source")
+}
+
+func (t *Tailer) template(h *replication.EventHeader, ti *tableInfo, op string, start uint64) *event.Message {
+	return &event.Message{Database: ti.db, Table: ti.table, PKNames: ti.pk, Type: op,
+		ES: int64(h.Timestamp) * 1000, TS: time.Now().UnixMilli(), SQLType: ti.sqlType, MySQLType: ti.mysqlType,
+		Ferry: &event.Meta{Format: event.Format, Epoch: t.epoch, File: t.file, Pos: start, GTID: t.gtid,
+			ServerID: h.ServerID, Columns: ti.names}}
+}
+
+// rowMap decodes one row image; a skipped column (minimal/noblob image) is an error, since it
+// would be indistinguishable from NULL.
+func (ti *tableInfo) rowMap(raw []any, skipped []int) (map[string]*string, error) {
+	if len(skipped) > 0 {
+		return nil, ErrRowImage
+	}
+	if len(raw) != ti.allCount {
+		return nil, fmt.Errorf("%w: row has %d values for %d columns", ErrSchemaMismatch, len(raw), ti.allCount)
+	}
+	m := make(map[string]*string, len(ti.columns))
+	for i := range ti.columns {
+		c := &ti.columns[i]
+		v, err := c.formatValue(raw[c.index])
+		if err != nil {
+			return nil, err
+		}
+		m[c.name] = v
+	}
+	return m, nil
+}
+
+func skippedAt(ev *replication.RowsEvent, i int) []int {
+	if i < len(ev.SkippedColumns) {
+		return ev.SkippedColumns[i]
+	}
+	return nil
+}
+
+func (t *Tailer) version(start uint64, row int) (uint64, error) {
+	return event.Version(t.epoch, t.fileIdx, start, row)
+}
+
+func (t *Tailer) addRows(ev *replication.RowsEvent, ti *tableInfo, tmpl *event.Message, start uint64) error {
+	for i, raw := range ev.Rows {
+		row, err := ti.rowMap(raw, skippedAt(ev, i))
+		if err != nil {
+			return fmt.Errorf("row %d: %w", i, err)
+		}
+		v, err := t.version(start, i)
+		if err != nil {
+			return err
+		}
+		if err := t.batch.add(tmpl, row, nil, v); err != nil {
+			return err
+		}
+	}
+	t.metrics.Rows.WithLabelValues(ti.db+"."+ti.table, tmpl.Type).Add(float64(len(ev.Rows)))
+	return nil
+}
+
+// addUpdates handles before/after pairs. A pair whose key changes becomes a DELETE of the old key
+// and an INSERT of the new key with the same version (DESIGN.md section 1).
+func (t *Tailer) addUpdates(ev *replication.RowsEvent, ti *tableInfo, tmpl *event.Message, start uint64) error {
+	if len(ev.Rows)%2 != 0 {
+		return fmt.Errorf("%w: update event with %d row images (odd)", ErrSchemaMismatch, len(ev.Rows))
+	}
+	var del, ins *event.Message
+	for i := 0; i+1 < len(ev.Rows); i += 2 {
+		before, err := ti.rowMap(ev.Rows[i], skippedAt(ev, i))
+		if err != nil {
+			return fmt.Errorf("row %d before image: %w", i/2, err)
+		}
+		after, err := ti.rowMap(ev.Rows[i+1], skippedAt(ev, i+1))
+		if err != nil {
+			return fmt.Errorf("row %d after image: %w", i/2, err)
+		}
+		v, err := t.version(start, i/2)
+		if err != nil {
+			return err
+		}
+		if rowKey(tmpl, before) == rowKey(tmpl, after) {
+			err = t.batch.add(tmpl, after, changed(before, after), v)
+		} else {
+			if del == nil {
+				del, ins = retype(tmpl, event.TypeDelete), retype(tmpl, event.TypeInsert)
+			}
+			if err = t.batch.add(del, before, nil, v); err == nil {
+				err = t.batch.add(ins, after, nil, v)
+			}
+			t.metrics.Rows.WithLabelValues(ti.db+"."+ti.table, "PK_CHANGE").Inc()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	t.metrics.Rows.WithLabelValues(ti.db+"."+ti.table, tmpl.Type).Add(float64(len(ev.Rows) / 2))
+	return nil
+}
+
+func retype(tmpl *event.Message, typ string) *event.Message {
+	m := *tmpl
+	m.Type = typ
+	return &m
+}
+
+// changed returns the before values of the columns whose value differs (Canal's "old").
+func changed(before, after map[string]*string) map[string]*string {
+	old := map[string]*string{}
+	for k, b := range before {
+		a := after[k]
+		if (a == nil) != (b == nil) || (a != nil && *a != *b) {
+			old[k] = b
+		}
+	}
+	return old
+}

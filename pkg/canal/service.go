@@ -1,0 +1,167 @@
+package canal
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/apache/rocketmq-client-go/v2"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+	"github.com/apache/rocketmq-client-go/v2/producer"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ferry-cdc/ferry/pkg/checkpoint"
+	"github.com/ferry-cdc/ferry/pkg/mq"
+)
+
+// DrainTimeout bounds how long a graceful stop waits for unacknowledged messages.
+const DrainTimeout = 15 * time.Second
+
+// ResolveStart returns the checkpoint in cfg.DataDir, or for a first start the configured start
+// point (start-gtid, start-file/pos) or the source's current head, and saves it at once so that a
+// restart before the first transaction resumes from the same place.
+func ResolveStart(ctx context.Context, cfg *Config) (checkpoint.State, error) {
+	st, err := checkpoint.Load(cfg.DataDir)
+	if err != nil || st != nil {
+		if st == nil {
+			return checkpoint.State{}, err
+		}
+		return *st, err
+	}
+	s := checkpoint.State{File: cfg.StartFile, Pos: cfg.StartPos, GTID: cfg.StartGTID, Epoch: cfg.Epoch, UpdatedAt: time.Now()}
+	if s.File == "" {
+		h, err := SourceHead(ctx, cfg)
+		if err != nil {
+			return s, err
+		}
+		s.File, s.Pos = h.File, h.Pos
+		if s.GTID == "" {
+			s.GTID = h.GTID
+		}
+	}
+	if s.Pos < 4 {
+		s.Pos = 4
+	}
+	if err := checkpoint.Save(cfg.DataDir, s); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// NewProducer starts a RocketMQ producer that honours the publisher's queue choice.
+func NewProducer(cfg *Config) (rocketmq.Producer, error) {
+	p, err := rocketmq.NewProducer(
+		producer.WithNameServer(primitive.NamesrvAddr{cfg.NameServer}),
+		producer.WithGroupName(cfg.ProducerGroup),
+		producer.WithInstanceName("ferry-tailer-"+strconv.Itoa(os.Getpid())+"-"+strconv.FormatInt(time.Now().UnixNano(), 36)),
+		producer.WithQueueSelector(QueueSelector{}),
+		producer.WithSendMsgTimeout(cfg.SendTimeout),
+		producer.WithRetry(1),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("create RocketMQ producer: %w", err)
+	}
+	if err := p.Start(); err != nil {
+		return nil, fmt.Errorf("start RocketMQ producer (name server %s): %w", cfg.NameServer, err)
+	}
+	return p, nil
+}
+
+// Run is the whole tailer: lock the data dir, resolve the start, connect the producer, stream until
+// ctx ends or a fatal error, then drain sends and write the final checkpoint. ready (optional) is
+// called once streaming starts.
+func Run(ctx context.Context, cfg Config, log *slog.Logger, reg prometheus.Registerer, ready func()) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	lock, err := checkpoint.Acquire(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	mq.SetLogger(log)
+	start, err := ResolveStart(ctx, &cfg)
+	if err != nil {
+		return fmt.Errorf("resolve start position: %w", err)
+	}
+	queues, err := waitQueueCount(ctx, &cfg, log)
+	if err != nil {
+		return err
+	}
+	prod, err := NewProducer(&cfg)
+	if err != nil {
+		return err
+	}
+	defer prod.Shutdown()
+	m := NewMetrics(reg)
+	pub, err := NewPublisher(cfg.publisherConfig(queues), prod, log, m)
+	if err != nil {
+		return err
+	}
+	t, err := NewTailer(cfg, log, m, pub, start)
+	if err != nil {
+		pub.Close()
+		return err
+	}
+	log.Info("binlog tailer starting", "file", start.File, "pos", start.Pos, "gtid", start.GTID,
+		"epoch", start.Epoch, "gtid_mode", cfg.UseGTID, "topic", cfg.Topic, "queues", queues)
+	return t.runWithCheckpoints(ctx, cfg.DataDir, start, ready)
+}
+
+func (t *Tailer) runWithCheckpoints(ctx context.Context, dir string, start checkpoint.State, ready func()) error {
+	cp := NewCheckpointer(dir, t.pub, t.metrics, t.log, t.cfg.CheckpointWait, start)
+	cctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { cp.Run(cctx); close(done) }()
+	if ready != nil {
+		ready()
+	}
+	err := t.Stream(ctx)
+	// Graceful stop: seal open batches, wait for SEND_OK, write the final checkpoint.
+	if ferr := t.flush(); ferr != nil && err == nil {
+		err = ferr
+	}
+	dctx, dcancel := context.WithTimeout(context.Background(), DrainTimeout)
+	if derr := t.pub.Drain(dctx); derr != nil {
+		t.log.Warn("stopping with unacknowledged messages; they will be re-read after restart", "error", derr)
+	}
+	dcancel()
+	cancel()
+	<-done
+	cp.WriteSafe()
+	t.pub.Close()
+	last := cp.Last()
+	t.log.Info("binlog tailer stopped", "checkpoint_file", last.File, "checkpoint_pos", last.Pos, "error", err)
+	return err
+}
+
+func (c *Config) publisherConfig(queues int) PublisherConfig {
+	return PublisherConfig{Topic: c.Topic, Queues: queues, MaxBatchRows: c.MaxBatchRows, MaxBatchBytes: c.MaxBatchBytes,
+		SendTimeout: c.SendTimeout, MaxRetryDelay: c.MaxRetryDelay, QueueBuffer: c.QueueBuffer}
+}
+
+// waitQueueCount asks the name server for the topic's queue count, retrying while it is unreachable.
+func waitQueueCount(ctx context.Context, cfg *Config, log *slog.Logger) (int, error) {
+	delay := 500 * time.Millisecond
+	for {
+		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		n, err := mq.QueueCount(qctx, cfg.NameServer, cfg.Topic)
+		cancel()
+		if err == nil && n > 0 {
+			return n, nil
+		}
+		if err == nil {
+			err = fmt.Errorf("topic %q has no queues: create it (mqadmin updateTopic -t %s -w 8 -r 8)", cfg.Topic, cfg.Topic)
+		}
+		log.Warn("cannot read the topic's queue count; retrying", "topic", cfg.Topic, "name_server", cfg.NameServer, "error", err)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return 0, fmt.Errorf("read queue count of %q: %w", cfg.Topic, err)
+		}
+		delay = min(delay*2, 10*time.Second)
+	}
+}

@@ -1,0 +1,223 @@
+package canal
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+	"github.com/google/uuid"
+
+	"github.com/ferry-cdc/ferry/pkg/checkpoint"
+	"github.com/ferry-cdc/ferry/pkg/event"
+)
+
+// Tailer reads the binlog and feeds the Publisher. One goroutine (Run) owns all of its fields.
+type Tailer struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *Metrics
+	filter  *filter
+	pub     *Publisher
+	batch   *batcher
+	tables  map[string]*tableInfo // schemaKey -> event-time schema
+
+	epoch   uint8
+	file    string        // current binlog file
+	fileIdx uint32        // its index
+	gtid    string        // GTID of the current transaction
+	gset    mysql.GTIDSet // executed GTID set (nil when unknown)
+	inTx    bool
+
+	last       checkpoint.State // latest transaction boundary read
+	registered bool             // last is registered with the ack tracker
+	lastFlush  time.Time
+	hooks      testHooks
+}
+
+// testHooks let tests observe the stream; zero in production.
+type testHooks struct {
+	afterEvent func(*replication.BinlogEvent)
+}
+
+// NewTailer builds a tailer that publishes through pub, starting at start (a boundary).
+func NewTailer(cfg Config, log *slog.Logger, m *Metrics, pub *Publisher, start checkpoint.State) (*Tailer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Tailer{cfg: cfg, log: log, metrics: m, filter: newFilter(&cfg), pub: pub, batch: newBatcher(pub),
+		tables: map[string]*tableInfo{}, epoch: start.Epoch, last: start, lastFlush: time.Now()}
+	if start.GTID != "" {
+		gs, err := mysql.ParseGTIDSet(cfg.Flavor, start.GTID)
+		if err != nil {
+			return nil, fmt.Errorf("parse start GTID set %q (%s flavor): %w", start.GTID, cfg.Flavor, err)
+		}
+		t.gset = gs
+	} else if cfg.Flavor == mysql.MariaDBFlavor {
+		t.gset, _ = mysql.ParseGTIDSet(cfg.Flavor, "") // MariaDB positions are per domain: learnable from the stream
+	}
+	return t, nil
+}
+
+// handle processes one binlog event.
+func (t *Tailer) handle(e *replication.BinlogEvent) error {
+	h := e.Header
+	t.metrics.Events.WithLabelValues(h.EventType.String()).Inc()
+	if h.LogPos > 0 {
+		t.metrics.HeadPos.Set(float64(h.LogPos))
+	}
+	var err error
+	switch ev := e.Event.(type) {
+	case *replication.RotateEvent:
+		err = t.onRotate(ev)
+	case *replication.MariadbGTIDEvent:
+		t.gtid, t.inTx = ev.GTID.String(), true
+		if s, ok := t.gset.(*mysql.MariadbGTIDSet); ok {
+			err = s.AddSet(&ev.GTID)
+		}
+	case *replication.GTIDEvent:
+		err = t.onMySQLGTID(ev)
+	case *replication.RowsEvent:
+		t.inTx = true
+		err = t.onRows(h, ev)
+	case *replication.XIDEvent:
+		err = t.onBoundary(h)
+	case *replication.QueryEvent:
+		err = t.onQuery(h, ev)
+	case *replication.GenericEvent:
+		if h.EventType == replication.HEARTBEAT_EVENT || h.EventType == replication.HEARTBEAT_LOG_EVENT_V2 {
+			t.onHeartbeat()
+		}
+	}
+	if t.hooks.afterEvent != nil {
+		t.hooks.afterEvent(e)
+	}
+	return err
+}
+
+func (t *Tailer) onRotate(ev *replication.RotateEvent) error {
+	name := string(ev.NextLogName)
+	idx, err := event.FileIndex(name)
+	if err != nil {
+		return fmt.Errorf("rotate to %s: %w", name, err)
+	}
+	t.file, t.fileIdx = name, idx
+	t.metrics.HeadFile.Set(float64(idx))
+	return nil
+}
+
+func (t *Tailer) onMySQLGTID(ev *replication.GTIDEvent) error {
+	u, err := uuid.FromBytes(ev.SID)
+	if err != nil {
+		return fmt.Errorf("decode GTID event: %w", err)
+	}
+	t.gtid, t.inTx = fmt.Sprintf("%s:%d", u, ev.GNO), true
+	if s, ok := t.gset.(*mysql.MysqlGTIDSet); ok {
+		s.AddGTID(u, ev.GNO)
+	}
+	return nil
+}
+
+// onQuery handles BEGIN/COMMIT and DDL; DDL is published to every queue.
+func (t *Tailer) onQuery(h *replication.EventHeader, ev *replication.QueryEvent) error {
+	isCommit, isControl := isTxControl(string(ev.Query))
+	if isControl {
+		if isCommit {
+			return t.onBoundary(h)
+		}
+		t.inTx = true
+		return nil
+	}
+	if err := t.publishDDL(h, ev); err != nil {
+		return err
+	}
+	return t.onBoundary(h) // a DDL statement commits implicitly
+}
+
+func (t *Tailer) publishDDL(h *replication.EventHeader, ev *replication.QueryEvent) error {
+	sql := string(ev.Query)
+	info := parseDDL(sql, string(ev.Schema))
+	if info.db == "" || (info.table != "" && !t.filter.table(info.db, info.table)) ||
+		(info.table == "" && !t.filter.database(info.db)) {
+		t.log.Debug("DDL not published (no database or filtered)", "sql", truncate(sql, 200))
+		return nil
+	}
+	start := uint64(h.LogPos - h.EventSize)
+	v, err := event.Version(t.epoch, t.fileIdx, start, 0)
+	if err != nil {
+		return fmt.Errorf("DDL at %s:%d: %w", t.file, start, err)
+	}
+	m := &event.Message{Database: info.db, Table: info.table, IsDDL: true, Type: info.typ,
+		ES: int64(h.Timestamp) * 1000, TS: time.Now().UnixMilli(), SQL: sql,
+		Ferry: &event.Meta{Format: event.Format, Epoch: t.epoch, Versions: []uint64{v}, File: t.file, Pos: start,
+			GTID: t.gtid, ServerID: h.ServerID}}
+	if err := t.batch.sealAll(); err != nil {
+		return err
+	}
+	t.log.Info("publishing DDL to every queue", "database", info.db, "table", info.table, "type", info.typ,
+		"binlog_file", t.file, "binlog_pos", start)
+	t.metrics.Rows.WithLabelValues(info.db+"."+info.table, "DDL").Inc()
+	return t.batch.broadcast(m)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// onBoundary marks the end of a transaction at the event's end position.
+func (t *Tailer) onBoundary(h *replication.EventHeader) error {
+	st := checkpoint.State{File: t.file, Pos: uint64(h.LogPos), Epoch: t.epoch, ServerID: h.ServerID, UpdatedAt: time.Now()}
+	if t.gset != nil {
+		st.GTID = t.gset.String()
+	}
+	t.last, t.registered, t.inTx, t.gtid = st, false, false, ""
+	t.observeEventTime(h)
+	if t.batch.rows == 0 || time.Since(t.lastFlush) >= t.cfg.FlushInterval {
+		return t.flush()
+	}
+	return nil
+}
+
+// flush seals every open batch and registers the latest boundary: every row before it is now in a
+// sealed message, so the boundary is safe once all messages issued so far are acknowledged.
+func (t *Tailer) flush() error {
+	if err := t.batch.sealAll(); err != nil {
+		return err
+	}
+	if !t.registered && t.last.File != "" {
+		t.pub.acks.boundary(t.last)
+		t.registered = true
+	}
+	t.lastFlush = time.Now()
+	t.metrics.PendingMessages.Set(float64(t.pub.acks.pending()))
+	return nil
+}
+
+// onHeartbeat: the source is idle. Outside a transaction, re-register the last boundary with a new
+// time so the checkpoint's updatedAt shows progress.
+func (t *Tailer) onHeartbeat() {
+	if t.inTx || t.batch.rows > 0 || t.last.File == "" {
+		return
+	}
+	t.last.UpdatedAt = time.Now()
+	t.registered = false
+	_ = t.flush()
+	t.metrics.Behind.Set(0)
+}
+
+func (t *Tailer) observeEventTime(h *replication.EventHeader) {
+	if h.Timestamp == 0 {
+		return
+	}
+	t.metrics.LastEvent.Set(float64(h.Timestamp))
+	behind := time.Since(time.Unix(int64(h.Timestamp), 0)).Seconds()
+	t.metrics.Behind.Set(max(behind, 0))
+}
+
+// errStop is returned by Run on a clean shutdown.
+var errStop = errors.New("stopped")

@@ -1,0 +1,141 @@
+package canal
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ferry-cdc/ferry/pkg/event"
+)
+
+// formatValue turns one go-mysql decoded value into its change-event text (schemas/change-event.md).
+// go-mysql is configured with UseDecimal=false (DECIMAL arrives as exact text), ParseTime=false
+// (DATETIME/TIMESTAMP arrive as text with exactly FSP digits) and TimestampStringLocation=UTC.
+func (c *column) formatValue(v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	s, err := c.format(v)
+	if err != nil {
+		return nil, fmt.Errorf("column %s (%s): %w", c.name, c.mysqlTyp, err)
+	}
+	return &s, nil
+}
+
+func (c *column) format(v any) (string, error) {
+	switch c.kind {
+	case kindText, kindLatin1, kindBinary:
+		return c.formatBytes(v)
+	case kindEnum:
+		return c.formatEnum(v)
+	case kindSet:
+		return c.formatSet(v)
+	case kindTime:
+		return padFraction(fmt.Sprint(v), c.fsp), nil
+	case kindYear:
+		if y, ok := v.(int); ok && y == 0 {
+			return "0000", nil
+		}
+	case kindBit:
+		if b, ok := v.(int64); ok {
+			return strconv.FormatUint(uint64(b), 10), nil
+		}
+	}
+	return formatPlain(v)
+}
+
+func formatPlain(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case int8:
+		return strconv.FormatInt(int64(x), 10), nil
+	case int16:
+		return strconv.FormatInt(int64(x), 10), nil
+	case int32:
+		return strconv.FormatInt(int64(x), 10), nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case int:
+		return strconv.Itoa(x), nil
+	case uint8:
+		return strconv.FormatUint(uint64(x), 10), nil
+	case uint16:
+		return strconv.FormatUint(uint64(x), 10), nil
+	case uint32:
+		return strconv.FormatUint(uint64(x), 10), nil
+	case uint64:
+		return strconv.FormatUint(x, 10), nil
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 32), nil
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64), nil
+	}
+	return "", fmt.Errorf("unexpected decoded value of Go type %T", v)
+}
+
+func (c *column) formatBytes(v any) (string, error) {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case []byte:
+		s = string(x)
+	default:
+		return "", fmt.Errorf("unexpected decoded value of Go type %T", v)
+	}
+	switch c.kind {
+	case kindBinary:
+		b := []byte(s)
+		for len(b) < c.padTo {
+			b = append(b, 0)
+		}
+		return event.EncodeBytes(b), nil
+	case kindLatin1:
+		return event.EncodeBytes([]byte(s)), nil
+	}
+	if !utf8.ValidString(s) {
+		return "", fmt.Errorf("text is not valid UTF-8; set the column's charset to utf8mb4 or exclude the column")
+	}
+	return s, nil
+}
+
+func (c *column) formatEnum(v any) (string, error) {
+	idx, ok := v.(int64)
+	if !ok {
+		return "", fmt.Errorf("unexpected enum value of Go type %T", v)
+	}
+	if idx == 0 {
+		return "", nil // the "invalid value" index MySQL stores for '' in non-strict mode
+	}
+	if idx < 0 || int(idx) > len(c.members) {
+		return "", fmt.Errorf("enum index %d outside the %d members", idx, len(c.members))
+	}
+	return c.members[idx-1], nil
+}
+
+func (c *column) formatSet(v any) (string, error) {
+	bits, ok := v.(int64)
+	if !ok {
+		return "", fmt.Errorf("unexpected set value of Go type %T", v)
+	}
+	var parts []string
+	for i, m := range c.members {
+		if bits&(1<<uint(i)) != 0 {
+			parts = append(parts, m)
+		}
+	}
+	if len(c.members) < 64 && uint64(bits)>>uint(len(c.members)) != 0 {
+		return "", fmt.Errorf("set bits %#x outside the %d members", bits, len(c.members))
+	}
+	return strings.Join(parts, ","), nil
+}
+
+// padFraction makes a TIME value carry exactly fsp fraction digits; go-mysql omits a zero fraction.
+func padFraction(s string, fsp int) string {
+	if fsp == 0 || strings.IndexByte(s, '.') >= 0 {
+		return s
+	}
+	return s + "." + strings.Repeat("0", fsp)
+}
