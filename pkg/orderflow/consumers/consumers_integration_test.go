@@ -177,4 +177,3 @@ func TestHandlerIdempotentOnDirectApply(t *testing.T) {
 		t.Fatal("ByName accepted an unknown consumer")
 	}
 }
-

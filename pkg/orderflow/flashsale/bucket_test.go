@@ -2,6 +2,7 @@ package flashsale
 
 import (
 	"context"
+	dto "github.com/prometheus/client_model/go"
 	"testing"
 	"time"
 )
@@ -38,4 +39,10 @@ func TestBucketRate(t *testing.T) {
 	if err := b.Wait(ctx); err == nil {
 		t.Fatal("Wait on an empty slow bucket returned nil before its context ended")
 	}
+}
+
+func counterValue(c interface{ Write(*dto.Metric) error }) float64 {
+	var m dto.Metric
+	_ = c.Write(&m)
+	return m.GetCounter().GetValue()
 }

@@ -97,7 +97,7 @@ func (g *Gate) Buy(ctx context.Context, saleID, userID uint64, requestID string)
 		g.metrics.Requests.WithLabelValues(string(SoldOutAtEdge)).Inc()
 		return SoldOutAtEdge, nil
 	}
-	k := keysOf(saleID)
+	k := keysOf(st.sale)
 	user := strconv.FormatUint(userID, 10)
 	res, err := gateScript.Run(ctx, g.rdb, k.list(), user, requestID).Slice()
 	if err != nil || len(res) != 2 {
@@ -147,7 +147,7 @@ func (g *Gate) publishWin(ctx context.Context, s Sale, userID uint64, requestID 
 	// Compensate with a fresh context: the request's may be the reason the send failed.
 	rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	k := keysOf(s.ID)
+	k := keysOf(s)
 	if n, rerr := releaseScript.Run(rctx, g.rdb, k.list(), strconv.FormatUint(userID, 10), requestID).Int(); rerr != nil || n != 1 {
 		g.log.Error("flash sale: releasing an unsent unit failed; reconciliation will show it",
 			"sale", s.ID, "user", userID, "request_id", requestID, "err", rerr)

@@ -35,7 +35,7 @@ func (r Report) OK() bool { return len(r.Differences) == 0 }
 // flight to the workers; a settled sale must have none.
 func Reconcile(ctx context.Context, db *sql.DB, rdb redis.UniversalClient, s Sale) (Report, error) {
 	r := Report{SaleID: s.ID, TotalStock: s.Stock}
-	if err := r.readRedis(ctx, rdb, s.ID); err != nil {
+	if err := r.readRedis(ctx, rdb, s); err != nil {
 		return r, err
 	}
 	prefix := fmt.Sprintf("fs%d-%%", s.ID)
@@ -56,8 +56,9 @@ func Reconcile(ctx context.Context, db *sql.DB, rdb redis.UniversalClient, s Sal
 	return r, nil
 }
 
-func (r *Report) readRedis(ctx context.Context, rdb redis.UniversalClient, saleID uint64) error {
-	k := keysOf(saleID)
+func (r *Report) readRedis(ctx context.Context, rdb redis.UniversalClient, s Sale) error {
+	saleID := s.ID
+	k := keysOf(s)
 	stock, err := rdb.Get(ctx, k.stock).Int()
 	if errors.Is(err, redis.Nil) {
 		return fmt.Errorf("%w: sale %d has no stock key in Redis: preload it", ErrNoSale, saleID)

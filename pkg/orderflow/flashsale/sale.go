@@ -24,14 +24,17 @@ type Sale struct {
 	ProductID uint64
 	Price     string // decimal string
 	Stock     int
+	// Scope namespaces the sale's Redis keys (flash_sales ids restart in every database, so
+	// use the database name); "" for none.
+	Scope string
 }
 
 // keys are the sale's Redis keys; the {fs:N} hash tag keeps them in one cluster slot, which the
 // Lua script requires.
 type keys struct{ stock, soldOut, buyers, requests, base string }
 
-func keysOf(saleID uint64) keys {
-	p := fmt.Sprintf("{fs:%d}:", saleID)
+func keysOf(s Sale) keys {
+	p := fmt.Sprintf("{fs:%s:%d}:", s.Scope, s.ID)
 	return keys{stock: p + "stock", soldOut: p + "sold_out", buyers: p + "buyers", requests: p + "requests", base: p + "mysql_base"}
 }
 
@@ -39,7 +42,7 @@ func (k keys) list() []string { return []string{k.stock, k.soldOut, k.buyers, k.
 
 // CreateSale inserts a flash_sales row for productID and returns the sale. The product should
 // be dedicated to the sale: its MariaDB stock is what the sale's orders reserve from.
-func CreateSale(ctx context.Context, db *sql.DB, productID uint64, price string, stock int, dur time.Duration) (Sale, error) {
+func CreateSale(ctx context.Context, db *sql.DB, productID uint64, price string, stock int, dur time.Duration, scope string) (Sale, error) {
 	if stock <= 0 {
 		return Sale{}, fmt.Errorf("create flash sale: stock %d: use 1 or more", stock)
 	}
@@ -50,12 +53,12 @@ func CreateSale(ctx context.Context, db *sql.DB, productID uint64, price string,
 		return Sale{}, fmt.Errorf("create flash sale of product %d: %w", productID, err)
 	}
 	id, _ := res.LastInsertId()
-	return Sale{ID: uint64(id), ProductID: productID, Price: price, Stock: stock}, nil
+	return Sale{ID: uint64(id), ProductID: productID, Price: price, Stock: stock, Scope: scope}, nil
 }
 
 // LoadSale reads a sale from flash_sales.
-func LoadSale(ctx context.Context, db *sql.DB, saleID uint64) (Sale, error) {
-	s := Sale{ID: saleID}
+func LoadSale(ctx context.Context, db *sql.DB, saleID uint64, scope string) (Sale, error) {
+	s := Sale{ID: saleID, Scope: scope}
 	err := db.QueryRowContext(ctx, `SELECT product_id, price, total_stock FROM flash_sales WHERE id = ?`, saleID).
 		Scan(&s.ProductID, &s.Price, &s.Stock)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -78,7 +81,7 @@ func Preload(ctx context.Context, db *sql.DB, rdb redis.UniversalClient, s Sale)
 		return fmt.Errorf("preload flash sale %d: product %d has %d units in MariaDB, fewer than the sale's %d: raise its stock",
 			s.ID, s.ProductID, base, s.Stock)
 	}
-	k := keysOf(s.ID)
+	k := keysOf(s)
 	_, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, k.soldOut, k.buyers, k.requests)
 		p.Set(ctx, k.stock, s.Stock, 0)

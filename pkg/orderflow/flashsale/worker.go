@@ -24,18 +24,19 @@ type WorkerConfig struct {
 	Group      string  `yaml:"flash-group"`
 	MaxRate    float64 `yaml:"max-rate"`  // order inserts per second, all workers of this process together
 	Burst      int     `yaml:"max-burst"` // token-bucket burst
+	Parallel   int     `yaml:"workers"`   // processing goroutines sharing the rate cap
 }
 
 // DefaultWorkerConfig creates at most 200 orders/s (burst 10) from flash_sale_order.
 func DefaultWorkerConfig() WorkerConfig {
 	return WorkerConfig{NameServer: "127.0.0.1:9876", Topic: orderflow.TopicFlashSaleOrder,
-		Group: "ferry_orderflow_flash_workers", MaxRate: 200, Burst: 10}
+		Group: "ferry_orderflow_flash_workers", MaxRate: 200, Burst: 10, Parallel: 4}
 }
 
 // Validate reports the first invalid field.
 func (c WorkerConfig) Validate() error {
-	if c.NameServer == "" || c.Topic == "" || c.Group == "" || c.MaxRate <= 0 || c.Burst < 1 {
-		return fmt.Errorf("flash-sale worker config: need name server, topic, group, max rate > 0 and burst >= 1 (got %+v)", c)
+	if c.NameServer == "" || c.Topic == "" || c.Group == "" || c.MaxRate <= 0 || c.Burst < 1 || c.Parallel < 1 {
+		return fmt.Errorf("flash-sale worker config: need name server, topic, group, max rate > 0, burst >= 1 and workers >= 1 (got %+v)", c)
 	}
 	return nil
 }
@@ -95,8 +96,23 @@ func StartWorker(cfg WorkerConfig, c Creator, m *Metrics, log *slog.Logger) (*Wo
 // Shutdown stops the pull consumer and persists the acknowledged offsets.
 func (w *Worker) Shutdown() error { return w.pc.Shutdown() }
 
-// Run polls and processes until ctx ends. It returns nil on cancellation.
+// Run polls and processes with cfg.Parallel goroutines (sharing the rate cap) until ctx ends.
+// It returns nil on cancellation.
 func (w *Worker) Run(ctx context.Context) error {
+	errs := make(chan error, w.cfg.Parallel)
+	for i := 0; i < w.cfg.Parallel; i++ {
+		go func() { errs <- w.loop(ctx) }()
+	}
+	var first error
+	for i := 0; i < w.cfg.Parallel; i++ {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (w *Worker) loop(ctx context.Context) error {
 	for ctx.Err() == nil {
 		cr, err := w.pc.Poll(ctx, time.Second)
 		if errors.Is(err, consumer.ErrNoNewMsg) || cr == nil {
