@@ -79,31 +79,9 @@ func ReadChunk(ctx context.Context, db *sql.DB, t *Table, after []string, n int)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := conn.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read chunk of %s after %v: %w", t, after, err)
-	}
-	defer rows.Close()
 	ch := &Chunk{Position: pos}
-	raw := make([]sql.RawBytes, len(t.Columns))
-	ptrs := make([]any, len(raw))
-	for i := range raw {
-		ptrs[i] = &raw[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("read chunk of %s: %w", t, err)
-		}
-		row := make([]*string, len(raw))
-		for i := range raw {
-			if row[i], err = encodeValue(&t.Columns[i], raw[i]); err != nil {
-				return nil, fmt.Errorf("read chunk of %s: %w", t, err)
-			}
-		}
-		ch.Rows = append(ch.Rows, row)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read chunk of %s: %w", t, err)
+	if ch.Rows, err = scanRows(ctx, conn, t, q, args); err != nil {
+		return nil, fmt.Errorf("after key %v: %w", after, err)
 	}
 	if len(ch.Rows) > 0 {
 		ch.Last = t.KeyOf(ch.Rows[len(ch.Rows)-1])
@@ -204,4 +182,35 @@ func (t *Table) afterCondition(after []string) (string, []any, error) {
 		ors = append(ors, strings.Join(ands, " AND "))
 	}
 	return "(" + strings.Join(ors, " OR ") + ")", args, nil
+}
+
+// scanRows runs q on conn and encodes every row (all columns of t, in order).
+func scanRows(ctx context.Context, conn *sql.Conn, t *Table, q string, args []any) ([][]*string, error) {
+	rows, err := conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read rows of %s: %w", t, err)
+	}
+	defer rows.Close()
+	var out [][]*string
+	raw := make([]sql.RawBytes, len(t.Columns))
+	ptrs := make([]any, len(raw))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("read rows of %s: %w", t, err)
+		}
+		row := make([]*string, len(raw))
+		for i := range raw {
+			if row[i], err = encodeValue(&t.Columns[i], raw[i]); err != nil {
+				return nil, fmt.Errorf("read rows of %s: %w", t, err)
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read rows of %s: %w", t, err)
+	}
+	return out, nil
 }

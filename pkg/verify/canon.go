@@ -1,0 +1,146 @@
+package verify
+
+import (
+	"fmt"
+	"strings"
+)
+
+// kind is the canonical form a column is compared in. Both sides of a comparison render a
+// column to the same text for the same value, so one hash function (MD5) over the same bytes
+// gives the same row hash on MariaDB and ClickHouse.
+type kind int
+
+const (
+	kindText     kind = iota // text as stored (CHAR, VARCHAR, TEXT, JSON, ENUM, SET, TIME)
+	kindInt                  // decimal text of an integer (all INT types, YEAR, BIT)
+	kindBit                  // BIT: decimal text of the unsigned value
+	kindDecimal              // exact decimal text at the column's scale ("12.30")
+	kindFloat                // shortest text of a float (best effort across engines)
+	kindDate                 // "2006-01-02"
+	kindDateTime             // "2006-01-02 15:04:05" plus fsp fraction digits (UTC for TIMESTAMP)
+	kindBinary               // upper-case hex of the bytes
+)
+
+// column is one compared column with the canonical form both sides agree on.
+type column struct {
+	Name string
+	Kind kind
+	// FSP is the number of fraction digits compared for kindDateTime: the source's precision,
+	// lowered to what the copy keeps (0 for a ClickHouse DateTime, which stores seconds).
+	FSP int
+}
+
+// sourceKind maps an information_schema DATA_TYPE of the source to a canonical kind.
+func sourceKind(dataType string) kind {
+	switch strings.ToLower(dataType) {
+	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year":
+		return kindInt
+	case "bit":
+		return kindBit
+	case "decimal", "numeric":
+		return kindDecimal
+	case "float", "double", "real":
+		return kindFloat
+	case "date":
+		return kindDate
+	case "datetime", "timestamp":
+		return kindDateTime
+	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
+		return kindBinary
+	}
+	return kindText
+}
+
+// chKeepsFSP returns how many fraction digits of a DATETIME/TIMESTAMP a ClickHouse column of type
+// chType keeps: DateTime keeps none (ClickHouse 18.16 has no DateTime64), DateTime64(n) keeps n,
+// a String keeps the text as the event carried it (all digits).
+func chKeepsFSP(chType string, sourceFSP int) int {
+	t := chBaseType(chType)
+	switch {
+	case strings.HasPrefix(t, "DateTime64("):
+		var n int
+		if _, err := fmt.Sscanf(t, "DateTime64(%d", &n); err == nil && n < sourceFSP {
+			return n
+		}
+		return sourceFSP
+	case strings.HasPrefix(t, "DateTime"):
+		return 0
+	}
+	return sourceFSP
+}
+
+// chBaseType strips Nullable(...) and LowCardinality(...) wrappers.
+func chBaseType(t string) string {
+	for _, w := range []string{"Nullable(", "LowCardinality("} {
+		if strings.HasPrefix(t, w) && strings.HasSuffix(t, ")") {
+			t = t[len(w) : len(t)-1]
+		}
+	}
+	return t
+}
+
+// mysqlExpr renders column c of the current row as canonical text in MariaDB/MySQL (NULL stays
+// NULL). The session must run with time_zone '+00:00' so TIMESTAMP renders in UTC.
+func mysqlExpr(c column) string {
+	q := quoteMySQL(c.Name)
+	switch c.Kind {
+	case kindInt, kindDecimal, kindFloat, kindDate:
+		return "CAST(" + q + " AS CHAR)"
+	case kindBit:
+		return "CAST(" + q + " + 0 AS CHAR)"
+	case kindDateTime:
+		if c.FSP == 0 {
+			return "DATE_FORMAT(" + q + ", '%Y-%m-%d %H:%i:%s')"
+		}
+		return fmt.Sprintf("LEFT(DATE_FORMAT(%s, '%%Y-%%m-%%d %%H:%%i:%%s.%%f'), %d)", q, 20+c.FSP)
+	case kindBinary:
+		return "HEX(" + q + ")"
+	}
+	return "CONVERT(" + q + " USING utf8mb4)"
+}
+
+// chExpr renders column c as canonical text in ClickHouse; chType is the copy column's type.
+func chExpr(c column, chType string) string {
+	q := quoteCH(c.Name)
+	base := chBaseType(chType)
+	switch c.Kind {
+	case kindDateTime:
+		if strings.HasPrefix(base, "DateTime") {
+			if c.FSP == 0 {
+				return "toString(" + q + ", 'UTC')"
+			}
+			return fmt.Sprintf("substring(toString(%s, 'UTC'), 1, %d)", q, 20+c.FSP)
+		}
+		if c.FSP == 0 {
+			return "substring(toString(" + q + "), 1, 19)"
+		}
+		return fmt.Sprintf("substring(toString(%s), 1, %d)", q, 20+c.FSP)
+	case kindBinary:
+		return "hex(" + q + ")"
+	}
+	return "toString(" + q + ")"
+}
+
+// mysqlRowHash is a MariaDB expression for the 64-bit row hash: the first 8 bytes (big-endian) of
+// MD5 over the canonical row text, in which every value is "<byte length>:<text>" and NULL is "n".
+func mysqlRowHash(cols []column) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		e := mysqlExpr(c)
+		parts[i] = fmt.Sprintf("IFNULL(CONCAT(LENGTH(%s), ':', %s), 'n')", e, e)
+	}
+	return "CAST(CONV(LEFT(MD5(CONCAT(" + strings.Join(parts, ", '|', ") + ")), 16), 16, 10) AS UNSIGNED)"
+}
+
+// chRowHash is the ClickHouse expression equal to mysqlRowHash for the same row.
+func chRowHash(cols []column, chTypes map[string]string) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		e := chExpr(c, chTypes[c.Name])
+		parts[i] = fmt.Sprintf("ifNull(concat(toString(length(%s)), ':', %s), 'n')", e, e)
+	}
+	return "reinterpretAsUInt64(reverse(substring(MD5(concat(" + strings.Join(parts, ", '|', ") + ")), 1, 8)))"
+}
+
+func quoteMySQL(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
+func quoteCH(name string) string    { return "`" + strings.ReplaceAll(name, "`", "\\`") + "`" }

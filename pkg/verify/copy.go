@@ -1,0 +1,114 @@
+package verify
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Copy is the copy a Verifier compares the source with.
+type Copy interface {
+	// Name is the sink name used in output and metric labels ("mysql", "clickhouse").
+	Name() string
+	// open returns the copy side of table ts and the canonical columns both sides compare in.
+	open(ctx context.Context, ts *tableSchema) (side, []column, error)
+}
+
+// MySQLCopy is a MySQL/MariaDB copy written by the replayer's mysql sink: table
+// <CopyDatabase>.<table> with the source columns plus _version and _deleted (1 = tombstone).
+// DB must run sessions with time_zone '+00:00'.
+type MySQLCopy struct {
+	DB *sql.DB
+	// Database maps the source database to the copy database; "{db}" is replaced by the source
+	// database name (default of the replayer: "{db}_copy").
+	Database string
+}
+
+var _ Copy = (*MySQLCopy)(nil)
+
+// Name returns "mysql".
+func (c *MySQLCopy) Name() string { return "mysql" }
+
+func (c *MySQLCopy) open(ctx context.Context, ts *tableSchema) (side, []column, error) {
+	db := mapDatabase(c.Database, ts.Ref.Database)
+	rows, err := c.DB.QueryContext(ctx, `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`, db, ts.Ref.Name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read columns of copy table %s.%s: %w", db, ts.Ref.Name, err)
+	}
+	have := map[string]string{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("read columns of copy table %s.%s: %w", db, ts.Ref.Name, err)
+		}
+		have[n] = n
+	}
+	rows.Close()
+	if err := checkCopyColumns(ts, have, db); err != nil {
+		return nil, nil, err
+	}
+	cols := compareColumns(ts, nil)
+	return newMySQLSide(c.DB, db, ts.Ref.Name, cols, keyColumns(ts, cols), "`_deleted` = 0"), cols, nil
+}
+
+// ClickHouseCopy is a ClickHouse copy written by the replayer's clickhouse sink:
+// ReplacingMergeTree(_version) tables ordered by the primary key with a _deleted column, read
+// with FINAL. Temporal columns are compared at the precision the copy's column type keeps
+// (ClickHouse 18.16's DateTime keeps whole seconds; the source side is truncated to match).
+type ClickHouseCopy struct {
+	DB *sql.DB
+	// Database maps the source database to the ClickHouse database; "{db}" as for MySQLCopy.
+	Database string
+}
+
+var _ Copy = (*ClickHouseCopy)(nil)
+
+// Name returns "clickhouse".
+func (c *ClickHouseCopy) Name() string { return "clickhouse" }
+
+func (c *ClickHouseCopy) open(ctx context.Context, ts *tableSchema) (side, []column, error) {
+	db := mapDatabase(c.Database, ts.Ref.Database)
+	types, err := chColumnTypes(ctx, c.DB, db, ts.Ref.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkCopyColumns(ts, types, db); err != nil {
+		return nil, nil, err
+	}
+	cols := compareColumns(ts, func(col string, fsp int) int { return chKeepsFSP(types[col], fsp) })
+	return newCHSide(c.DB, db, ts.Ref.Name, cols, keyColumns(ts, cols), types), cols, nil
+}
+
+// checkCopyColumns fails when the copy table is missing or lacks source columns.
+func checkCopyColumns(ts *tableSchema, have map[string]string, db string) error {
+	if len(have) == 0 {
+		return fmt.Errorf("copy table %s.%s does not exist (start the replayer, or run an initial sync/backfill of %s)", db, ts.Ref.Name, ts.Ref)
+	}
+	var missing []string
+	for _, c := range ts.Columns {
+		if _, ok := have[c.Name]; !ok {
+			missing = append(missing, c.Name)
+		}
+	}
+	for _, m := range []string{"_version", "_deleted"} {
+		if _, ok := have[m]; !ok {
+			missing = append(missing, m)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fmt.Errorf("copy table %s.%s lacks columns %s (schema drift: apply the source's DDL to the copy or re-create it)", db, ts.Ref.Name, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// mapDatabase replaces "{db}" in template with source; a template without it is used as is.
+func mapDatabase(template, source string) string {
+	if strings.Contains(template, "{db}") {
+		return strings.ReplaceAll(template, "{db}", source)
+	}
+	return template
+}
