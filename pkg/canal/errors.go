@@ -1,10 +1,12 @@
 package canal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
@@ -44,21 +46,20 @@ func classify(err error, cfg *Config, at string) (fatal bool, out error) {
 	if errors.As(err, &me) {
 		msg = me.Message
 	}
-	switch code := mysqlCode(err); code {
+	code := mysqlCode(err)
+	switch code {
 	case 1236:
 		if regexp.MustCompile(`(?i)same server.?(id|uuid)`).MatchString(msg) {
 			return true, serverIDError(cfg, msg)
 		}
-		return true, fmt.Errorf("%w (%s; source said: %s). The binlog was purged or the position is invalid: "+
+		return true, fmt.Errorf("%w (ERROR 1236 at %s; source said: %s). The binlog was purged or the position is invalid: "+
 			"run `binlog-tailer resync --from-gtid <set> | --from-file F --from-pos P | --from-time T --epoch <current+1>` "+
 			"and backfill every table (docs/tailer.md, section Resync)", ErrPurged, at, msg)
 	case 1045:
-		return true, fmt.Errorf("%w: user %q at %s (source said: %s). Fix the config keys user/password "+
+		return true, fmt.Errorf("%w: user %q at %s (ERROR 1045; source said: %s). Fix the config keys user/password "+
 			"(env FERRY_TAILER_USER / FERRY_TAILER_PASSWORD)", ErrAccess, cfg.User, cfg.SourceAddr, msg)
 	case 1227, 1142, 1044:
-		return true, fmt.Errorf("%w: user %q at %s (source said: %s). Run on the source: "+
-			"GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT ON *.* TO '%s'@'<host>' "+
-			"(MariaDB >= 10.5: also BINLOG MONITOR)", ErrPrivileges, cfg.User, cfg.SourceAddr, msg, cfg.User)
+		return true, privilegesError(cfg, code, msg)
 	case 4052:
 		return true, serverIDError(cfg, msg)
 	}
@@ -68,6 +69,25 @@ func classify(err error, cfg *Config, at string) (fatal bool, out error) {
 		}
 	}
 	return false, err
+}
+
+func privilegesError(cfg *Config, code uint16, msg string) error {
+	return fmt.Errorf("%w: user %q at %s (ERROR %d; source said: %s). Run on the source: "+
+		"GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT ON *.* TO '%s'@'<host>' "+
+		"(MariaDB >= 10.5: also BINLOG MONITOR)", ErrPrivileges, cfg.User, cfg.SourceAddr, code, msg, cfg.User)
+}
+
+// canLogin reports whether a plain SQL login with the tailer's credentials works: MariaDB answers
+// a binlog registration without REPLICATION SLAVE with ERROR 1045 as if the password were wrong.
+func canLogin(ctx context.Context, cfg *Config) bool {
+	db, err := OpenSource(cfg)
+	if err != nil {
+		return false
+	}
+	defer db.Close()
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return db.PingContext(pctx) == nil
 }
 
 func serverIDError(cfg *Config, msg string) error {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/apache/rocketmq-client-go/v2/primitive"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
@@ -192,3 +193,11 @@ func mustExec(t testing.TB, db interface {
 }
 
 var errInjected = errors.New("injected send failure")
+
+func testutilCount(c interface{ Write(*dto.Metric) error }) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		return -1
+	}
+	return m.GetCounter().GetValue()
+}

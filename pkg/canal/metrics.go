@@ -8,22 +8,22 @@ import (
 
 // Metrics are the tailer's Prometheus metrics (docs/metrics-tailer.md).
 type Metrics struct {
-	Events            *prometheus.CounterVec   // ferry_tailer_events_total{type}
-	Rows              *prometheus.CounterVec   // ferry_tailer_rows_total{table,op}
-	Messages          prometheus.Counter       // ferry_tailer_messages_published_total
-	Bytes             prometheus.Counter       // ferry_tailer_published_bytes_total
-	SendErrors        prometheus.Counter       // ferry_tailer_send_errors_total
-	Reconnects        prometheus.Counter       // ferry_tailer_source_reconnects_total
-	CheckpointFile    prometheus.Gauge         // ferry_tailer_checkpoint_file_index
-	CheckpointPos     prometheus.Gauge         // ferry_tailer_checkpoint_position
-	CheckpointTime    prometheus.Gauge         // ferry_tailer_checkpoint_timestamp_seconds
-	HeadFile          prometheus.Gauge         // ferry_tailer_source_head_file_index
-	HeadPos           prometheus.Gauge         // ferry_tailer_source_head_position
-	Behind            prometheus.Gauge         // ferry_tailer_seconds_behind_source
-	LastEvent         prometheus.Gauge         // ferry_tailer_last_event_timestamp_seconds
-	BatchRows         prometheus.Histogram     // ferry_tailer_batch_rows
-	PublishDuration   prometheus.Histogram     // ferry_tailer_publish_duration_seconds
-	PendingMessages   prometheus.Gauge         // ferry_tailer_pending_messages
+	Events            *prometheus.CounterVec // ferry_tailer_events_total{type}
+	Rows              *prometheus.CounterVec // ferry_tailer_rows_total{table,op}
+	Messages          prometheus.Counter     // ferry_tailer_messages_published_total
+	Bytes             prometheus.Counter     // ferry_tailer_published_bytes_total
+	SendErrors        prometheus.Counter     // ferry_tailer_send_errors_total
+	Reconnects        prometheus.Counter     // ferry_tailer_source_reconnects_total
+	CheckpointFile    prometheus.Gauge       // ferry_tailer_checkpoint_file_index
+	CheckpointPos     prometheus.Gauge       // ferry_tailer_checkpoint_position
+	CheckpointTime    prometheus.Gauge       // ferry_tailer_checkpoint_timestamp_seconds
+	HeadFile          prometheus.Gauge       // ferry_tailer_source_head_file_index
+	HeadPos           prometheus.Gauge       // ferry_tailer_source_head_position
+	Behind            prometheus.Gauge       // ferry_tailer_seconds_behind_source
+	LastEvent         prometheus.Gauge       // ferry_tailer_last_event_timestamp_seconds
+	BatchRows         prometheus.Histogram   // ferry_tailer_batch_rows
+	PublishDuration   prometheus.Histogram   // ferry_tailer_publish_duration_seconds
+	PendingMessages   prometheus.Gauge       // ferry_tailer_pending_messages
 	registeredCollect []prometheus.Collector
 }
 

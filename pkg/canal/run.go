@@ -2,6 +2,7 @@ package canal
 
 import (
 	"context"
+	"errors"
 
 	"fmt"
 	"log/slog"
@@ -33,6 +34,9 @@ func (t *Tailer) Stream(ctx context.Context) error {
 		}
 		fatal, cerr := classify(err, &t.cfg, fmt.Sprintf("start %s:%d gtid %q", from.File, from.Pos, from.GTID))
 		if fatal {
+			if errors.Is(cerr, ErrAccess) && canLogin(ctx, &t.cfg) {
+				cerr = privilegesError(&t.cfg, mysqlCode(err), err.Error())
+			}
 			return cerr
 		}
 		if err.Error() == lastErr && t.last == progressBefore {

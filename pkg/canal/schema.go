@@ -23,15 +23,15 @@ var ErrNoPrimaryKey = errors.New("table has no primary key")
 type valueKind uint8
 
 const (
-	kindPlain   valueKind = iota // numbers, decimals, dates as go-mysql formats them
-	kindText                     // UTF-8 text (utf8/utf8mb4/ascii and unknown charsets)
-	kindLatin1                   // latin1 bytes converted to UTF-8
-	kindBinary                   // bytes -> event.EncodeBytes
-	kindEnum                     // index -> member
-	kindSet                      // bitmask -> members
-	kindTime                     // TIME: pad the fraction to FSP digits
-	kindYear                     // YEAR: 0 -> "0000"
-	kindBit                      // BIT: unsigned decimal
+	kindPlain  valueKind = iota // numbers, decimals, dates as go-mysql formats them
+	kindText                    // UTF-8 text (utf8/utf8mb4/ascii and unknown charsets)
+	kindLatin1                  // latin1 bytes converted to UTF-8
+	kindBinary                  // bytes -> event.EncodeBytes
+	kindEnum                    // index -> member
+	kindSet                     // bitmask -> members
+	kindTime                    // TIME: pad the fraction to FSP digits
+	kindYear                    // YEAR: 0 -> "0000"
+	kindBit                     // BIT: unsigned decimal
 )
 
 // column is one column of a table at event time, built from the TableMapEvent only.

@@ -1,0 +1,316 @@
+package canal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferry-cdc/ferry/internal/testenv"
+	"github.com/ferry-cdc/ferry/pkg/checkpoint"
+	"github.com/ferry-cdc/ferry/pkg/event"
+)
+
+// checkOrder asserts that versions grow within every queue and that one key's changes stay on
+// one queue in version order.
+func checkOrder(t *testing.T, rows []rowChange) {
+	t.Helper()
+	lastByQueue := map[int]uint64{}
+	keyQueue := map[string]int{}
+	lastByKey := map[string]uint64{}
+	for _, r := range rows {
+		if v, ok := lastByQueue[r.queue]; ok && r.version < v {
+			t.Fatalf("queue %d: version %d after %d", r.queue, r.version, v)
+		}
+		lastByQueue[r.queue] = r.version
+		k := r.table + "\x00" + r.key
+		if q, ok := keyQueue[k]; ok && q != r.queue {
+			t.Fatalf("key %q on queues %d and %d", k, q, r.queue)
+		}
+		keyQueue[k] = r.queue
+		if v, ok := lastByKey[k]; ok && r.version < v {
+			t.Fatalf("key %q: version %d after %d", k, r.version, v)
+		}
+		lastByKey[k] = r.version
+	}
+}
+
+func TestUpdatesDeletesAndPKChange(t *testing.T) {
+	st := testenv.Get(t)
+	dbName := st.NewSourceDatabase(t)
+	src := st.OpenSource(t, dbName)
+	mustExec(t, src, "CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10), b INT)",
+		"CREATE TABLE c (k1 INT, k2 VARCHAR(5), v INT, PRIMARY KEY (k2, k1))")
+	mt := startMem(t, testConfig(t, st, dbName), 4, nil)
+	mustExec(t, src,
+		"INSERT INTO t VALUES (1,'a',1),(2,'b',2),(3,'c',3)",
+		"UPDATE t SET b = b + 10 WHERE id <= 2",   // 2 plain updates
+		"UPDATE t SET id = id + 100 WHERE id = 3", // PK change: DELETE 3 + INSERT 103
+		"DELETE FROM t WHERE id = 1",
+		"INSERT INTO c VALUES (1,'x',1)",
+		"UPDATE c SET k1 = 2 WHERE k1 = 1", // composite PK change
+	)
+	rows := mt.waitRows(t, 11, 20*time.Second)
+	checkOrder(t, rows)
+	got := []string{}
+	for _, r := range rows {
+		got = append(got, fmt.Sprintf("%s %s %s", r.table, r.typ, r.key))
+	}
+	want := []string{"t INSERT 1", "t INSERT 2", "t INSERT 3", "t UPDATE 1", "t UPDATE 2", "t DELETE 3", "t INSERT 103",
+		"t DELETE 1", "c INSERT 1:x1:1", "c DELETE 1:x1:1", "c INSERT 1:x1:2"}
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("published\n%v\nwant\n%v", got, want)
+	}
+	var del3, ins103 uint64
+	for _, r := range rows {
+		switch {
+		case r.typ == event.TypeUpdate && r.key == "1":
+			if len(r.old) != 1 || *r.old["b"] != "1" || *r.data["b"] != "11" {
+				t.Errorf("update of 1: data %v old %v; want old {b:1}", r.data, r.old)
+			}
+		case r.typ == event.TypeDelete && r.key == "3":
+			del3 = r.version
+			if *r.data["a"] != "c" {
+				t.Errorf("delete must carry the before image: %v", r.data)
+			}
+		case r.typ == event.TypeInsert && r.key == "103":
+			ins103 = r.version
+		}
+	}
+	if del3 == 0 || del3 != ins103 {
+		t.Errorf("PK change split: delete version %d, insert version %d; want equal", del3, ins103)
+	}
+}
+
+// TestDDLMidStream: rows are decoded with the schema of their own event across MariaDB-only DDL,
+// DDL reaches every queue, and a dropped table does not stop the stream.
+func TestDDLMidStream(t *testing.T) {
+	st := testenv.Get(t)
+	dbName := st.NewSourceDatabase(t)
+	src := st.OpenSource(t, dbName)
+	mustExec(t, src, "CREATE TABLE t (id INT PRIMARY KEY, a INT)")
+	const queues = 3
+	mt := startMem(t, testConfig(t, st, dbName), queues, nil)
+	mustExec(t, src,
+		"INSERT INTO t VALUES (1, 10)",
+		"ALTER TABLE t ADD COLUMN c INT INVISIBLE",
+		"INSERT INTO t (id, a, c) VALUES (2, 20, 200)",
+		"CREATE OR REPLACE TABLE t (id INT PRIMARY KEY, z VARCHAR(5), a INT)",
+		"INSERT INTO t VALUES (3, 'zz', 30)",
+		"ALTER TABLE t DROP COLUMN z, ADD COLUMN y DATE FIRST",
+		"INSERT INTO t (id, a, y) VALUES (4, 40, '2024-01-02')",
+		"CREATE TABLE gone (id INT PRIMARY KEY)",
+		"INSERT INTO gone VALUES (1)",
+		"DROP TABLE gone",
+		"INSERT INTO t (id, a) VALUES (5, 50)",
+	)
+	rows := mt.waitRows(t, 6, 20*time.Second)
+	byKey := map[string]rowChange{}
+	for _, r := range rows {
+		byKey[r.table+r.key] = r
+	}
+	expect := map[string]string{
+		"t1": "a=10 id=1", "t2": "a=20 c=200 id=2", "t3": "a=30 id=3 z=zz", "t4": "a=40 id=4 y=2024-01-02",
+		"t5": "a=50 id=5 y=NULL", "gone1": "id=1",
+	}
+	for k, w := range expect {
+		if got := render(byKey[k].data); got != w {
+			t.Errorf("row %s = %q, want %q", k, got, w)
+		}
+	}
+	_, ddl := flatten(mt.rec.snapshot())
+	perStmt := map[uint64]map[int]bool{}
+	types := map[string]int{}
+	for _, r := range mt.rec.snapshot() {
+		if r.msg.IsDDL {
+			v := r.msg.Ferry.Versions[0]
+			if perStmt[v] == nil {
+				perStmt[v] = map[int]bool{}
+				types[r.msg.Type]++
+			}
+			perStmt[v][r.queue] = true
+		}
+	}
+	if len(perStmt) != 5 || len(ddl) != 5*queues {
+		t.Errorf("DDL statements %d (messages %d), want 5 statements on %d queues each", len(perStmt), len(ddl), queues)
+	}
+	for v, qs := range perStmt {
+		if len(qs) != queues {
+			t.Errorf("DDL version %d reached queues %v, want all %d", v, qs, queues)
+		}
+	}
+	if types[event.TypeAlter] != 2 || types[event.TypeCreate] != 2 || types[event.TypeErase] != 1 {
+		t.Errorf("DDL types %v", types)
+	}
+	checkOrderWithDDL(t, mt.rec.snapshot())
+}
+
+// checkOrderWithDDL: on every queue, versions (rows and DDL) never go backwards.
+func checkOrderWithDDL(t *testing.T, rs []recorded) {
+	last := map[int]uint64{}
+	for _, r := range rs {
+		for _, v := range r.msg.Ferry.Versions {
+			if v < last[r.queue] {
+				t.Fatalf("queue %d: version %d after %d", r.queue, v, last[r.queue])
+			}
+			last[r.queue] = v
+		}
+	}
+}
+
+func render(m map[string]*string) string {
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, k+"="+show(v))
+	}
+	sort.Strings(parts)
+	return strings.ReplaceAll(strings.Join(parts, " "), `"`, "")
+}
+
+func TestNoPrimaryKeyPolicies(t *testing.T) {
+	st := testenv.Get(t)
+	dbName := st.NewSourceDatabase(t)
+	src := st.OpenSource(t, dbName)
+	mustExec(t, src, "CREATE TABLE nopk (a INT, b VARCHAR(5))")
+
+	t.Run("halt", func(t *testing.T) {
+		mt := startMem(t, testConfig(t, st, dbName), 2, nil)
+		mustExec(t, src, "INSERT INTO nopk VALUES (1, 'x')")
+		select {
+		case err := <-mt.done:
+			mt.done <- err
+			if !errors.Is(err, ErrNoPrimaryKey) || !strings.Contains(err.Error(), dbName+".nopk") ||
+				!strings.Contains(err.Error(), "no-pk-policy") {
+				t.Fatalf("err = %v; want ErrNoPrimaryKey naming the table and the fix", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("tailer did not halt on a table without primary key")
+		}
+	})
+	t.Run("all-columns", func(t *testing.T) {
+		cfg := testConfig(t, st, dbName)
+		cfg.NoPKPolicy = NoPKAllColumns
+		mt := startMem(t, cfg, 2, nil)
+		mustExec(t, src, "INSERT INTO nopk VALUES (2, 'y')", "UPDATE nopk SET b = 'z' WHERE a = 2")
+		rows := mt.waitRows(t, 3, 20*time.Second)
+		got := []string{}
+		for _, r := range rows {
+			got = append(got, r.typ+" "+r.key)
+		}
+		if strings.Join(got, ",") != "INSERT 1:21:y,DELETE 1:21:y,INSERT 1:21:z" &&
+			strings.Join(got, ",") != "INSERT 1:21:y,INSERT 1:21:z,DELETE 1:21:y" {
+			t.Fatalf("all-columns rows = %v", got)
+		}
+		checkOrder(t, rows)
+	})
+}
+
+// TestExcludedColumnsAndTables: excluded columns and tables never reach the broker.
+func TestExcludedColumnsAndTables(t *testing.T) {
+	st := testenv.Get(t)
+	dbName := st.NewSourceDatabase(t)
+	src := st.OpenSource(t, dbName)
+	mustExec(t, src, "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(50), secret VARCHAR(50))",
+		"CREATE TABLE audit_log (id INT PRIMARY KEY)")
+	cfg := testConfig(t, st, dbName)
+	cfg.Exclude = []string{dbName + ".audit_*"}
+	cfg.ExcludeColumns = []string{dbName + ".users.secret"}
+	mt := startMem(t, cfg, 2, nil)
+	mustExec(t, src, "INSERT INTO audit_log VALUES (1)", "INSERT INTO users VALUES (1, 'a@b', 'pw')", "INSERT INTO audit_log VALUES (2)")
+	rows := mt.waitRows(t, 1, 20*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	rows, _ = flatten(mt.rec.snapshot())
+	if len(rows) != 1 || rows[0].table != "users" || rows[0].data["secret"] != nil || render(rows[0].data) != "email=a@b id=1" {
+		t.Fatalf("rows = %+v", rows)
+	}
+	for _, r := range mt.rec.snapshot() {
+		if r.msg.MySQLType["secret"] != "" || strings.Contains(strings.Join(r.msg.Ferry.Columns, ","), "secret") {
+			t.Fatalf("excluded column leaked into metadata: %+v", r.msg)
+		}
+	}
+}
+
+// TestResumeFromCheckpoint: a stopped tailer resumes from its checkpoint with nothing missing.
+func TestResumeFromCheckpoint(t *testing.T) {
+	st := testenv.Get(t)
+	dbName := st.NewSourceDatabase(t)
+	src := st.OpenSource(t, dbName)
+	mustExec(t, src, "CREATE TABLE t (id INT PRIMARY KEY, v INT)")
+	cfg := testConfig(t, st, dbName)
+	first := startMem(t, cfg, 2, nil)
+	mustExec(t, src, "INSERT INTO t VALUES (1,1),(2,2)")
+	first.waitRows(t, 2, 20*time.Second)
+	if err := first.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := checkpoint.Load(cfg.DataDir)
+	if err != nil || cp == nil {
+		t.Fatalf("checkpoint after stop: %v %v", cp, err)
+	}
+	mustExec(t, src, "INSERT INTO t VALUES (3,3)", "UPDATE t SET v = 20 WHERE id = 2")
+	second := startMem(t, cfg, 2, cp)
+	rows := second.waitRows(t, 2, 20*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	rows, _ = flatten(second.rec.snapshot())
+	sort.Slice(rows, func(i, j int) bool { return rows[i].version < rows[j].version })
+	if len(rows) != 2 || rows[0].key != "3" || rows[1].typ != event.TypeUpdate {
+		t.Fatalf("after resume got %+v; want exactly insert 3 and update 2", rows)
+	}
+	firstRows, _ := flatten(first.rec.snapshot())
+	if rows[0].version <= firstRows[len(firstRows)-1].version {
+		t.Errorf("versions went backwards across restart")
+	}
+}
+
+// TestBrokerDownKeepsCheckpoint: while sends fail, the tailer retries and the checkpoint does not
+// move past unacknowledged rows; when the broker is back everything arrives.
+func TestBrokerDownKeepsCheckpoint(t *testing.T) {
+	st := testenv.Get(t)
+	dbName := st.NewSourceDatabase(t)
+	src := st.OpenSource(t, dbName)
+	mustExec(t, src, "CREATE TABLE t (id INT PRIMARY KEY)")
+	cfg := testConfig(t, st, dbName)
+	cfg.MaxRetryDelay = 100 * time.Millisecond
+	mt := startMem(t, cfg, 2, nil)
+	time.Sleep(300 * time.Millisecond) // let the start checkpoint settle
+	before, _ := checkpoint.Load(cfg.DataDir)
+	down := make(chan struct{})
+	mt.rec.mu.Lock()
+	mt.rec.fail = func() error {
+		select {
+		case <-down:
+			return nil
+		default:
+			return errInjected
+		}
+	}
+	mt.rec.mu.Unlock()
+	mustExec(t, src, "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)")
+	time.Sleep(1500 * time.Millisecond)
+	during, _ := checkpoint.Load(cfg.DataDir)
+	if during.File != before.File || during.Pos != before.Pos {
+		t.Fatalf("checkpoint moved from %s:%d to %s:%d while every send failed", before.File, before.Pos, during.File, during.Pos)
+	}
+	if errs := testutilCount(mt.tailer.metrics.SendErrors); errs < 2 {
+		t.Fatalf("send errors = %v, want retries", errs)
+	}
+	close(down)
+	mt.waitRows(t, 2, 20*time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		after, _ := checkpoint.Load(cfg.DataDir)
+		if after.Pos != before.Pos || after.File != before.File {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("checkpoint did not advance after the broker came back")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = context.Background
+}
