@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/ferry-cdc/ferry/pkg/obs"
+	"github.com/ferry-cdc/ferry/pkg/replayer"
+)
+
+// runConfig is the configuration of `replayer run`.
+type runConfig struct {
+	sinkConfig      `yaml:",inline"`
+	replayer.Config `yaml:",inline"`
+	MetricsAddr     string `yaml:"metrics-addr"`
+}
+
+func newRunCmd() *cobra.Command {
+	cfg := runConfig{sinkConfig: defaultSinkConfig(), Config: replayer.DefaultConfig()}
+	var file string
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Consume the change topic and apply it to the copy until SIGTERM",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := load(cmd, file, &cfg); err != nil {
+				return err
+			}
+			return run(cmd.Context(), cfg)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&file, "config", "", "YAML config file (keys = flag names)")
+	cfg.sinkConfig.bind(fs)
+	r := &cfg.Config
+	fs.StringVar(&r.NameServer, "name-server", r.NameServer, "RocketMQ name server")
+	fs.StringVar(&r.BrokerAddr, "broker-addr", r.BrokerAddr, "RocketMQ broker, to create the dead-letter topic (empty: it must exist)")
+	fs.StringVar(&r.Topic, "topic", r.Topic, "change-event topic")
+	fs.StringVar(&r.Group, "group", r.Group, "consumer group (default ferry_replayer_<sink>)")
+	fs.StringVar(&r.Instance, "instance", r.Instance, "client instance name (default unique per process)")
+	fs.IntVar(&r.ConsumeBatch, "consume-batch", r.ConsumeBatch, "messages per queue callback")
+	fs.IntVar(&r.BatchRows, "batch-rows", r.BatchRows, "flush a batch at this many rows")
+	fs.IntVar(&r.BatchBytes, "batch-bytes", r.BatchBytes, "flush a batch at this many value bytes")
+	fs.DurationVar(&r.FlushInterval, "flush-interval", r.FlushInterval, "flush a batch this long after its first row")
+	fs.IntVar(&r.Retries, "retries", r.Retries, "retries of a failing message before the poison policy")
+	fs.DurationVar(&r.RetryBackoff, "retry-backoff", r.RetryBackoff, "first retry backoff (doubles up to 30s)")
+	fs.StringVar(&r.Poison, "poison", r.Poison, "poison message policy: halt or dead-letter")
+	fs.StringVar(&r.DeadLetterTopic, "dead-letter-topic", r.DeadLetterTopic, "topic for poison messages under --poison dead-letter")
+	fs.DurationVar(&r.ShutdownTimeout, "shutdown-timeout", r.ShutdownTimeout, "bound on the graceful stop")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "metrics listen address (default 127.0.0.1:9102 for mysql, 127.0.0.1:9103 for clickhouse)")
+	return cmd
+}
+
+func run(ctx context.Context, cfg runConfig) error {
+	log, err := newLogger(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	if cfg.Group == "" {
+		cfg.Group = "ferry_replayer_" + cfg.Sink
+	}
+	if cfg.MetricsAddr == "" {
+		cfg.MetricsAddr = map[string]string{sinkMySQL: "127.0.0.1:9102", sinkClickHouse: "127.0.0.1:9103"}[cfg.Sink]
+	}
+	s, err := cfg.openSink(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	rp, err := replayer.New(cfg.Config, s, cfg.Sink, log, replayer.NewMetrics(reg))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen for metrics on %s: %w (choose a free address with --metrics-addr)", cfg.MetricsAddr, err)
+	}
+	mctx, stopMetrics := context.WithCancel(context.WithoutCancel(ctx))
+	merr := make(chan error, 1)
+	go func() { merr <- obs.ServeListener(mctx, ln, reg, rp.Ready, log) }()
+	runErr := rp.Run(ctx)
+	stopMetrics()
+	if err := <-merr; err != nil && runErr == nil {
+		return fmt.Errorf("metrics server: %w", err)
+	}
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		return runErr
+	}
+	log.Info("replayer stopped")
+	return nil
+}

@@ -1,0 +1,115 @@
+package replayer
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
+)
+
+// flushResult is shared by every submitter of one batch; done closes after the sink call.
+type flushResult struct {
+	done chan struct{}
+	err  error
+}
+
+// Wait blocks until the batch containing the submitted rows was applied (or ctx ends).
+func (f *flushResult) Wait(ctx context.Context) error {
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// batcher collects rows from all queue callbacks into shared batches and applies each batch
+// with one sink call when it reaches maxRows or maxBytes, or flushInterval after its first row,
+// whichever comes first. Callbacks wait on their batch's result before acknowledging, so an
+// offset is committed only after the sink committed its rows (DESIGN.md section 3).
+type batcher struct {
+	sink              sink.Sink
+	maxRows, maxBytes int
+	interval          time.Duration
+	metrics           *Metrics
+	sinkName          string
+
+	mu      sync.Mutex
+	rows    []sink.Row
+	bytes   int
+	current *flushResult
+	timer   *time.Timer
+	kick    chan struct{}
+
+	applyMu sync.Mutex // one sink call at a time; DDL takes it exclusively too
+}
+
+func newBatcher(s sink.Sink, maxRows, maxBytes int, interval time.Duration, m *Metrics, sinkName string) *batcher {
+	return &batcher{sink: s, maxRows: maxRows, maxBytes: maxBytes, interval: interval, metrics: m,
+		sinkName: sinkName, kick: make(chan struct{}, 1)}
+}
+
+// submit adds rows to the current batch and returns the batch's result.
+func (b *batcher) submit(rows []sink.Row, size int) *flushResult {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.current == nil {
+		b.current = &flushResult{done: make(chan struct{})}
+		b.timer = time.AfterFunc(b.interval, b.poke)
+	}
+	b.rows = append(b.rows, rows...)
+	b.bytes += size
+	if len(b.rows) >= b.maxRows || b.bytes >= b.maxBytes {
+		b.poke()
+	}
+	return b.current
+}
+
+func (b *batcher) poke() {
+	select {
+	case b.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run flushes batches until ctx ends, then flushes what is pending one last time.
+func (b *batcher) run(ctx context.Context) {
+	for {
+		select {
+		case <-b.kick:
+			b.flush(context.WithoutCancel(ctx))
+		case <-ctx.Done():
+			b.flush(context.WithoutCancel(ctx))
+			return
+		}
+	}
+}
+
+// flush applies the pending batch, if any, and publishes the result to its waiters.
+func (b *batcher) flush(ctx context.Context) {
+	b.applyMu.Lock()
+	defer b.applyMu.Unlock()
+	b.mu.Lock()
+	rows, res := b.rows, b.current
+	b.rows, b.bytes, b.current = nil, 0, nil
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	b.mu.Unlock()
+	if res == nil {
+		return
+	}
+	start := time.Now()
+	res.err = b.sink.Apply(ctx, &sink.Batch{Rows: rows})
+	b.metrics.observeBatch(b.sinkName, len(rows), time.Since(start), res.err)
+	close(res.done)
+}
+
+// exclusive flushes pending rows and runs fn with no batch in flight (for DDL).
+func (b *batcher) exclusive(ctx context.Context, fn func() error) error {
+	b.flush(ctx)
+	b.applyMu.Lock()
+	defer b.applyMu.Unlock()
+	return fn()
+}

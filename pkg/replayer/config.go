@@ -1,0 +1,80 @@
+// Package replayer consumes Ferry change events from RocketMQ and applies them to a sink
+// (DESIGN.md sections 3-5): queues are consumed in order and in parallel, rows of all queues
+// are batched by rows, bytes and time, and a message is acknowledged only after the sink
+// committed the batch holding its rows. DDL messages are applied once per version with no
+// batch in flight. Poison messages are retried with backoff, then halt the replayer (default)
+// or go to a dead-letter topic; they are never acknowledged silently.
+package replayer
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ferry-cdc/ferry/pkg/event"
+)
+
+// Poison policies.
+const (
+	PoisonHalt       = "halt"
+	PoisonDeadLetter = "dead-letter"
+)
+
+// Config configures the consumer side of a replayer. Sink settings live with the sinks.
+type Config struct {
+	NameServer      string        `yaml:"name-server"`       // RocketMQ name server host:port
+	BrokerAddr      string        `yaml:"broker-addr"`       // broker host:port; used to create the dead-letter topic ("" = must exist)
+	Topic           string        `yaml:"topic"`             // change-event topic
+	Group           string        `yaml:"group"`             // consumer group; replayers in one group share the queues
+	Instance        string        `yaml:"instance"`          // client instance name; "" = unique per process
+	ConsumeBatch    int           `yaml:"consume-batch"`     // messages per queue callback
+	BatchRows       int           `yaml:"batch-rows"`        // flush a batch at this many rows
+	BatchBytes      int           `yaml:"batch-bytes"`       // ... or this many value bytes
+	FlushInterval   time.Duration `yaml:"flush-interval"`    // ... or this long after its first row
+	Retries         int           `yaml:"retries"`           // retries of a failing message before the poison policy
+	RetryBackoff    time.Duration `yaml:"retry-backoff"`     // first backoff; doubles up to 30 s
+	Poison          string        `yaml:"poison"`            // halt | dead-letter
+	DeadLetterTopic string        `yaml:"dead-letter-topic"` // topic for poison messages under dead-letter
+	ShutdownTimeout time.Duration `yaml:"shutdown-timeout"`  // bound on the graceful stop
+}
+
+// DefaultConfig returns the defaults for the local stack: topic ferry_changes, 32 messages
+// per callback, batches of 5000 rows / 8 MiB / 200 ms, 5 retries from 500 ms, halt on poison.
+// Group is left empty: the command sets ferry_replayer_<sink>.
+func DefaultConfig() Config {
+	return Config{
+		NameServer:      "127.0.0.1:9876",
+		Topic:           event.DefaultTopic,
+		ConsumeBatch:    32,
+		BatchRows:       5000,
+		BatchBytes:      8 << 20,
+		FlushInterval:   200 * time.Millisecond,
+		Retries:         5,
+		RetryBackoff:    500 * time.Millisecond,
+		Poison:          PoisonHalt,
+		DeadLetterTopic: event.DefaultTopic + "_dlq",
+		ShutdownTimeout: 30 * time.Second,
+	}
+}
+
+// Validate reports the first invalid setting with the fix.
+func (c Config) Validate() error {
+	switch {
+	case c.NameServer == "":
+		return fmt.Errorf("replayer: name-server is empty; set it to the RocketMQ name server, e.g. 127.0.0.1:9876")
+	case c.Topic == "" || c.Group == "":
+		return fmt.Errorf("replayer: topic (%q) and group (%q) must be set", c.Topic, c.Group)
+	case c.ConsumeBatch < 1 || c.ConsumeBatch > 1024:
+		return fmt.Errorf("replayer: consume-batch must be 1..1024, got %d", c.ConsumeBatch)
+	case c.BatchRows < 1 || c.BatchBytes < 1:
+		return fmt.Errorf("replayer: batch-rows (%d) and batch-bytes (%d) must be positive", c.BatchRows, c.BatchBytes)
+	case c.FlushInterval <= 0 || c.RetryBackoff <= 0 || c.ShutdownTimeout <= 0:
+		return fmt.Errorf("replayer: flush-interval, retry-backoff and shutdown-timeout must be positive")
+	case c.Retries < 0:
+		return fmt.Errorf("replayer: retries must be >= 0, got %d", c.Retries)
+	case c.Poison != PoisonHalt && c.Poison != PoisonDeadLetter:
+		return fmt.Errorf("replayer: poison must be %q or %q, got %q", PoisonHalt, PoisonDeadLetter, c.Poison)
+	case c.Poison == PoisonDeadLetter && c.DeadLetterTopic == "":
+		return fmt.Errorf("replayer: poison=dead-letter needs dead-letter-topic")
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package replayer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+
+	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/sink"
+)
+
+// pending is a row message whose rows were submitted to the batcher.
+type pending struct {
+	msg  *primitive.MessageExt
+	m    *event.Message
+	rows []sink.Row
+	res  *flushResult
+}
+
+// handle processes one callback's messages (one queue, in queue order). It returns nil only
+// when every message is durably applied, ignored by policy, or dead-lettered; then the caller
+// acknowledges them all.
+func (r *Replayer) handle(ctx context.Context, msgs []*primitive.MessageExt) error {
+	var batch []pending
+	for _, msg := range msgs {
+		m, err := event.Decode(msg.Body)
+		if err == nil && !m.IsDDL {
+			var rows []sink.Row
+			var size int
+			if rows, size, err = r.tables.toRows(m); err == nil {
+				batch = append(batch, pending{msg: msg, m: m, rows: rows, res: r.batcher.submit(rows, size)})
+				continue
+			}
+		}
+		// Decode errors and DDL need every earlier message of this queue applied first.
+		if serr := r.settle(ctx, batch); serr != nil {
+			return serr
+		}
+		batch = nil
+		if err != nil {
+			r.metrics.Errors.WithLabelValues("decode").Inc()
+			if err := r.poison(ctx, msg, fmt.Errorf("decode: %w", err)); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := r.applyDDL(ctx, msg, m); err != nil {
+			return err
+		}
+	}
+	return r.settle(ctx, batch)
+}
+
+// settle waits for the batches of the pending messages. If a shared batch failed, each
+// message is applied on its own with retries so one poison message cannot block the others.
+func (r *Replayer) settle(ctx context.Context, batch []pending) error {
+	for _, p := range batch {
+		if err := p.res.Wait(context.Background()); err != nil {
+			r.log.Warn("batch failed; applying this callback's messages one by one", "err", err)
+			return r.applyEach(ctx, batch)
+		}
+	}
+	r.applied(batch)
+	return nil
+}
+
+func (r *Replayer) applyEach(ctx context.Context, batch []pending) error {
+	for _, p := range batch {
+		err := r.retry(ctx, func() error { return r.sink.Apply(ctx, &sink.Batch{Rows: p.rows}) })
+		switch {
+		case err == nil:
+			r.applied([]pending{p})
+		case errors.Is(err, sink.ErrBadRow):
+			if err := r.poison(ctx, p.msg, err); err != nil {
+				return err
+			}
+		default:
+			return r.halt(fmt.Errorf("%s: apply failed after %d retries: %w", where(p.msg), r.cfg.Retries, err))
+		}
+	}
+	return nil
+}
+
+// applied records metrics of committed messages.
+func (r *Replayer) applied(batch []pending) {
+	now := time.Now()
+	for _, p := range batch {
+		table := p.m.Database + "." + p.m.Table
+		r.metrics.RowsApplied.WithLabelValues(r.sinkName, table, opLabel(p.m.Type)).Add(float64(len(p.rows)))
+		if p.m.ES > 0 {
+			r.metrics.LagSeconds.WithLabelValues(r.sinkName, table).Observe(now.Sub(time.UnixMilli(p.m.ES)).Seconds())
+		}
+		r.metrics.MessagesTotal.WithLabelValues("rows").Inc()
+		r.observeBacklog(p.msg)
+	}
+}
+
+func opLabel(t string) string {
+	switch t {
+	case event.TypeInsert:
+		return "insert"
+	case event.TypeUpdate:
+		return "update"
+	}
+	return "delete"
+}
+
+// observeBacklog sets the queue's backlog from the broker's max offset carried by the message.
+func (r *Replayer) observeBacklog(msg *primitive.MessageExt) {
+	maxOff, err := strconv.ParseInt(msg.GetProperty(primitive.PropertyMaxOffset), 10, 64)
+	if err != nil || msg.Queue == nil {
+		return
+	}
+	r.metrics.QueueBacklog.WithLabelValues(queueLabel(msg)).Set(float64(max(0, maxOff-msg.QueueOffset-1)))
+}
+
+func queueLabel(msg *primitive.MessageExt) string {
+	if msg.Queue == nil {
+		return "?"
+	}
+	return msg.Queue.BrokerName + ":" + strconv.Itoa(msg.Queue.QueueId)
+}
+
+// applyDDL applies a DDL message with no batch in flight. Every failure halts: a DDL is never
+// dead-lettered, since rows after it depend on it.
+func (r *Replayer) applyDDL(ctx context.Context, msg *primitive.MessageExt, m *event.Message) error {
+	d := toDDL(m)
+	err := r.retry(ctx, func() error {
+		return r.batcher.exclusive(ctx, func() error { return r.sink.ApplyDDL(ctx, d) })
+	})
+	if err != nil {
+		r.metrics.DDL.WithLabelValues("halted").Inc()
+		r.metrics.Errors.WithLabelValues("ddl").Inc()
+		return r.halt(fmt.Errorf("%s: %w", where(msg), err))
+	}
+	r.metrics.DDL.WithLabelValues("handled").Inc()
+	r.metrics.MessagesTotal.WithLabelValues("ddl").Inc()
+	return nil
+}
+
+// retry runs fn until it succeeds, fails with a DDL halt, or Retries retries with doubling
+// backoff are used up.
+func (r *Replayer) retry(ctx context.Context, fn func() error) error {
+	backoff := r.cfg.RetryBackoff
+	var err error
+	for attempt := 0; ; attempt++ {
+		if err = fn(); err == nil || errors.Is(err, sink.ErrDDLHalt) || attempt >= r.cfg.Retries {
+			return err
+		}
+		r.log.Warn("retrying after error", "attempt", attempt+1, "of", r.cfg.Retries, "backoff", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// where names a message for operators: topic, queue, offset, message id.
+func where(msg *primitive.MessageExt) string {
+	topic, queue := msg.Topic, -1
+	if msg.Queue != nil {
+		topic, queue = msg.Queue.Topic, msg.Queue.QueueId
+	}
+	return fmt.Sprintf("message topic=%s queue=%d offset=%d msgId=%s", topic, queue, msg.QueueOffset, msg.MsgId)
+}
