@@ -1,0 +1,128 @@
+package canal
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/ferry-cdc/ferry/pkg/checkpoint"
+	"github.com/ferry-cdc/ferry/pkg/event"
+)
+
+// Resync replaces the checkpoint in cfg.DataDir with target. It refuses while a tailer holds the
+// data directory's lock (checkpoint.ErrLocked). It returns the previous checkpoint (nil if none).
+func Resync(cfg *Config, target checkpoint.State) (*checkpoint.State, error) {
+	if target.File == "" && target.GTID == "" {
+		return nil, fmt.Errorf("%w: resync needs --from-file/--from-pos, --from-gtid or --from-time", ErrConfig)
+	}
+	if target.File != "" {
+		if _, err := event.FileIndex(target.File); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
+	lock, err := checkpoint.Acquire(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("resync: %w", err)
+	}
+	defer lock.Release()
+	prev, err := checkpoint.Load(cfg.DataDir)
+	if err != nil {
+		prev = nil // a broken checkpoint is exactly what resync repairs
+	}
+	if target.Pos < 4 {
+		target.Pos = 4
+	}
+	target.UpdatedAt = time.Now()
+	if err := checkpoint.Save(cfg.DataDir, target); err != nil {
+		return prev, fmt.Errorf("resync: %w", err)
+	}
+	return prev, nil
+}
+
+// BinlogFiles lists the source's binlog files (SHOW BINARY LOGS), oldest first.
+func BinlogFiles(ctx context.Context, cfg *Config) ([]string, error) {
+	db, err := OpenSource(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, "SHOW BINARY LOGS")
+	if err != nil {
+		_, cerr := classify(err, cfg, "SHOW BINARY LOGS")
+		return nil, fmt.Errorf("list binlog files: %w", cerr)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var files []string
+	for rows.Next() {
+		vals := make([]sql.RawBytes, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("list binlog files: %w", err)
+		}
+		files = append(files, string(vals[0]))
+	}
+	return files, rows.Err()
+}
+
+// FileStartTime returns the creation time of a binlog file: the timestamp of its format
+// description event (the first event with a non-zero timestamp).
+func FileStartTime(ctx context.Context, cfg *Config, file string) (time.Time, error) {
+	t := &Tailer{cfg: *cfg, log: slog.New(slog.DiscardHandler)}
+	sc, err := t.syncerConfig()
+	if err != nil {
+		return time.Time{}, err
+	}
+	sc.ServerID = cfg.ServerID + 1 // a short-lived reader must not kick out a running tailer
+	syncer := replication.NewBinlogSyncer(sc)
+	defer syncer.Close()
+	s, err := syncer.StartSync(mysql.Position{Name: file, Pos: 4})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read %s: %w", file, err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		e, err := s.GetEvent(rctx)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("read first event of %s: %w", file, err)
+		}
+		if e.Header.Timestamp != 0 {
+			return time.Unix(int64(e.Header.Timestamp), 0), nil
+		}
+	}
+}
+
+// FileForTime returns the newest binlog file created at or before at (the file that holds the
+// first transaction at or after at, starting from its beginning). It fails if at predates every
+// file (the changes are purged: backfill instead).
+func FileForTime(ctx context.Context, cfg *Config, at time.Time) (string, error) {
+	files, err := BinlogFiles(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	found := ""
+	for _, f := range files {
+		ts, err := FileStartTime(ctx, cfg, f)
+		if err != nil {
+			return "", err
+		}
+		if ts.After(at) {
+			break
+		}
+		found = f
+	}
+	if found == "" {
+		return "", fmt.Errorf("%w: no binlog file starts at or before %s (oldest is purged): resync from the oldest file and backfill every table",
+			ErrPurged, at.Format(time.RFC3339))
+	}
+	return found, nil
+}
