@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/sink"
 	"github.com/ferry-cdc/ferry/pkg/sink/sinktest"
 )
@@ -59,44 +58,9 @@ func TestPropertyConverges(t *testing.T) {
 // readLive reads a view into canonical event strings by key.
 func readLive(t *testing.T, db *sql.DB, viewDB string, table *sink.Table) map[string][]*string {
 	t.Helper()
-	cols := make([]string, len(table.Columns))
-	for i, c := range table.Columns {
-		cols[i] = quote(c.Name)
-		if strings.HasPrefix(c.MySQLType, "bit") {
-			cols[i] = "CAST(" + quote(c.Name) + " AS UNSIGNED)"
-		}
-	}
-	rows, err := db.Query(fmt.Sprintf("SELECT %s FROM %s.%s", strings.Join(cols, ", "), quote(viewDB), quote(table.Name)))
+	got, err := sinktest.ReadMySQL(context.Background(), db, viewDB, table)
 	if err != nil {
-		t.Fatalf("read view: %v", err)
-	}
-	defer rows.Close()
-	out := map[string][]*string{}
-	for rows.Next() {
-		raw := make([]sql.RawBytes, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range raw {
-			ptrs[i] = &raw[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		vals := make([]*string, len(cols))
-		for i, b := range raw {
-			if b == nil {
-				continue
-			}
-			s := string(b)
-			ct, _ := event.ParseMySQLType(table.Columns[i].MySQLType)
-			if ct.IsBinary() {
-				s = event.EncodeBytes(b)
-			}
-			vals[i] = &s
-		}
-		out[sinktest.Key(table, vals)] = vals
-	}
-	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return got
 }
