@@ -28,6 +28,11 @@ type column struct {
 	// FSP is the number of fraction digits compared for kindDateTime: the source's precision,
 	// lowered to what the copy keeps (0 for a ClickHouse DateTime, which stores seconds).
 	FSP int
+	// ColFSP is the source column's own fraction digits.
+	ColFSP int
+	// Convert is set for text columns not in utf8mb4, whose bytes must be converted to UTF-8
+	// (as the change events carry them) before hashing.
+	Convert bool
 }
 
 // sourceKind maps an information_schema DATA_TYPE of the source to a canonical kind.
@@ -89,14 +94,26 @@ func mysqlExpr(c column) string {
 	case kindBit:
 		return "CAST(" + q + " + 0 AS CHAR)"
 	case kindDateTime:
-		if c.FSP == 0 {
-			return "DATE_FORMAT(" + q + ", '%Y-%m-%d %H:%i:%s')"
+		// CAST renders exactly the column's fraction digits; cutting the text truncates like
+		// the copies do (ClickHouse DateTime drops the fraction).
+		if c.FSP >= c.ColFSP {
+			return "CAST(" + q + " AS CHAR)"
 		}
-		return fmt.Sprintf("LEFT(DATE_FORMAT(%s, '%%Y-%%m-%%d %%H:%%i:%%s.%%f'), %d)", q, 20+c.FSP)
+		return fmt.Sprintf("LEFT(CAST(%s AS CHAR), %d)", q, dateTimeLen(c.FSP))
 	case kindBinary:
 		return "HEX(" + q + ")"
 	}
-	return "CONVERT(" + q + " USING utf8mb4)"
+	if c.Convert {
+		return "CONVERT(" + q + " USING utf8mb4)"
+	}
+	return q
+}
+
+func dateTimeLen(fsp int) int {
+	if fsp == 0 {
+		return 19
+	}
+	return 20 + fsp
 }
 
 // chExpr renders column c as canonical text in ClickHouse; chType is the copy column's type.
@@ -109,27 +126,33 @@ func chExpr(c column, chType string) string {
 			if c.FSP == 0 {
 				return "toString(" + q + ", 'UTC')"
 			}
-			return fmt.Sprintf("substring(toString(%s, 'UTC'), 1, %d)", q, 20+c.FSP)
+			return fmt.Sprintf("substring(toString(%s, 'UTC'), 1, %d)", q, dateTimeLen(c.FSP))
 		}
-		if c.FSP == 0 {
-			return "substring(toString(" + q + "), 1, 19)"
-		}
-		return fmt.Sprintf("substring(toString(%s), 1, %d)", q, 20+c.FSP)
+		return fmt.Sprintf("substring(toString(%s), 1, %d)", q, dateTimeLen(c.FSP))
 	case kindBinary:
 		return "hex(" + q + ")"
 	}
 	return "toString(" + q + ")"
 }
 
+// Row text: the canonical values joined by '|', NULL written as 'n'. Text-like values (which may
+// contain '|' or be the string "n") are written as "<byte length>:<text>", so no two different
+// rows give the same text; the other kinds (digits, dates, hex) can contain neither. Each column
+// expression is evaluated once per row.
+
 // mysqlRowHash is a MariaDB expression for the 64-bit row hash: the first 8 bytes (big-endian) of
-// MD5 over the canonical row text, in which every value is "<byte length>:<text>" and NULL is "n".
+// MD5 over the canonical row text.
 func mysqlRowHash(cols []column) string {
 	parts := make([]string, len(cols))
 	for i, c := range cols {
 		e := mysqlExpr(c)
-		parts[i] = fmt.Sprintf("IFNULL(CONCAT(LENGTH(%s), ':', %s), 'n')", e, e)
+		if c.Kind == kindText {
+			parts[i] = fmt.Sprintf("IFNULL(CONCAT(LENGTH(%s), ':', %s), 'n')", e, e)
+		} else {
+			parts[i] = fmt.Sprintf("IFNULL(%s, 'n')", e)
+		}
 	}
-	return "CAST(CONV(LEFT(MD5(CONCAT(" + strings.Join(parts, ", '|', ") + ")), 16), 16, 10) AS UNSIGNED)"
+	return "CAST(CONV(LEFT(MD5(CONCAT_WS('|', " + strings.Join(parts, ", ") + ")), 16), 16, 10) AS UNSIGNED)"
 }
 
 // chRowHash is the ClickHouse expression equal to mysqlRowHash for the same row.
@@ -137,7 +160,11 @@ func chRowHash(cols []column, chTypes map[string]string) string {
 	parts := make([]string, len(cols))
 	for i, c := range cols {
 		e := chExpr(c, chTypes[c.Name])
-		parts[i] = fmt.Sprintf("ifNull(concat(toString(length(%s)), ':', %s), 'n')", e, e)
+		if c.Kind == kindText {
+			parts[i] = fmt.Sprintf("ifNull(concat(toString(length(%s)), ':', %s), 'n')", e, e)
+		} else {
+			parts[i] = fmt.Sprintf("ifNull(%s, 'n')", e)
+		}
 	}
 	return "reinterpretAsUInt64(reverse(substring(MD5(concat(" + strings.Join(parts, ", '|', ") + ")), 1, 8)))"
 }

@@ -35,6 +35,7 @@ type sourceColumn struct {
 	Name     string
 	DataType string // DATA_TYPE, e.g. "decimal"
 	FSP      int    // DATETIME_PRECISION for temporal types
+	Charset  string // CHARACTER_SET_NAME ("" for non-text columns)
 }
 
 // tableSchema is what verify needs to know about a source table.
@@ -46,7 +47,7 @@ type tableSchema struct {
 
 // loadSourceSchema reads the columns and primary key of ref from the source.
 func loadSourceSchema(ctx context.Context, db *sql.DB, ref TableRef) (*tableSchema, error) {
-	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COALESCE(DATETIME_PRECISION, 0)
+	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COALESCE(DATETIME_PRECISION, 0), COALESCE(CHARACTER_SET_NAME, '')
 		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
 		ref.Database, ref.Name)
 	if err != nil {
@@ -55,7 +56,7 @@ func loadSourceSchema(ctx context.Context, db *sql.DB, ref TableRef) (*tableSche
 	ts := &tableSchema{Ref: ref}
 	for rows.Next() {
 		var c sourceColumn
-		if err := rows.Scan(&c.Name, &c.DataType, &c.FSP); err != nil {
+		if err := rows.Scan(&c.Name, &c.DataType, &c.FSP, &c.Charset); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read columns of %s: %w", ref, err)
 		}
@@ -123,8 +124,9 @@ func compareColumns(ts *tableSchema, keepFSP func(col string, fsp int) int) []co
 	cols := make([]column, len(ts.Columns))
 	for i, c := range ts.Columns {
 		cols[i] = column{Name: c.Name, Kind: sourceKind(c.DataType)}
+		cols[i].Convert = cols[i].Kind == kindText && c.Charset != "" && c.Charset != "utf8mb4"
 		if cols[i].Kind == kindDateTime {
-			cols[i].FSP = c.FSP
+			cols[i].FSP, cols[i].ColFSP = c.FSP, c.FSP
 			if keepFSP != nil {
 				cols[i].FSP = keepFSP(c.Name, c.FSP)
 			}

@@ -84,9 +84,15 @@ func OpenSource(t testing.TB, st *testenv.Stack) *sql.DB {
 // at the current binlog position, with epoch 0.
 func (c *Copies) Load(t testing.TB, src *sql.DB, srcDB string) {
 	t.Helper()
+	c.LoadChunks(t, src, srcDB, 2000)
+}
+
+// LoadChunks is Load with chunkRows rows per backfill chunk.
+func (c *Copies) LoadChunks(t testing.TB, src *sql.DB, srcDB string, chunkRows int) {
+	t.Helper()
 	cfg := backfill.DefaultConfig()
 	cfg.CheckpointDir = t.TempDir()
-	cfg.ChunkRows = 2000
+	cfg.ChunkRows = chunkRows
 	b, err := backfill.New(cfg, src, &backfill.SinkPublisher{Sinks: []fsink.Sink{c.MySQLSink, c.CHSink}}, nil, nil, nil)
 	if err != nil {
 		t.Fatalf("new backfill: %v", err)
