@@ -75,3 +75,13 @@ func parseLabelCell(cell string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// CatalogRow renders m as a docs/metrics.md table row (the meaning is the metric's help text
+// when m comes from a Recorder).
+func CatalogRow(m Metric) string {
+	labels := "-"
+	if len(m.Labels) > 0 {
+		labels = "`" + strings.Join(m.Labels, "`, `") + "`"
+	}
+	return fmt.Sprintf("| `%s` | %s | %s | %s |", m.Name, m.Type, labels, strings.ReplaceAll(m.Meaning, "|", "\\|"))
+}

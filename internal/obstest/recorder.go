@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -80,6 +81,7 @@ func (r *Recorder) Gatherer() prometheus.Gatherer { return r.reg }
 
 var (
 	descName   = regexp.MustCompile(`fqName: "((?:[^"\\]|\\.)*)"`)
+	descHelp   = regexp.MustCompile(`help: ("(?:[^"\\]|\\.)*")`)
 	descConst  = regexp.MustCompile(`constLabels: \{(.*)\}, variableLabels: \{`)
 	descVar    = regexp.MustCompile(`variableLabels: \{([^}]*)\}\}$`)
 	constLabel = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="`)
@@ -105,7 +107,11 @@ func parseDesc(s string) (Metric, error) {
 		}
 	}
 	sort.Strings(labels)
-	return Metric{Name: n[1], Labels: labels}, nil
+	help := ""
+	if h := descHelp.FindStringSubmatch(s); h != nil {
+		help, _ = strconv.Unquote(h[1])
+	}
+	return Metric{Name: n[1], Labels: labels, Meaning: help}, nil
 }
 
 // collectedTypes maps descriptor strings to the type of the metrics c collects right now.

@@ -1,0 +1,66 @@
+package obstest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Evaluation is the outcome of one query against Prometheus.
+type Evaluation struct {
+	Query  Query
+	Expr   string // after variable substitution
+	Series int    // samples returned
+	Err    error  // substitution or query error (a parse error is permanent)
+}
+
+// EvaluateUntilData evaluates every query (after substituting values) and re-evaluates the ones
+// that returned no data every interval until each has data or timeout passes. Queries that fail
+// to substitute or that Prometheus rejects are not retried. The result is in input order.
+func EvaluateUntilData(ctx context.Context, p Prom, qs []Query, values map[string]string, timeout, interval time.Duration) []Evaluation {
+	out := make([]Evaluation, len(qs))
+	pending := map[int]bool{}
+	for i, q := range qs {
+		out[i].Query = q
+		out[i].Expr, out[i].Err = Substitute(q.Expr, values)
+		if out[i].Err == nil {
+			pending[i] = true
+		}
+	}
+	deadline := time.Now().Add(timeout)
+	for len(pending) > 0 {
+		for i := range pending {
+			samples, err := p.Query(ctx, out[i].Expr)
+			out[i].Series, out[i].Err = len(samples), err
+			if err != nil || len(samples) > 0 {
+				delete(pending, i)
+			}
+		}
+		if len(pending) == 0 || time.Now().Add(interval).After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return out
+		case <-time.After(interval):
+		}
+	}
+	return out
+}
+
+// Summary lists evaluations without data or with errors, one per line, sorted.
+func Summary(evals []Evaluation) string {
+	var lines []string
+	for _, e := range evals {
+		switch {
+		case e.Err != nil:
+			lines = append(lines, fmt.Sprintf("ERROR %s: %v", e.Query.Where, e.Err))
+		case e.Series == 0:
+			lines = append(lines, fmt.Sprintf("NO DATA %s: %s", e.Query.Where, e.Expr))
+		}
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
