@@ -1,11 +1,17 @@
 package replayer
 
 import (
+	"encoding/json"
+	"fmt"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
+	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
 	"github.com/ferry-cdc/ferry/pkg/sink/sinktest"
 )
 
@@ -49,4 +55,89 @@ func TestConsumerConvergesAcrossRestart(t *testing.T) {
 	if n := counterValue(r2.metrics.MessagesTotal.WithLabelValues("rows")); n == 0 {
 		t.Fatal("second replayer acknowledged nothing")
 	}
+}
+
+// TestConsumerSurvivesSIGKILL runs the replayer as a separate process, kills it with SIGKILL
+// while it applies, restarts it with the same instance name (so it reclaims its queue locks at
+// once) and checks that the copy converges; then SIGTERM must stop it with exit status 0.
+func TestConsumerSurvivesSIGKILL(t *testing.T) {
+	st := testenv.Get(t)
+	const queues = 3
+	topic := st.NewTopic(t, queues)
+	target := newMySQLTarget(t, st)
+	rng := rand.New(rand.NewPCG(11, 3))
+	table := sinktest.PropTable("src", "killed")
+	h := sinktest.Generate(rng, table, 1500, 300)
+	msgs := toMessages(h.Rows, queues)
+	pub := newPublisher(t, st, topic, queues)
+	for _, m := range msgs {
+		pub.send(m)
+	}
+	cfg := testConfig(st, topic)
+	cfg.Instance = testenv.UniqueName("killed")
+	cfg.ConsumeBatch = 4 // many small callbacks so the kill lands mid-stream
+	spec := childSpec{Replayer: cfg, MySQL: mysqlsink.DefaultConfig()}
+	spec.MySQL.DSN, spec.MySQL.CopyDatabase, spec.MySQL.ViewDatabase = st.CopyDSN(""), target.copyDB, target.viewDB
+	child := startChild(t, spec)
+	waitRows(t, target, table.Name, 50, 60*time.Second)
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+	var atKill int
+	if err := target.sink.DB().QueryRow(fmt.Sprintf("SELECT COUNT(*) FROM `%s`.`%s`", target.copyDB, table.Name)).Scan(&atKill); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, r := range h.Rows {
+		keys[sinktest.Key(table, r.Values)] = true
+	}
+	if atKill >= len(keys) {
+		t.Fatalf("SIGKILL came after all %d keys were written; the test no longer kills mid-stream", len(keys))
+	}
+	t.Logf("killed with %d of %d keys in the copy", atKill, len(keys))
+	child = startChild(t, spec)
+	target.waitConverged(t, table, h.Final, 120*time.Second)
+	if err := child.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Wait(); err != nil {
+		t.Fatalf("replayer after SIGTERM: %v (want exit status 0)", err)
+	}
+}
+
+func startChild(t *testing.T, spec childSpec) *exec.Cmd {
+	t.Helper()
+	b, err := json.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(b))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	return cmd
+}
+
+// waitRows waits until the copy table holds at least n rows (tombstones included).
+func waitRows(t *testing.T, mt *mysqlTarget, table string, n int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		var got int
+		err := mt.sink.DB().QueryRow(fmt.Sprintf("SELECT COUNT(*) FROM `%s`.`%s`", mt.copyDB, table)).Scan(&got)
+		if err == nil && got >= n {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("copy %s.%s did not reach %d rows within %s", mt.copyDB, table, n, timeout)
 }
