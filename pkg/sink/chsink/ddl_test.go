@@ -1,0 +1,125 @@
+package chsink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
+)
+
+func str(s string) *string { return &s }
+
+func row(t *sink.Table, op sink.Op, version uint64, kv map[string]string) sink.Row {
+	vals := make([]*string, len(t.Columns))
+	for i, c := range t.Columns {
+		if v, ok := kv[c.Name]; ok {
+			vals[i] = str(v)
+		}
+	}
+	return sink.Row{Table: t, Op: op, Version: version, Values: vals}
+}
+
+func describe(t *testing.T, s *Sink, db, table string) string {
+	t.Helper()
+	ct, err := s.loadTable(context.Background(), db, table)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	parts := make([]string, len(ct.columns))
+	for i, c := range ct.columns {
+		parts[i] = c + " " + ct.types[c]
+	}
+	return strings.Join(parts, ", ")
+}
+
+// TestApplyDDL applies source DDL to a ClickHouse copy: column add/drop/modify are translated,
+// index and constraint changes ignored, a version is applied once, RENAME COLUMN halts on
+// servers without it, TRUNCATE inserts tombstones, CREATE TABLE makes a new copy table.
+func TestApplyDDL(t *testing.T) {
+	s, copyDB, viewDB := openTestSink(t)
+	ctx := context.Background()
+	orders := &sink.Table{Database: "shop", Name: "orders", PK: []string{"id"}, Columns: []sink.Column{
+		{Name: "id", MySQLType: "bigint(20) unsigned"}, {Name: "name", MySQLType: "varchar(20)"}, {Name: "qty", MySQLType: "int(11)"}}}
+	if err := s.Apply(ctx, &sink.Batch{Rows: []sink.Row{
+		row(orders, sink.OpInsert, 10, map[string]string{"id": "1", "name": "a", "qty": "5"}),
+		row(orders, sink.OpInsert, 11, map[string]string{"id": "2", "name": "b", "qty": "6"}),
+		row(orders, sink.OpInsert, 30, map[string]string{"id": "3", "name": "c", "qty": "7"}),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	renameErr := error(nil)
+	if !s.Features().RenameColumn {
+		renameErr = sink.ErrDDLHalt
+	}
+	steps := []struct {
+		name    string
+		ddl     sink.DDL
+		wantErr error
+		want    string // copy columns with types ("" = not checked)
+	}{
+		{"add column and unique key", sink.DDL{Kind: "ALTER", Version: 20, SQL: "ALTER TABLE orders ADD COLUMN note VARCHAR(32) NOT NULL DEFAULT 'x', ADD UNIQUE KEY uk (name)"},
+			nil, "id UInt64, name Nullable(String), qty Nullable(Int32), note Nullable(String)"},
+		{"same version is a no-op", sink.DDL{Kind: "ALTER", Version: 20, SQL: "ALTER TABLE orders ADD COLUMN other INT"}, nil,
+			"id UInt64, name Nullable(String), qty Nullable(Int32), note Nullable(String)"},
+		{"modify column type", sink.DDL{Kind: "ALTER", Version: 21, SQL: "ALTER TABLE orders MODIFY COLUMN qty BIGINT UNSIGNED NOT NULL"}, nil,
+			"id UInt64, name Nullable(String), qty Nullable(UInt64), note Nullable(String)"},
+		{"drop column", sink.DDL{Kind: "ALTER", Version: 22, SQL: "ALTER TABLE orders DROP COLUMN note"}, nil,
+			"id UInt64, name Nullable(String), qty Nullable(UInt64)"},
+		{"rename column", sink.DDL{Kind: "ALTER", Version: 23, SQL: "ALTER TABLE orders RENAME COLUMN name TO title"}, renameErr, ""},
+		{"primary key change halts", sink.DDL{Kind: "ALTER", Version: 24, SQL: "ALTER TABLE orders DROP PRIMARY KEY, ADD PRIMARY KEY (id, qty)"}, sink.ErrDDLHalt, ""},
+		{"truncate", sink.DDL{Kind: "TRUNCATE", Version: 25, SQL: "TRUNCATE TABLE orders"}, nil, ""},
+		{"create table", sink.DDL{Kind: "CREATE", Version: 26, SQL: "CREATE TABLE refunds (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, amount DECIMAL(12,2) NOT NULL, at DATETIME(3))"}, nil, ""},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			d := st.ddl
+			d.Database, d.Position = "shop", fmt.Sprintf("mysql-bin.000001:%d", d.Version)
+			err := s.ApplyDDL(ctx, &d)
+			if st.wantErr == nil && err != nil {
+				t.Fatalf("ApplyDDL: %v", err)
+			}
+			if st.wantErr != nil && (!errors.Is(err, st.wantErr) || !strings.Contains(err.Error(), fmt.Sprintf("--version %d", d.Version))) {
+				t.Fatalf("ApplyDDL = %v, want %v naming the skip command", err, st.wantErr)
+			}
+			if st.want != "" {
+				if got := describe(t, s, copyDB, "orders"); got != st.want {
+					t.Fatalf("copy columns = %s, want %s", got, st.want)
+				}
+			}
+		})
+	}
+	// TRUNCATE at version 25 killed rows 1 and 2 (older) but not row 3 (version 30).
+	var ids []uint64
+	rows, err := s.conn.Query(ctx, fmt.Sprintf("SELECT id FROM `%s`.`orders` ORDER BY id", viewDB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id uint64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if fmt.Sprint(ids) != "[3]" {
+		t.Fatalf("live ids after TRUNCATE = %v, want [3]", ids)
+	}
+	if got := describe(t, s, copyDB, "refunds"); !strings.HasPrefix(got, "id UInt64, amount Nullable(Decimal(12, 2)), at Nullable(DateTime") {
+		t.Fatalf("created copy table refunds = %s", got)
+	}
+	var n uint64
+	if err := s.conn.QueryRow(ctx, fmt.Sprintf("SELECT count() FROM `%s`.`%s` FINAL", copyDB, sink.DDLAppliedTable)).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	want := uint64(5) // 20, 21, 22, 25, 26
+	if renameErr == nil {
+		want++
+	}
+	if n != want {
+		t.Fatalf("recorded ddl versions = %d, want %d", n, want)
+	}
+}
