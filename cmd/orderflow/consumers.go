@@ -47,6 +47,9 @@ func runConsumers(cmd *cobra.Command, cfg *consumersConfig) error {
 		return err
 	}
 	ctx := cmd.Context()
+	if err := cfg.ensureTopic(ctx, cfg.PaidTopic); err != nil {
+		return err
+	}
 	db, err := cfg.openDB(ctx, 16)
 	if err != nil {
 		return err

@@ -109,6 +109,9 @@ func runFlashCreate(cmd *cobra.Command, cfg *flashConfig) error {
 		return err
 	}
 	defer e.close()
+	if err := cfg.ensureTopic(cmd.Context(), cfg.FlashTopic); err != nil {
+		return err
+	}
 	sale, err := flashsale.CreateSale(cmd.Context(), e.db, cfg.ProductID, cfg.Price, cfg.Units, 24*time.Hour, cfg.Scope)
 	if err == nil {
 		err = flashsale.Preload(cmd.Context(), e.db, e.rdb, sale)
@@ -143,6 +146,9 @@ func runFlashWorkers(cmd *cobra.Command, cfg *flashConfig) error {
 	defer e.close()
 	svc, err := service.New(e.db, service.DefaultConfig(), e.log, service.WithMetrics(service.NewMetrics(e.reg)))
 	if err != nil {
+		return err
+	}
+	if err := cfg.ensureTopic(cmd.Context(), cfg.FlashTopic); err != nil {
 		return err
 	}
 	w, err := flashsale.StartWorker(flashsale.WorkerConfig{NameServer: cfg.NameServer, Topic: cfg.FlashTopic, Group: cfg.Group,

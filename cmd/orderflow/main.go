@@ -57,10 +57,13 @@ type common struct {
 	NameServer  string `yaml:"name-server"`
 	MetricsAddr string `yaml:"metrics-addr"`
 	LogLevel    string `yaml:"log-level"`
+	BrokerAddr  string `yaml:"broker-addr"`
+	TopicQueues int    `yaml:"topic-queues"`
 }
 
 func defaultCommon() common {
-	return common{DSN: defaultDSN, NameServer: "127.0.0.1:9876", MetricsAddr: "127.0.0.1:9104", LogLevel: "info"}
+	return common{DSN: defaultDSN, NameServer: "127.0.0.1:9876", MetricsAddr: "127.0.0.1:9104", LogLevel: "info",
+		BrokerAddr: "127.0.0.1:10911", TopicQueues: 8}
 }
 
 func (c *common) bind(cmd *cobra.Command) {
@@ -70,6 +73,21 @@ func (c *common) bind(cmd *cobra.Command) {
 	fs.StringVar(&c.NameServer, "name-server", c.NameServer, "RocketMQ name server host:port")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address of /metrics, /healthz, /readyz (empty: off)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&c.BrokerAddr, "broker-addr", c.BrokerAddr, "RocketMQ broker host:port, used to create missing topics")
+	fs.IntVar(&c.TopicQueues, "topic-queues", c.TopicQueues, "queues of a topic created at startup (0: never create topics)")
+}
+
+// ensureTopic creates topic if it does not exist (consumers cannot start on a missing topic).
+func (c *common) ensureTopic(ctx context.Context, topic string) error {
+	if c.TopicQueues <= 0 {
+		return nil
+	}
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := mq.EnsureTopic(tctx, c.NameServer, c.BrokerAddr, topic, c.TopicQueues); err != nil {
+		return fmt.Errorf("ensure topic %s: %w (create it with the broker's admin tool, or check --broker-addr)", topic, err)
+	}
+	return nil
 }
 
 // load layers file/env/flags onto cfg (which embeds c) and returns a logger.

@@ -67,6 +67,9 @@ func runServe(cmd *cobra.Command, cfg *serveConfig) error {
 		return err
 	}
 	defer db.Close()
+	if err := cfg.ensureTopic(ctx, cfg.PaidTopic); err != nil {
+		return err
+	}
 	pcfg := publish.Config{NameServer: cfg.NameServer, Group: cfg.ProducerGroup, Mode: publish.Mode(cfg.SendMode),
 		Retries: cfg.SendRetries, Timeout: cfg.SendTimeout}
 	pub, err := publish.NewRocketMQ(pcfg)

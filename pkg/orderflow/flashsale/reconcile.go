@@ -34,7 +34,7 @@ func (r Report) OK() bool { return len(r.Differences) == 0 }
 // Reconcile builds the report for s. Differences right after a burst can be messages still in
 // flight to the workers; a settled sale must have none.
 func Reconcile(ctx context.Context, db *sql.DB, rdb redis.UniversalClient, s Sale) (Report, error) {
-	r := Report{SaleID: s.ID, TotalStock: s.Stock}
+	r := Report{SaleID: s.ID, TotalStock: s.Stock, Differences: []string{}}
 	if err := r.readRedis(ctx, rdb, s); err != nil {
 		return r, err
 	}

@@ -3,7 +3,7 @@ package flashsale
 import "testing"
 
 func TestReportCompare(t *testing.T) {
-	settled := Report{TotalStock: 100, RedisStockLeft: 0, RedisSold: 100, RedisBuyers: 100, RedisRequests: 100,
+	settled := Report{Differences: nil, TotalStock: 100, RedisStockLeft: 0, RedisSold: 100, RedisBuyers: 100, RedisRequests: 100,
 		Orders: 100, ActiveOrders: 100, MySQLBaseStock: 100, MySQLStock: 0, ExpectedMySQL: 0}
 	tests := []struct {
 		name  string
