@@ -159,8 +159,8 @@ func (g *gen) randomRow() []*string {
 		return &s
 	}
 	base := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
-	at := base.Add(time.Duration(r.Int64N(int64(29*365*24*time.Hour)))).Truncate(time.Millisecond)
-	ts := base.Add(time.Duration(r.Int64N(int64(35*365*24*time.Hour)))).Truncate(time.Millisecond)
+	at := base.Add(time.Duration(r.Int64N(int64(29 * 365 * 24 * time.Hour)))).Truncate(time.Millisecond)
+	ts := base.Add(time.Duration(r.Int64N(int64(35 * 365 * 24 * time.Hour)))).Truncate(time.Millisecond)
 	bin := make([]byte, r.IntN(17))
 	for i := range bin {
 		bin[i] = byte(r.IntN(256))

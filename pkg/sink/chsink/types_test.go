@@ -1,0 +1,99 @@
+package chsink
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
+)
+
+func TestCHType(t *testing.T) {
+	old, cur := FeaturesOf(18, 16), FeaturesOf(24, 8)
+	for _, tc := range []struct {
+		mysql    string
+		old, cur string
+	}{
+		{"bigint(20) unsigned", "UInt64", "UInt64"},
+		{"int(11)", "Int32", "Int32"},
+		{"smallint(5) unsigned", "UInt16", "UInt16"},
+		{"tinyint(1)", "Int8", "Int8"},
+		{"decimal(12,2)", "Decimal(12, 2)", "Decimal(12, 2)"},
+		{"decimal(65,4)", "String", "String"},
+		{"double", "Float64", "Float64"},
+		{"float", "Float32", "Float32"},
+		{"datetime(3)", "DateTime('UTC')", "DateTime64(3, 'UTC')"},
+		{"timestamp(6)", "DateTime('UTC')", "DateTime64(6, 'UTC')"},
+		{"datetime", "DateTime('UTC')", "DateTime('UTC')"},
+		{"date", "Date", "Date"},
+		{"time(3)", "String", "String"},
+		{"year(4)", "UInt16", "UInt16"},
+		{"bit(8)", "UInt64", "UInt64"},
+		{"json", "String", "String"},
+		{"enum('a','b')", "String", "String"},
+		{"set('a','b')", "String", "String"},
+		{"varbinary(16)", "String", "String"},
+		{"longtext", "String", "String"},
+	} {
+		t.Run(tc.mysql, func(t *testing.T) {
+			for _, f := range []struct {
+				f    Features
+				want string
+			}{{old, tc.old}, {cur, tc.cur}} {
+				got, err := CHType(tc.mysql, f.f)
+				if err != nil || got != f.want {
+					t.Errorf("CHType(%q, %+v) = %q, %v; want %q", tc.mysql, f.f, got, err, f.want)
+				}
+			}
+		})
+	}
+}
+
+func TestConverters(t *testing.T) {
+	for _, tc := range []struct {
+		ch, mysql, in string
+		want          any
+		bad           bool
+	}{
+		{"UInt64", "bigint(20) unsigned", "18446744073709551615", uint64(18446744073709551615), false},
+		{"Nullable(Int8)", "tinyint(4)", "-128", int8(-128), false},
+		{"Int8", "tinyint(4)", "128", nil, true},
+		{"UInt64", "bit(8)", "255", uint64(255), false},
+		{"String", "varbinary(4)", "\u00ff\u0000a", "\xff\x00a", false},
+		{"String", "varbinary(4)", "€", nil, true},
+		{"Nullable(DateTime('UTC'))", "datetime(3)", "2024-02-29 23:59:59.999", time.Date(2024, 2, 29, 23, 59, 59, 999e6, time.UTC), false},
+		{"Date", "date", "0000-00-00", time.Unix(0, 0).UTC(), false},
+		{"Date", "date", "1965-03-01", time.Unix(0, 0).UTC(), false},
+		{"Decimal(12, 2)", "decimal(12,2)", "-0.01", "-0.01", false},
+	} {
+		t.Run(tc.ch+"/"+tc.in, func(t *testing.T) {
+			conv, err := converterFor(tc.ch, tc.mysql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := conv(&tc.in)
+			if tc.bad {
+				if !errors.Is(err, sink.ErrBadRow) {
+					t.Fatalf("conv(%q) = %v, %v; want ErrBadRow", tc.in, got, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gt, ok := got.(time.Time); ok {
+				if !gt.Equal(tc.want.(time.Time)) {
+					t.Fatalf("conv(%q) = %v, want %v", tc.in, gt, tc.want)
+				}
+				return
+			}
+			if got != tc.want {
+				t.Fatalf("conv(%q) = %#v, want %#v", tc.in, got, tc.want)
+			}
+		})
+	}
+	conv, _ := converterFor("UInt64", "bigint(20) unsigned")
+	if _, err := conv(nil); !errors.Is(err, sink.ErrBadRow) {
+		t.Fatalf("NULL into a key column: %v, want ErrBadRow", err)
+	}
+}
