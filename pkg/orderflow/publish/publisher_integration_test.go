@@ -1,0 +1,115 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	rocketmq "github.com/apache/rocketmq-client-go/v2"
+	"github.com/apache/rocketmq-client-go/v2/consumer"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+
+	"github.com/ferry-cdc/ferry/internal/testenv"
+	"github.com/ferry-cdc/ferry/pkg/mq"
+)
+
+// TestSendModes sends messages in each mode to a fresh topic and checks the verdicts and that
+// a consumer receives every message (on a healthy broker even one-way sends arrive).
+func TestSendModes(t *testing.T) {
+	mq.SetLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	st := testenv.Get(t)
+	topic := st.NewTopic(t, 2)
+	const perMode = 20
+	modes := []Mode{ModeSync, ModeAsync, ModeOneWay}
+	var mu sync.Mutex
+	verdicts := map[Mode]int{}
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.NameServer, cfg.Group, cfg.Mode = st.NameServer, testenv.UniqueName("pm"), mode
+			p, err := NewRocketMQ(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Shutdown()
+			var wg sync.WaitGroup
+			for i := 0; i < perMode; i++ {
+				wg.Add(1)
+				msg := Message{Topic: topic, Key: fmt.Sprintf("%s-%d", mode, i), Body: []byte(fmt.Sprintf("%s-%d", mode, i))}
+				err := p.Publish(context.Background(), msg, func(err error) {
+					defer wg.Done()
+					if err != nil {
+						t.Errorf("%s verdict: %v", mode, err)
+						return
+					}
+					mu.Lock()
+					verdicts[mode]++
+					mu.Unlock()
+				})
+				if err != nil {
+					t.Fatalf("publish: %v", err)
+				}
+			}
+			wg.Wait()
+			if verdicts[mode] != perMode {
+				t.Fatalf("%d positive verdicts, want %d", verdicts[mode], perMode)
+			}
+		})
+	}
+	got := consumeAll(t, st.NameServer, topic, len(modes)*perMode)
+	for _, mode := range modes {
+		for i := 0; i < perMode; i++ {
+			if !got[fmt.Sprintf("%s-%d", mode, i)] {
+				t.Errorf("message %s-%d never arrived", mode, i)
+			}
+		}
+	}
+}
+
+func consumeAll(t *testing.T, nameServer, topic string, want int) map[string]bool {
+	t.Helper()
+	var mu sync.Mutex
+	got := map[string]bool{}
+	c, err := rocketmq.NewPushConsumer(consumer.WithNameServer([]string{nameServer}),
+		consumer.WithGroupName(testenv.UniqueName("pc")), consumer.WithInstance(testenv.UniqueName("pi")),
+		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Subscribe(topic, consumer.MessageSelector{}, func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range msgs {
+			got[string(m.Body)] = true
+		}
+		return consumer.ConsumeSuccess, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= want {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	out := map[string]bool{}
+	for k := range got {
+		out[k] = true
+	}
+	return out
+}
