@@ -1,0 +1,124 @@
+package backfilltest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ferry-cdc/ferry/internal/testenv"
+	"github.com/ferry-cdc/ferry/pkg/canal"
+	"github.com/ferry-cdc/ferry/pkg/replayer"
+	"github.com/ferry-cdc/ferry/pkg/sink"
+	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
+)
+
+// Logger logs to stderr when FERRY_TEST_VERBOSE is set, else nowhere.
+func Logger() *slog.Logger {
+	if os.Getenv("FERRY_TEST_VERBOSE") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// TailerConfig returns a tailer config for the stack that publishes database db to topic, with
+// a unique server id and a private data directory.
+func TailerConfig(t testing.TB, st *testenv.Stack, db, topic string) canal.Config {
+	cfg := canal.DefaultConfig()
+	cfg.SourceAddr, cfg.User, cfg.Password = st.SourceAddr, st.ReplUser, st.ReplPassword
+	cfg.ServerID = uint32(100000 + rand.IntN(1<<30))
+	cfg.Include = []string{db + ".*"}
+	cfg.DataDir = t.TempDir()
+	cfg.NameServer, cfg.Topic = st.NameServer, topic
+	cfg.ProducerGroup = testenv.UniqueName("ferry_test_tailer")
+	cfg.Heartbeat, cfg.ReadTimeout = time.Second, 10*time.Second
+	cfg.FlushInterval, cfg.CheckpointWait = 20*time.Millisecond, 50*time.Millisecond
+	return cfg
+}
+
+// StartTailer runs canal.Run with cfg in the background and waits until it streams; stop
+// cancels it and returns its error. It is stopped at cleanup.
+func StartTailer(t testing.TB, cfg canal.Config) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- canal.Run(ctx, cfg, Logger(), prometheus.NewRegistry(), func() { close(ready) }) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("tailer stopped before streaming: %v", err)
+	case <-time.After(60 * time.Second):
+		cancel()
+		t.Fatal("tailer did not start streaming within 60 s")
+	}
+	var stopped bool
+	var runErr error
+	stop = func() error {
+		if !stopped {
+			stopped = true
+			cancel()
+			runErr = <-done
+		}
+		return runErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
+}
+
+// StartReplayer consumes topic into s (named sinkName) in a fresh consumer group until
+// cleanup; stop cancels it and returns Run's error.
+func StartReplayer(t testing.TB, st *testenv.Stack, topic string, s sink.Sink, sinkName string) (stop func() error) {
+	t.Helper()
+	cfg := replayer.DefaultConfig()
+	cfg.NameServer, cfg.BrokerAddr, cfg.Topic = st.NameServer, st.BrokerAddr, topic
+	cfg.Group = testenv.UniqueName("ferry_test_" + sinkName)
+	cfg.Instance = testenv.UniqueName("bf_" + sinkName)
+	cfg.FlushInterval, cfg.RetryBackoff = 50*time.Millisecond, 50*time.Millisecond
+	r, err := replayer.New(cfg, s, sinkName, Logger(), replayer.NewMetrics(prometheus.NewRegistry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	var stopped bool
+	var runErr error
+	stop = func() error {
+		if !stopped {
+			stopped = true
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(time.Minute):
+				runErr = fmt.Errorf("replayer %s did not stop within a minute", sinkName)
+			}
+		}
+		return runErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
+}
+
+// EnsureSchema creates the copy tables of every table of source database srcDB on both sinks
+// (what `replayer schema` does), so empty tables exist in the copies too.
+func (c *Copies) EnsureSchema(t testing.TB, st *testenv.Stack, srcDB string) {
+	t.Helper()
+	src := OpenSource(t, st)
+	tables, err := mysqlsink.ReadSourceTables(context.Background(), src, srcDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.MySQLSink.EnsureTables(context.Background(), tables); err != nil {
+		t.Fatalf("create mysql copy tables: %v", err)
+	}
+	if _, err := c.CHSink.EnsureTables(context.Background(), tables); err != nil {
+		t.Fatalf("create clickhouse copy tables: %v", err)
+	}
+}

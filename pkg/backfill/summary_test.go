@@ -1,0 +1,6 @@
+package backfill_test
+
+import "strings"
+
+// summaryBuf collects verify's summary for t.Log.
+type summaryBuf struct{ strings.Builder }
