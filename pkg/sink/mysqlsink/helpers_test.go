@@ -8,7 +8,7 @@ import (
 )
 
 // openTestSink opens a sink on fresh copy and view databases (dropped at cleanup).
-func openTestSink(t *testing.T) (*Sink, string, string) {
+func openTestSink(t testing.TB) (*Sink, string, string) {
 	t.Helper()
 	st := testenv.Get(t)
 	cfg := DefaultConfig()
