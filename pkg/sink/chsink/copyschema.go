@@ -99,6 +99,12 @@ func (s *Sink) forget(source, table string) {
 	delete(s.tables, s.copyDB(source)+"."+table)
 }
 
+func (s *Sink) forgetAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tables = map[string]*copyTable{}
+}
+
 // loadTable reads a copy table's columns from system.columns.
 func (s *Sink) loadTable(ctx context.Context, db, name string) (*copyTable, error) {
 	ctx, cancel := s.deadline(ctx)

@@ -17,6 +17,9 @@ import (
 func (s *Sink) ApplyDDL(ctx context.Context, d *sink.DDL) error {
 	s.ddlMu.Lock()
 	defer s.ddlMu.Unlock()
+	// Another replayer process may have applied this version already: cached table shapes of
+	// this process are stale either way, so they are dropped whatever happens below.
+	defer s.forgetAll()
 	copyDB := s.copyDB(d.Database)
 	if err := s.ensureDDLTable(ctx, d.Database); err != nil {
 		return err

@@ -23,6 +23,9 @@ type ddlPlan struct {
 // version. Statements that fail because they already took effect (duplicate column, unknown
 // table on drop, ...) count as applied, so a crash between running and recording is harmless.
 func (s *Sink) ApplyDDL(ctx context.Context, d *sink.DDL) error {
+	// Another replayer process may have applied this version already: cached table shapes of
+	// this process are stale either way, so they are dropped whatever happens below.
+	defer s.forget("", "")
 	copyDB := s.copyDB(d.Database)
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
