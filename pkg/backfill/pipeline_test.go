@@ -39,6 +39,8 @@ type pipeline struct {
 	admin  *sql.DB // source with the database as default (workload)
 	copies *backfilltest.Copies
 	tailer canal.Config
+	// stopTailer stops the tailer started by newPipeline.
+	stopTailer func() error
 }
 
 func newPipeline(t *testing.T, bulkOrders int) *pipeline {
@@ -61,7 +63,7 @@ func newPipeline(t *testing.T, bulkOrders int) *pipeline {
 	p.copies.EnsureSchema(t, st, p.srcDB)
 	topic := st.NewTopic(t, 4)
 	p.tailer = backfilltest.TailerConfig(t, st, p.srcDB, topic)
-	backfilltest.StartTailer(t, p.tailer)
+	p.stopTailer = backfilltest.StartTailer(t, p.tailer)
 	backfilltest.StartReplayer(t, st, topic, p.copies.MySQLSink, "mysql")
 	backfilltest.StartReplayer(t, st, topic, p.copies.CHSink, "clickhouse")
 	return p
@@ -113,12 +115,18 @@ func (p *pipeline) workload(t *testing.T, bulk int) (stop func() load.Stats) {
 // backfiller returns a Backfiller publishing through the tailer's publisher into the topic.
 func (p *pipeline) backfiller(t *testing.T, dir string, progress backfill.ProgressFunc) (*backfill.Backfiller, func()) {
 	t.Helper()
+	return p.backfillerEpoch(t, dir, 0, progress)
+}
+
+// backfillerEpoch is backfiller for rows of the given epoch.
+func (p *pipeline) backfillerEpoch(t *testing.T, dir string, epoch uint8, progress backfill.ProgressFunc) (*backfill.Backfiller, func()) {
+	t.Helper()
 	pub, err := backfill.NewCanalPublisher(context.Background(), p.tailer, backfilltest.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := backfill.DefaultConfig()
-	cfg.CheckpointDir, cfg.ChunkRows = dir, 5000
+	cfg.CheckpointDir, cfg.ChunkRows, cfg.Epoch = dir, 5000, epoch
 	b, err := backfill.New(cfg, p.src, pub, nil, backfilltest.Logger(), progress)
 	if err != nil {
 		t.Fatal(err)
@@ -136,8 +144,22 @@ func (p *pipeline) backfiller(t *testing.T, dir string, progress backfill.Progre
 // differing keys for up to about a minute while the replayers catch up.
 func (p *pipeline) verifyConverged(t *testing.T) {
 	t.Helper()
+	for name, results := range p.verifyAll(t, 20) {
+		for _, r := range results {
+			if !r.OK() {
+				t.Errorf("%s on %s: %d differing keys, e.g. %v", r.Table, name, len(r.Diffs), r.Diffs[:min(5, len(r.Diffs))])
+			}
+		}
+	}
+}
+
+// verifyAll verifies every table of the source database on both sinks (re-checking differing
+// keys retries times, 3 s apart) and returns the results per sink.
+func (p *pipeline) verifyAll(t *testing.T, retries int) map[string][]*verify.TableResult {
+	t.Helper()
+	out := map[string][]*verify.TableResult{}
 	cfg := verify.DefaultConfig()
-	cfg.Retries, cfg.RetryInterval = 20, 3*time.Second
+	cfg.Retries, cfg.RetryInterval = retries, 3*time.Second
 	copies := []verify.Copy{
 		&verify.MySQLCopy{DB: p.copies.MySQL, Database: p.copies.MySQLCopy},
 		&verify.ClickHouseCopy{DB: p.copies.CH, Database: p.copies.CHCopy},
@@ -158,14 +180,13 @@ func (p *pipeline) verifyConverged(t *testing.T) {
 				t.Fatalf("verify %s on %s: %v", tb, cp.Name(), err)
 			}
 			results = append(results, r)
-			if !r.OK() {
-				t.Errorf("%s on %s: %d differing keys, e.g. %v", tb, cp.Name(), len(r.Diffs), r.Diffs[:min(5, len(r.Diffs))])
-			}
 		}
 		var buf summaryBuf
 		verify.WriteSummary(&buf, results)
 		t.Logf("verify %s:\n%s", cp.Name(), buf.String())
+		out[cp.Name()] = results
 	}
+	return out
 }
 
 // TestBackfillUnderWorkloadConverges backfills a big orders table (FERRY_BACKFILL_ROWS) through
