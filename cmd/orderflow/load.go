@@ -17,6 +17,12 @@ type loadConfig struct {
 }
 
 func newLoadCmd() *cobra.Command {
+	cmd, _ := loadCommand()
+	return cmd
+}
+
+// loadCommand returns the load subcommand and the config its flags are bound to.
+func loadCommand() (*cobra.Command, *loadConfig) {
 	cfg := &loadConfig{common: defaultCommon(), Config: load.DefaultConfig()}
 	cmd := &cobra.Command{
 		Use:   "load",
@@ -47,7 +53,7 @@ func newLoadCmd() *cobra.Command {
 	fs.IntVar(&c.Mix.Query, "mix-query", c.Mix.Query, "weight of query")
 	fs.StringVar(&c.Target, "target", c.Target, "db (in-process, straight to MariaDB) or the base URL of `orderflow serve`")
 	fs.DurationVar(&c.Progress, "progress", c.Progress, "progress line interval (0: none)")
-	return cmd
+	return cmd, cfg
 }
 
 func runLoad(cmd *cobra.Command, cfg *loadConfig) error {

@@ -52,6 +52,7 @@ type Gate struct {
 type saleState struct {
 	sale    Sale
 	soldOut atomic.Bool // set once Redis reported sold out; checked before anything else
+	won     sync.Map    // request id -> struct{}: wins seen by this gate (at most the sale's stock)
 }
 
 // NewGate returns a gate that publishes wins to topic through pub (which must be sync: the
@@ -94,8 +95,11 @@ func (g *Gate) Buy(ctx context.Context, saleID, userID uint64, requestID string)
 		return "", fmt.Errorf("buy: user_id must be > 0 and request_id 1-40 characters")
 	}
 	if st.soldOut.Load() {
-		g.metrics.Requests.WithLabelValues(string(SoldOutAtEdge)).Inc()
-		return SoldOutAtEdge, nil
+		// Only a replay of a win this gate saw goes on to Redis (to be answered "won" again).
+		if _, replay := st.won.Load(requestID); !replay {
+			g.metrics.Requests.WithLabelValues(string(SoldOutAtEdge)).Inc()
+			return SoldOutAtEdge, nil
+		}
 	}
 	k := keysOf(st.sale)
 	user := strconv.FormatUint(userID, 10)
@@ -126,6 +130,7 @@ func (g *Gate) result(ctx context.Context, st *saleState, code int64, userID uin
 		if err := g.publishWin(ctx, st.sale, userID, requestID); err != nil {
 			return "", err
 		}
+		st.won.Store(requestID, struct{}{})
 		if code == 2 {
 			return Replayed, nil
 		}

@@ -3,13 +3,15 @@
 -- ARGV[1] user id, ARGV[2] request id
 -- Returns {code, detail}: 0 sold out, 1 won (detail = stock left), 2 replay of a won request
 -- (detail = its user), 3 buyer already won, 4 no such sale (stock not preloaded).
--- The sold-out flag is checked first, so after sell-out the stock key is never touched again.
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  return {0, 'sold_out'}
-end
+-- A replay of a won request id is answered first (it reads only the request hash), so the
+-- winner of the last unit who retries hears "won" again. Then the sold-out flag: after
+-- sell-out the stock key is never touched again.
 local prev = redis.call('HGET', KEYS[4], ARGV[2])
 if prev then
   return {2, prev}
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return {0, 'sold_out'}
 end
 if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then
   return {3, 'already_bought'}
