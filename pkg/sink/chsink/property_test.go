@@ -26,9 +26,9 @@ func TestPropertyConverges(t *testing.T) {
 		keys     int
 		maxBatch int
 	}{
-		{"few-keys-many-collisions", 1, 600, 12, 40},
+		{"few-keys-many-collisions", 1, 500, 12, 150},
 		{"many-keys", 2, 1500, 400, 300},
-		{"single-row-batches", 3, 80, 20, 1},
+		{"single-row-batches", 3, 40, 10, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
