@@ -46,45 +46,55 @@ func RunBurst(ctx context.Context, g Buyer, b Burst) (BurstStats, error) {
 	if b.FirstUser == 0 {
 		b.FirstUser = 1
 	}
-	var next atomic.Int64
-	var mu sync.Mutex
-	stats := BurstStats{Results: map[Result]int{}}
+	r := &burstRun{b: b, g: g, start: time.Now(), stats: BurstStats{Results: map[Result]int{}}}
 	var wg sync.WaitGroup
-	start := time.Now()
 	for w := 0; w < b.Concurrency; w++ {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			local := map[Result]int{}
-			errs := 0
-			for ctx.Err() == nil {
-				i := next.Add(1) - 1
-				if i >= int64(b.Buyers) {
-					break
-				}
-				if at := start.Add(time.Duration(i) * b.Window / time.Duration(b.Buyers)); time.Until(at) > 0 {
-					time.Sleep(time.Until(at))
-				}
-				user := b.FirstUser + uint64(i)
-				r, err := g.Buy(ctx, b.SaleID, user, fmt.Sprintf("b%d", user))
-				if err != nil {
-					errs++
-					continue
-				}
-				local[r]++
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for r, n := range local {
-				stats.Results[r] += n
-				stats.Requests += n
-			}
-			stats.Errors += errs
-			stats.Requests += errs
-		}()
+		go func() { defer wg.Done(); r.buyers(ctx) }()
 	}
 	wg.Wait()
-	stats.Elapsed = time.Since(start)
-	stats.Rate = float64(stats.Requests) / stats.Elapsed.Seconds()
-	return stats, ctx.Err()
+	r.stats.Elapsed = time.Since(r.start)
+	r.stats.Rate = float64(r.stats.Requests) / r.stats.Elapsed.Seconds()
+	return r.stats, ctx.Err()
+}
+
+// burstRun is the state the burst's goroutines share.
+type burstRun struct {
+	b     Burst
+	g     Buyer
+	start time.Time
+	next  atomic.Int64
+	mu    sync.Mutex
+	stats BurstStats
+}
+
+// buyers takes the next buyer index until all are done, each at its scheduled moment, and adds
+// its local counts to the stats at the end (no lock per request).
+func (r *burstRun) buyers(ctx context.Context) {
+	local := map[Result]int{}
+	errs := 0
+	for ctx.Err() == nil {
+		i := r.next.Add(1) - 1
+		if i >= int64(r.b.Buyers) {
+			break
+		}
+		if at := r.start.Add(time.Duration(i) * r.b.Window / time.Duration(r.b.Buyers)); time.Until(at) > 0 {
+			time.Sleep(time.Until(at))
+		}
+		user := r.b.FirstUser + uint64(i)
+		res, err := r.g.Buy(ctx, r.b.SaleID, user, fmt.Sprintf("b%d", user))
+		if err != nil {
+			errs++
+			continue
+		}
+		local[res]++
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for res, n := range local {
+		r.stats.Results[res] += n
+		r.stats.Requests += n
+	}
+	r.stats.Errors += errs
+	r.stats.Requests += errs
 }
