@@ -18,8 +18,8 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/event"
 )
 
-// topicReader consumes a topic from the first offset (orderly) and keeps every message with its
-// queue and offset.
+// topicReader consumes a topic from the first offset (orderly push consumer; its processQueue race
+// is patched in third_party) and keeps every message with its queue and offset.
 type topicReader struct {
 	mu   sync.Mutex
 	msgs map[[2]int64]*event.Message // (queue, offset) -> message

@@ -39,7 +39,7 @@ type Tailer struct {
 
 // testHooks let tests observe the stream; zero in production.
 type testHooks struct {
-	afterEvent func(*replication.BinlogEvent)
+	afterEvent func(*replication.BinlogEvent) error // a non-nil error breaks the stream like a network error
 }
 
 // NewTailer builds a tailer that publishes through pub, starting at start (a boundary).
@@ -91,8 +91,8 @@ func (t *Tailer) handle(e *replication.BinlogEvent) error {
 			t.onHeartbeat()
 		}
 	}
-	if t.hooks.afterEvent != nil {
-		t.hooks.afterEvent(e)
+	if err == nil && t.hooks.afterEvent != nil {
+		err = t.hooks.afterEvent(e)
 	}
 	return err
 }
