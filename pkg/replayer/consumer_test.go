@@ -17,43 +17,53 @@ import (
 
 // TestConsumerConvergesAcrossRestart publishes a random history (with duplicate messages) to
 // a 4-queue topic, stops the replayer gracefully half-way, publishes the rest and starts a new
-// replayer in the same group: the copy must equal the source's final state.
+// replayer in the same group: the copy must equal the source's final state, for both sinks.
 func TestConsumerConvergesAcrossRestart(t *testing.T) {
 	st := testenv.Get(t)
-	const queues = 4
-	topic := st.NewTopic(t, queues)
-	target := newMySQLTarget(t, st)
-	rng := rand.New(rand.NewPCG(7, 7))
-	table := sinktest.PropTable("src", "orders_like")
-	h := sinktest.Generate(rng, table, 400, 60)
-	msgs := toMessages(h.Rows, queues)
-	pub := newPublisher(t, st, topic, queues)
-	half := len(msgs) / 2
-	for i, m := range msgs[:half] {
-		pub.send(m)
-		if i%10 == 0 { // duplicate delivery from the producer side
-			pub.send(m)
-		}
-	}
-	cfg := testConfig(st, topic)
-	r1, stop1 := startReplayer(t, cfg, target.sink)
-	deadline := time.Now().Add(60 * time.Second)
-	for counterValue(r1.metrics.MessagesTotal.WithLabelValues("rows")) < 10 {
-		if time.Now().After(deadline) {
-			t.Fatal("first replayer applied fewer than 10 messages in 60 s")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err := stop1(); err != nil {
-		t.Fatalf("graceful stop: %v", err)
-	}
-	for _, m := range msgs[half:] {
-		pub.send(m)
-	}
-	r2, _ := startReplayer(t, cfg, target.sink)
-	target.waitConverged(t, table, h.Final, 90*time.Second)
-	if n := counterValue(r2.metrics.MessagesTotal.WithLabelValues("rows")); n == 0 {
-		t.Fatal("second replayer acknowledged nothing")
+	for _, tc := range []struct {
+		name   string
+		target func(*testing.T) copyTarget
+	}{
+		{"mysql", func(t *testing.T) copyTarget { return newMySQLTarget(t, st) }},
+		{"clickhouse", func(t *testing.T) copyTarget { return newCHTarget(t, st) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const queues = 4
+			topic := st.NewTopic(t, queues)
+			target := tc.target(t)
+			rng := rand.New(rand.NewPCG(7, 7))
+			table := sinktest.PropTable("src", "orders_like")
+			h := sinktest.Generate(rng, table, 400, 60)
+			msgs := toMessages(h.Rows, queues)
+			pub := newPublisher(t, st, topic, queues)
+			half := len(msgs) / 2
+			for i, m := range msgs[:half] {
+				pub.send(m)
+				if i%10 == 0 { // duplicate delivery from the producer side
+					pub.send(m)
+				}
+			}
+			cfg := testConfig(st, topic)
+			r1, stop1 := startReplayer(t, cfg, target)
+			deadline := time.Now().Add(60 * time.Second)
+			for counterValue(r1.metrics.MessagesTotal.WithLabelValues("rows")) < 10 {
+				if time.Now().After(deadline) {
+					t.Fatal("first replayer applied fewer than 10 messages in 60 s")
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if err := stop1(); err != nil {
+				t.Fatalf("graceful stop: %v", err)
+			}
+			for _, m := range msgs[half:] {
+				pub.send(m)
+			}
+			r2, _ := startReplayer(t, cfg, target)
+			waitConverged(t, target, table, h.Final, 120*time.Second)
+			if n := counterValue(r2.metrics.MessagesTotal.WithLabelValues("rows")); n == 0 {
+				t.Fatal("second replayer acknowledged nothing")
+			}
+		})
 	}
 }
 
@@ -97,7 +107,7 @@ func TestConsumerSurvivesSIGKILL(t *testing.T) {
 	}
 	t.Logf("killed with %d of %d keys in the copy", atKill, len(keys))
 	child = startChild(t, spec)
-	target.waitConverged(t, table, h.Final, 120*time.Second)
+	waitConverged(t, target, table, h.Final, 120*time.Second)
 	if err := child.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

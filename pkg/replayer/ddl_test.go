@@ -43,8 +43,8 @@ func TestDDLOncePerVersion(t *testing.T) {
 		pub.send(rowMessage(sink.Row{Table: after, Op: sink.OpUpdate, Version: v, Values: []*string{&id, event.Str("2"), &sku}}, int64(v)))
 		want[sinktest.Key(after, []*string{&id})] = []*string{&id, event.Str("2"), &sku}
 	}
-	r, _ := startReplayer(t, testConfig(st, topic), target.sink)
-	target.waitConverged(t, after, want, 60*time.Second)
+	r, _ := startReplayer(t, testConfig(st, topic), target)
+	waitConverged(t, target, after, want, 60*time.Second)
 	var recorded int
 	q := fmt.Sprintf("SELECT COUNT(*) FROM `%s`.`%s` WHERE version = %d", target.copyDB, sink.DDLAppliedTable, ddlVersion)
 	if err := target.sink.DB().QueryRow(q).Scan(&recorded); err != nil || recorded != 1 {

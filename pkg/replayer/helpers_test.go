@@ -18,6 +18,7 @@ import (
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/sink"
+	"github.com/ferry-cdc/ferry/pkg/sink/chsink"
 	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
 	"github.com/ferry-cdc/ferry/pkg/sink/sinktest"
 )
@@ -157,13 +158,64 @@ func newMySQLTarget(t *testing.T, st *testenv.Stack) *mysqlTarget {
 	return &mysqlTarget{st: st, copyDB: cfg.CopyDatabase, viewDB: cfg.ViewDatabase, sink: s}
 }
 
-// waitConverged polls the copy's view until it equals want.
-func (mt *mysqlTarget) waitConverged(t *testing.T, table *sink.Table, want map[string][]*string, timeout time.Duration) {
+// copyTarget is a fresh copy the replayer writes to in a test.
+type copyTarget interface {
+	Sink() sink.Sink
+	Name() string
+	// Read returns the live rows of table as canonical event strings by key.
+	Read(ctx context.Context, table *sink.Table) (map[string][]*string, error)
+	// Expect adjusts the source's final state for documented degradations of the copy.
+	Expect(table *sink.Table, want map[string][]*string) map[string][]*string
+}
+
+func (mt *mysqlTarget) Sink() sink.Sink { return mt.sink }
+func (mt *mysqlTarget) Name() string    { return "mysql" }
+func (mt *mysqlTarget) Read(ctx context.Context, table *sink.Table) (map[string][]*string, error) {
+	return sinktest.ReadMySQL(ctx, mt.sink.DB(), mt.viewDB, table)
+}
+func (mt *mysqlTarget) Expect(_ *sink.Table, want map[string][]*string) map[string][]*string {
+	return want
+}
+
+// chTarget is a fresh ClickHouse copy.
+type chTarget struct {
+	viewDB string
+	sink   *chsink.Sink
+}
+
+func newCHTarget(t *testing.T, st *testenv.Stack) *chTarget {
 	t.Helper()
+	cfg := chsink.DefaultConfig()
+	cfg.Addr = st.ClickHouseAddr
+	cfg.CopyDatabase, cfg.ViewDatabase = st.NewClickHouseDatabase(t), st.NewClickHouseDatabase(t)
+	s, err := chsink.Open(context.Background(), cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return &chTarget{viewDB: cfg.ViewDatabase, sink: s}
+}
+
+func (ct *chTarget) Sink() sink.Sink { return ct.sink }
+func (ct *chTarget) Name() string    { return "clickhouse" }
+func (ct *chTarget) Read(ctx context.Context, table *sink.Table) (map[string][]*string, error) {
+	return sinktest.ReadClickHouse(ctx, ct.sink.Conn(), ct.viewDB, table)
+}
+func (ct *chTarget) Expect(table *sink.Table, want map[string][]*string) map[string][]*string {
+	if ct.sink.Features().DateTime64 {
+		return want
+	}
+	return sinktest.TruncateFractions(table, want)
+}
+
+// waitConverged polls the copy until it equals the source's final state.
+func waitConverged(t *testing.T, tg copyTarget, table *sink.Table, want map[string][]*string, timeout time.Duration) {
+	t.Helper()
+	want = tg.Expect(table, want)
 	deadline := time.Now().Add(timeout)
 	var last string
 	for time.Now().Before(deadline) {
-		got, err := sinktest.ReadMySQL(context.Background(), mt.sink.DB(), mt.viewDB, table)
+		got, err := tg.Read(context.Background(), table)
 		if err == nil {
 			if last = sinktest.Diff(table, want, got); last == "" {
 				return
@@ -173,7 +225,7 @@ func (mt *mysqlTarget) waitConverged(t *testing.T, table *sink.Table, want map[s
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-	t.Fatalf("copy did not converge within %s: %s", timeout, last)
+	t.Fatalf("%s copy did not converge within %s: %s", tg.Name(), timeout, last)
 }
 
 // testConfig returns a replayer config for a fresh group on topic.
@@ -195,9 +247,9 @@ func testLogger(t *testing.T) *slog.Logger {
 }
 
 // startReplayer runs a replayer in the background; stop cancels it and returns Run's error.
-func startReplayer(t *testing.T, cfg Config, s sink.Sink) (r *Replayer, stop func() error) {
+func startReplayer(t *testing.T, cfg Config, tg copyTarget) (r *Replayer, stop func() error) {
 	t.Helper()
-	r, err := New(cfg, s, "mysql", testLogger(t), nil)
+	r, err := New(cfg, tg.Sink(), tg.Name(), testLogger(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,7 +112,7 @@ func TestPoisonDeadLetter(t *testing.T) {
 	cfg := testConfig(f.st, f.topic)
 	cfg.Poison = PoisonDeadLetter
 	cfg.DeadLetterTopic = f.st.NewTopic(t, 1)
-	_, stop := startReplayer(t, cfg, f.target.sink)
+	_, stop := startReplayer(t, cfg, f.target)
 	deadline := time.Now().Add(60 * time.Second)
 	for f.liveIDs(t) != "1,2" {
 		if time.Now().After(deadline) {

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-cdc/ferry/pkg/sink"
 	"github.com/ferry-cdc/ferry/pkg/sink/sinktest"
 )
 
@@ -43,7 +42,7 @@ func TestPropertyConverges(t *testing.T) {
 			}
 			want := h.Final
 			if !s.Features().DateTime64 {
-				want = truncateMillis(table, want)
+				want = sinktest.TruncateFractions(table, want)
 			}
 			got := readLive(t, s, viewDB, table)
 			if d := sinktest.Diff(table, want, got); d != "" {
@@ -59,24 +58,4 @@ func TestPropertyConverges(t *testing.T) {
 			}
 		})
 	}
-}
-
-// truncateMillis zeroes the fraction of datetime(n)/timestamp(n) values ("...:05.341" ->
-// "...:05.000"), what a DateTime column keeps.
-func truncateMillis(t *sink.Table, rows map[string][]*string) map[string][]*string {
-	out := make(map[string][]*string, len(rows))
-	for k, vals := range rows {
-		nv := append([]*string(nil), vals...)
-		for i, c := range t.Columns {
-			if nv[i] == nil || !(strings.HasPrefix(c.MySQLType, "datetime(") || strings.HasPrefix(c.MySQLType, "timestamp(")) {
-				continue
-			}
-			if dot := strings.IndexByte(*nv[i], '.'); dot > 0 {
-				v := (*nv[i])[:dot+1] + strings.Repeat("0", len(*nv[i])-dot-1)
-				nv[i] = &v
-			}
-		}
-		out[k] = nv
-	}
-	return out
 }
