@@ -47,6 +47,9 @@ func (c *MySQLCopy) open(ctx context.Context, ts *tableSchema) (side, []column, 
 		have[n] = n
 	}
 	rows.Close()
+	if len(have) == 0 {
+		return absentTable(ts)
+	}
 	if err := checkCopyColumns(ts, have, db); err != nil {
 		return nil, nil, err
 	}
@@ -75,6 +78,9 @@ func (c *ClickHouseCopy) open(ctx context.Context, ts *tableSchema) (side, []col
 	if err != nil {
 		return nil, nil, err
 	}
+	if len(types) == 0 {
+		return absentTable(ts)
+	}
 	if err := checkCopyColumns(ts, types, db); err != nil {
 		return nil, nil, err
 	}
@@ -82,11 +88,27 @@ func (c *ClickHouseCopy) open(ctx context.Context, ts *tableSchema) (side, []col
 	return newCHSide(c.DB, db, ts.Ref.Name, cols, keyColumns(ts, cols), types), cols, nil
 }
 
-// checkCopyColumns fails when the copy table is missing or lacks source columns.
+// absentTable is the copy side of a table the copy does not have (the replayers create copy
+// tables at their first row; `replayer schema` creates them all): it is compared as an empty
+// table, so an empty source table verifies and every row of a non-empty one is reported missing.
+func absentTable(ts *tableSchema) (side, []column, error) {
+	cols := compareColumns(ts, nil)
+	return emptySide{}, cols, nil
+}
+
+// emptySide is a side without rows.
+type emptySide struct{}
+
+func (emptySide) checksum(context.Context, keyRange) (checksum, error) { return checksum{}, nil }
+func (emptySide) rowHashes(context.Context, keyRange, int) (map[string]keyHash, error) {
+	return map[string]keyHash{}, nil
+}
+func (emptySide) keyHashes(context.Context, []key) (map[string]keyHash, error) {
+	return map[string]keyHash{}, nil
+}
+
+// checkCopyColumns fails when the copy table lacks source columns.
 func checkCopyColumns(ts *tableSchema, have map[string]string, db string) error {
-	if len(have) == 0 {
-		return fmt.Errorf("copy table %s.%s does not exist (start the replayer, or run an initial sync/backfill of %s)", db, ts.Ref.Name, ts.Ref)
-	}
 	var missing []string
 	for _, c := range ts.Columns {
 		if _, ok := have[c.Name]; !ok {

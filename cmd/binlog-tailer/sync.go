@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/ferry-cdc/ferry/pkg/backfill"
+	"github.com/ferry-cdc/ferry/pkg/canal"
+	"github.com/ferry-cdc/ferry/pkg/obs"
+)
+
+// syncCmd is `binlog-tailer sync`: streaming plus a backfill of every included table, in one
+// process (initial sync of a new copy), or with --resync after a purged binlog or a failover.
+func syncCmd() *cobra.Command {
+	var b backfillOptions
+	var resync bool
+	var newEpoch int
+	extra := func(fs *pflag.FlagSet) {
+		b.bind(fs)
+		fs.BoolVar(&resync, "resync", false, "first move the checkpoint to the source head with a new epoch (purged binlog, failover)")
+		fs.IntVar(&newEpoch, "new-epoch", -1, "with --resync: the new epoch (default: checkpoint's + 1)")
+	}
+	cmd := command("sync", "stream and backfill every included table: initial sync, or --resync after a purged binlog", extra,
+		func(ctx context.Context, o *options, log *slog.Logger) error {
+			if len(b.tables) == 0 {
+				b.tables = includedDatabases(o.Include)
+			}
+			if len(b.tables) == 0 {
+				return fmt.Errorf("give the tables with --table (db or db.table), or include patterns of the form db.*")
+			}
+			if resync {
+				st, err := backfill.ResyncCheckpoint(ctx, &o.Config, newEpoch)
+				if err != nil {
+					return err
+				}
+				b.cfg.Restart = true
+				log.Info("resync: checkpoint moved to the source head", "file", st.File, "pos", st.Pos, "epoch", st.Epoch)
+			}
+			return runSync(ctx, o, &b, resync, log)
+		})
+	cmd.Long = "Starts streaming (as `run`), and once the stream is live backfills every table given by --table\n" +
+		"(default: the databases of the db.* include patterns), then keeps streaming until SIGTERM.\n" +
+		"With --resync it first moves the checkpoint to the source's head with a new epoch; after the\n" +
+		"backfill was applied by the replayers, run `replayer sweep --epoch N` on every copy and verify."
+	return cmd
+}
+
+// includedDatabases returns the databases of include patterns "db.*".
+func includedDatabases(include []string) []string {
+	var out []string
+	for _, p := range include {
+		if db, ok := strings.CutSuffix(p, ".*"); ok && !strings.ContainsAny(db, "*?[") {
+			out = append(out, db)
+		}
+	}
+	return out
+}
+
+func runSync(ctx context.Context, o *options, b *backfillOptions, resync bool, log *slog.Logger) error {
+	reg := prometheus.NewRegistry()
+	var streaming atomic.Bool
+	ready := make(chan struct{})
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	srvDone := make(chan error, 1)
+	go func() {
+		srvDone <- obs.Serve(sctx, o.MetricsAddr, reg, func() error {
+			if !streaming.Load() {
+				return errors.New("binlog stream not started")
+			}
+			return nil
+		}, log)
+	}()
+	runDone := make(chan error, 1)
+	go func() {
+		runDone <- canal.Run(sctx, o.Config, log, reg, func() { streaming.Store(true); close(ready) })
+	}()
+	select {
+	case <-ready:
+	case err := <-runDone:
+		cancel()
+		<-srvDone
+		return err
+	}
+	// Invariant: the backfill starts only after the stream is live, so every change committed
+	// after a chunk's snapshot is in the stream with a higher version.
+	epoch, err := currentEpoch(o)
+	if err == nil {
+		err = runBackfill(sctx, o, b, epoch, log)
+	}
+	if err != nil {
+		cancel()
+		<-runDone
+		<-srvDone
+		return err
+	}
+	log.Info("sync: backfill complete; streaming continues until SIGTERM", "epoch", epoch)
+	if resync {
+		log.Warn(fmt.Sprintf("resync: once the replayers have applied the backfill, run `replayer sweep --epoch %d` on every copy, then `replayer verify`", epoch))
+	}
+	err = <-runDone
+	cancel()
+	if serr := <-srvDone; serr != nil && err == nil {
+		err = serr
+	}
+	return err
+}

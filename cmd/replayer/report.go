@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/spf13/cobra"
+
+	"github.com/ferry-cdc/ferry/pkg/report"
+	"github.com/ferry-cdc/ferry/pkg/sink"
+	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
+)
+
+// reportConfig is the configuration of `replayer report`.
+type reportConfig struct {
+	sinkConfig     `yaml:",inline"`
+	SourceDSN      string `yaml:"source-dsn"`
+	SourceDatabase string `yaml:"source-database"`
+	OnSource       bool   `yaml:"on-source"`
+	Show           bool   `yaml:"show-sql"`
+}
+
+func newReportCmd() *cobra.Command {
+	cfg := reportConfig{sinkConfig: defaultSinkConfig(), SourceDSN: "ferry:ferry@tcp(127.0.0.1:3307)/", SourceDatabase: "shop"}
+	var file string
+	cmd := &cobra.Command{
+		Use:   "report NAME",
+		Short: "Run a report query (schemas/reports) against the copy: " + strings.Join(report.Names(), ", "),
+		Long: "Runs schemas/reports/<dialect>/NAME.sql against the MySQL copy's live views (--sink mysql, database\n" +
+			"--view-database) or the ClickHouse copy (--sink clickhouse, database --copy-database, read FINAL without\n" +
+			"tombstones), or against the source itself with --on-source, and prints the result as a table.",
+		Args:         cobra.ExactArgs(1),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := load(cmd, file, &cfg); err != nil {
+				return err
+			}
+			return runReport(cmd.Context(), cfg, args[0])
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&file, "config", "", "YAML config file (keys = flag names)")
+	cfg.sinkConfig.bind(fs)
+	fs.StringVar(&cfg.SourceDSN, "source-dsn", cfg.SourceDSN, "source DSN (for --on-source)")
+	fs.StringVar(&cfg.SourceDatabase, "source-database", cfg.SourceDatabase, "source database the copy was made from")
+	fs.BoolVar(&cfg.OnSource, "on-source", false, "run against the source database instead of the copy")
+	fs.BoolVar(&cfg.Show, "show-sql", false, "print the query instead of running it")
+	return cmd
+}
+
+func runReport(ctx context.Context, cfg reportConfig, name string) error {
+	dialect := report.MySQL
+	if cfg.Sink == sinkClickHouse && !cfg.OnSource {
+		dialect = report.ClickHouse
+	}
+	if cfg.Show {
+		q, err := report.Query(dialect, name)
+		if err == nil {
+			fmt.Print(q)
+		}
+		return err
+	}
+	db, err := cfg.open()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := report.Run(ctx, db, dialect, name)
+	if err != nil {
+		return err
+	}
+	return res.Write(os.Stdout)
+}
+
+// open connects to the database the report runs in.
+func (c *reportConfig) open() (*sql.DB, error) {
+	switch {
+	case c.OnSource:
+		return openMySQLIn(c.SourceDSN, c.SourceDatabase)
+	case c.Sink == sinkMySQL:
+		return openMySQLIn(c.MySQLDSN, mapDB(c.ViewDatabase, c.SourceDatabase))
+	case c.Sink == sinkClickHouse:
+		return openClickHouse(&c.sinkConfig, mapDB(c.CopyDatabase, c.SourceDatabase)), nil
+	}
+	return nil, fmt.Errorf("unknown sink %q: use --sink mysql or --sink clickhouse", c.Sink)
+}
+
+// openMySQLCopy opens a MySQL server with UTC sessions (no default database).
+func openMySQLCopy(dsn string) (*sql.DB, error) { return mysqlsink.OpenDB(dsn) }
+
+// openMySQLIn opens a MySQL server with UTC sessions and db as default database.
+func openMySQLIn(dsn, db string) (*sql.DB, error) {
+	mc, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse dsn: %w (want user:pass@tcp(host:port)/)", err)
+	}
+	if mc.Params == nil {
+		mc.Params = map[string]string{}
+	}
+	mc.DBName = db
+	mc.Params["time_zone"] = "'+00:00'"
+	conn, err := mysql.NewConnector(mc)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", db, err)
+	}
+	return sql.OpenDB(conn), nil
+}
+
+// mapDB maps a copy/view database template to the database of source db.
+func mapDB(template, db string) string { return sink.MapDatabase(template, db) }

@@ -1,0 +1,325 @@
+package main
+
+// replayer verify and replayer sweep: see docs/operations-backfill-verify.md.
+// Register with root.AddCommand(newVerifyCmd(), newSweepCmd(), newReportCmd()) in main.go.
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+
+	"github.com/ferry-cdc/ferry/pkg/backfill"
+	"github.com/ferry-cdc/ferry/pkg/canal"
+	"github.com/ferry-cdc/ferry/pkg/checkpoint"
+	"github.com/ferry-cdc/ferry/pkg/obs"
+	"github.com/ferry-cdc/ferry/pkg/verify"
+)
+
+// errMismatch is returned when verify found differing keys (exit status 1).
+var errMismatch = errors.New("copy differs from the source")
+
+// verifyConfig is the configuration of `replayer verify`.
+type verifyConfig struct {
+	sinkConfig    `yaml:",inline"`
+	verify.Config `yaml:",inline"`
+	SourceDSN     string        `yaml:"source-dsn"`
+	Tables        []string      `yaml:"table"`
+	Repair        bool          `yaml:"repair"`
+	NameServer    string        `yaml:"name-server"`
+	Topic         string        `yaml:"topic"`
+	Epoch         int           `yaml:"epoch"`
+	TailerDataDir string        `yaml:"tailer-data-dir"`
+	MetricsAddr   string        `yaml:"metrics-addr"`
+	MetricsLinger time.Duration `yaml:"metrics-linger"`
+	MetricsFile   string        `yaml:"metrics-textfile"`
+}
+
+func newVerifyCmd() *cobra.Command {
+	tc := canal.DefaultConfig()
+	cfg := verifyConfig{sinkConfig: defaultSinkConfig(), Config: verify.DefaultConfig(),
+		SourceDSN: "ferry:ferry@tcp(127.0.0.1:3307)/", Tables: []string{"shop"}, NameServer: tc.NameServer, Topic: tc.Topic, Epoch: -1}
+	var file string
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Compare the copy with the source per primary-key chunk; print differing keys; --repair re-snapshots them",
+		Long: "Per primary-key chunk, counts rows and checksums them (XOR and sum of a 64-bit hash of each row's\n" +
+			"canonical text) on the source and on the copy (tombstones excluded, FINAL on ClickHouse); mismatching\n" +
+			"chunks are bisected down to keys, which are re-checked --retries times --retry-interval apart (a live\n" +
+			"source's in-flight changes settle) before they are reported. Exit status 1 when keys differ.\n" +
+			"--repair publishes the differing keys' current source rows (deletes for keys the source lacks) into\n" +
+			"the change topic as snapshot rows, waits for the replayer to apply them and re-checks.",
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := load(cmd, file, &cfg); err != nil {
+				return err
+			}
+			return runVerify(cmd.Context(), cfg)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&file, "config", "", "YAML config file (keys = flag names)")
+	cfg.sinkConfig.bind(fs)
+	fs.StringVar(&cfg.SourceDSN, "source-dsn", cfg.SourceDSN, "source DSN (SELECT; RELOAD too for --repair)")
+	fs.StringSliceVar(&cfg.Tables, "table", cfg.Tables, "db.table, or a database for all its tables (repeatable)")
+	fs.IntVar(&cfg.ChunkRows, "chunk-rows", cfg.ChunkRows, "source rows per checksum chunk")
+	fs.IntVar(&cfg.DiffRows, "diff-rows", cfg.DiffRows, "bisect mismatching chunks down to this many rows, then compare row by row")
+	fs.IntVar(&cfg.MaxDiffKeys, "max-diff-keys", cfg.MaxDiffKeys, "report at most this many differing keys per table")
+	fs.IntVar(&cfg.Retries, "retries", cfg.Retries, "re-checks of differing keys before they are reported")
+	fs.DurationVar(&cfg.RetryInterval, "retry-interval", cfg.RetryInterval, "wait before each re-check")
+	fs.IntVar(&cfg.Parallel, "parallel", cfg.Parallel, "chunks compared at the same time")
+	fs.BoolVar(&cfg.Repair, "repair", false, "re-snapshot differing keys through the change topic")
+	fs.StringVar(&cfg.NameServer, "name-server", cfg.NameServer, "--repair: RocketMQ name server")
+	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "--repair: change-event topic")
+	fs.IntVar(&cfg.Epoch, "epoch", cfg.Epoch, "--repair: version epoch (default: from --tailer-data-dir's checkpoint, else 0)")
+	fs.StringVar(&cfg.TailerDataDir, "tailer-data-dir", "", "--repair: the tailer's data dir, to read the current epoch")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve /metrics here while verifying (e.g. 127.0.0.1:9108)")
+	fs.DurationVar(&cfg.MetricsLinger, "metrics-linger", 0, "keep serving /metrics this long after the run (for a scrape)")
+	fs.StringVar(&cfg.MetricsFile, "metrics-textfile", "", "write the metrics in text format to this file at the end")
+	return cmd
+}
+
+func runVerify(ctx context.Context, cfg verifyConfig) error {
+	log, err := newLogger(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	src, err := backfill.OpenSource(cfg.SourceDSN)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	cp, closeCopy, err := cfg.openCopy()
+	if err != nil {
+		return err
+	}
+	defer closeCopy()
+	reg := prometheus.NewRegistry()
+	stopMetrics := serveMetrics(ctx, cfg.MetricsAddr, reg, log)
+	var rep verify.Repairer
+	if cfg.Repair {
+		r, closeRep, err := cfg.repairer(ctx, src, log)
+		if err != nil {
+			return err
+		}
+		defer closeRep()
+		rep = r
+	}
+	v, err := verify.New(cfg.Config, src, cp, rep, verify.NewMetrics(reg), log)
+	if err != nil {
+		return err
+	}
+	results, err := verifyTables(ctx, v, cfg.Tables)
+	if werr := verify.WriteSummary(os.Stdout, results); werr != nil && err == nil {
+		err = werr
+	}
+	if cfg.MetricsFile != "" {
+		if ferr := prometheus.WriteToTextfile(cfg.MetricsFile, reg); ferr != nil && err == nil {
+			err = fmt.Errorf("write metrics: %w", ferr)
+		}
+	}
+	stopMetrics(cfg.MetricsLinger)
+	return err
+}
+
+// verifyTables verifies every table; a table that differs makes the result errMismatch.
+func verifyTables(ctx context.Context, v *verify.Verifier, names []string) ([]*verify.TableResult, error) {
+	tables, err := v.Tables(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	var results []*verify.TableResult
+	bad := 0
+	for _, t := range tables {
+		r, err := v.Table(ctx, t)
+		if err != nil {
+			return results, fmt.Errorf("verify %s: %w", t, err)
+		}
+		results = append(results, r)
+		if !r.OK() {
+			bad++
+		}
+	}
+	if bad > 0 {
+		return results, fmt.Errorf("%w: %d of %d tables have differing keys (see above; --repair re-snapshots them)", errMismatch, bad, len(results))
+	}
+	return results, nil
+}
+
+// openCopy connects to the configured copy for reading.
+func (c *verifyConfig) openCopy() (verify.Copy, func(), error) {
+	switch c.Sink {
+	case sinkMySQL:
+		db, err := openMySQLCopy(c.MySQLDSN)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &verify.MySQLCopy{DB: db, Database: c.CopyDatabase}, func() { db.Close() }, nil
+	case sinkClickHouse:
+		db := openClickHouse(&c.sinkConfig, "default")
+		return &verify.ClickHouseCopy{DB: db, Database: c.CopyDatabase}, func() { db.Close() }, nil
+	}
+	return nil, nil, fmt.Errorf("unknown sink %q: use --sink mysql or --sink clickhouse", c.Sink)
+}
+
+// openClickHouse opens the ClickHouse copy server as database/sql with db as default database.
+func openClickHouse(c *sinkConfig, db string) *sql.DB {
+	return clickhouse.OpenDB(&clickhouse.Options{Addr: []string{c.ClickHouseAddr},
+		Auth:        clickhouse.Auth{Database: db, Username: c.ClickHouseUser, Password: c.ClickHousePassword},
+		DialTimeout: 10 * time.Second, ReadTimeout: c.QueryTimeout})
+}
+
+// repairer builds the backfill-based Repairer publishing into the change topic.
+func (c *verifyConfig) repairer(ctx context.Context, src *sql.DB, log *slog.Logger) (verify.Repairer, func(), error) {
+	epoch := c.Epoch
+	if epoch < 0 {
+		epoch = 0
+		if c.TailerDataDir != "" {
+			st, err := checkpoint.Load(c.TailerDataDir)
+			if err != nil {
+				return nil, nil, err
+			}
+			if st != nil {
+				epoch = int(st.Epoch)
+			}
+		}
+	}
+	tc := canal.DefaultConfig()
+	tc.NameServer, tc.Topic, tc.ProducerGroup = c.NameServer, c.Topic, "ferry_verify_repair"
+	pub, err := backfill.NewCanalPublisher(ctx, tc, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	bc := backfill.DefaultConfig()
+	bc.Epoch, bc.CheckpointDir = uint8(epoch), os.TempDir()
+	b, err := backfill.New(bc, src, pub, nil, log, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	closeFn := func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = pub.Close(cctx)
+	}
+	return verify.RepairFunc(func(ctx context.Context, t verify.TableRef, keys [][]string) error {
+		_, err := b.RepairKeys(ctx, t.String(), keys)
+		return err
+	}), closeFn, nil
+}
+
+// serveMetrics serves reg on addr (if set) until the returned stop is called; stop lingers first.
+func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger) func(linger time.Duration) {
+	if addr == "" {
+		return func(time.Duration) {}
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		if err := obs.Serve(sctx, addr, reg, func() error { return nil }, log); err != nil {
+			log.Warn("metrics server", "err", err)
+		}
+		close(done)
+	}()
+	return func(linger time.Duration) {
+		if linger > 0 {
+			select {
+			case <-time.After(linger):
+			case <-ctx.Done():
+			}
+		}
+		cancel()
+		<-done
+	}
+}
+
+// sweepConfig is the configuration of `replayer sweep`.
+type sweepConfig struct {
+	sinkConfig     `yaml:",inline"`
+	SourceDSN      string   `yaml:"source-dsn"`
+	SourceDatabase string   `yaml:"source-database"`
+	Tables         []string `yaml:"table"`
+	Epoch          int      `yaml:"epoch"`
+}
+
+func newSweepCmd() *cobra.Command {
+	cfg := sweepConfig{sinkConfig: defaultSinkConfig(), SourceDSN: "ferry:ferry@tcp(127.0.0.1:3307)/", SourceDatabase: "shop"}
+	var file string
+	cmd := &cobra.Command{
+		Use:   "sweep",
+		Short: "After a resync: tombstone copy rows whose version predates the new epoch (rows deleted during the gap)",
+		Long: "Run after `binlog-tailer sync --resync` once the replayer has applied the backfill of the new epoch:\n" +
+			"every live copy row still carrying a version of an older epoch was not re-snapshotted, i.e. it was\n" +
+			"deleted at the source while no binlog was read. The tombstones get a version just below the new epoch,\n" +
+			"so a backfill row applied later still wins. Then run `replayer verify`.",
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := load(cmd, file, &cfg); err != nil {
+				return err
+			}
+			return runSweep(cmd.Context(), cfg)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&file, "config", "", "YAML config file (keys = flag names)")
+	cfg.sinkConfig.bind(fs)
+	fs.StringVar(&cfg.SourceDSN, "source-dsn", cfg.SourceDSN, "source DSN (to list the tables)")
+	fs.StringVar(&cfg.SourceDatabase, "source-database", cfg.SourceDatabase, "source database whose copy tables are swept")
+	fs.StringSliceVar(&cfg.Tables, "table", nil, "only these tables (default: all tables of --source-database)")
+	fs.IntVar(&cfg.Epoch, "epoch", 0, "the new epoch of the resync (required, >= 1)")
+	return cmd
+}
+
+func runSweep(ctx context.Context, cfg sweepConfig) error {
+	if cfg.Epoch < 1 || cfg.Epoch > 255 {
+		return fmt.Errorf("--epoch must be the resync's new epoch (1..255), got %d", cfg.Epoch)
+	}
+	log, err := newLogger(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	tables := cfg.Tables
+	if len(tables) == 0 {
+		src, err := backfill.OpenSource(cfg.SourceDSN)
+		if err != nil {
+			return err
+		}
+		tables, err = backfill.ListTables(ctx, src, cfg.SourceDatabase)
+		src.Close()
+		if err != nil {
+			return err
+		}
+	}
+	copyDB := mapDB(cfg.CopyDatabase, cfg.SourceDatabase)
+	var sweep func(context.Context, *sql.DB, string, string, uint8) (int64, error)
+	var db *sql.DB
+	switch cfg.Sink {
+	case sinkMySQL:
+		if db, err = openMySQLCopy(cfg.MySQLDSN); err != nil {
+			return err
+		}
+		sweep = backfill.SweepMySQL
+	case sinkClickHouse:
+		db, sweep = openClickHouse(&cfg.sinkConfig, "default"), backfill.SweepClickHouse
+	default:
+		return fmt.Errorf("unknown sink %q: use --sink mysql or --sink clickhouse", cfg.Sink)
+	}
+	defer db.Close()
+	for _, t := range tables {
+		n, err := sweep(ctx, db, copyDB, t, uint8(cfg.Epoch))
+		if err != nil {
+			return err
+		}
+		log.Info("swept", "table", copyDB+"."+t, "tombstoned", n, "epoch", cfg.Epoch)
+		fmt.Printf("%s.%s\t%d rows tombstoned\n", copyDB, t, n)
+	}
+	return nil
+}
