@@ -26,8 +26,11 @@ func (f *flushResult) Wait(ctx context.Context) error {
 
 // batcher collects rows from all queue callbacks into shared batches and applies each batch
 // with one sink call when it reaches maxRows or maxBytes, or flushInterval after its first row,
-// whichever comes first. Callbacks wait on their batch's result before acknowledging, so an
-// offset is committed only after the sink committed its rows (DESIGN.md section 3).
+// whichever comes first - or as soon as no callback is still submitting (group commit: rows
+// that arrive while a batch is being applied form the next one, so batches grow with load
+// and an idle pipeline does not wait for the interval). Callbacks wait on their batch's
+// result before acknowledging, so an offset is committed only after the sink committed its
+// rows (DESIGN.md section 3).
 type batcher struct {
 	sink              sink.Sink
 	maxRows, maxBytes int
@@ -40,6 +43,7 @@ type batcher struct {
 	bytes   int
 	current *flushResult
 	timer   *time.Timer
+	active  int // callbacks between begin and end
 	kick    chan struct{}
 
 	applyMu sync.Mutex // one sink call at a time; DDL takes it exclusively too
@@ -64,6 +68,23 @@ func (b *batcher) submit(rows []sink.Row, size int) *flushResult {
 		b.poke()
 	}
 	return b.current
+}
+
+// begin marks a callback as submitting rows; end marks it done (about to wait). When the
+// last submitting callback ends, the pending batch is flushed without waiting for the timer.
+func (b *batcher) begin() {
+	b.mu.Lock()
+	b.active++
+	b.mu.Unlock()
+}
+
+func (b *batcher) end() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.active--
+	if b.active == 0 && len(b.rows) > 0 {
+		b.poke()
+	}
 }
 
 func (b *batcher) poke() {

@@ -26,7 +26,19 @@ type pending struct {
 // acknowledges them all.
 func (r *Replayer) handle(ctx context.Context, msgs []*primitive.MessageExt) error {
 	var batch []pending
+	submitting := false
+	pause := func() { // this callback submits nothing more until it resumes
+		if submitting {
+			submitting = false
+			r.batcher.end()
+		}
+	}
+	defer pause()
 	for _, msg := range msgs {
+		if !submitting {
+			submitting = true
+			r.batcher.begin()
+		}
 		m, err := event.Decode(msg.Body)
 		if err == nil && !m.IsDDL {
 			var rows []sink.Row
@@ -37,6 +49,7 @@ func (r *Replayer) handle(ctx context.Context, msgs []*primitive.MessageExt) err
 			}
 		}
 		// Decode errors and DDL need every earlier message of this queue applied first.
+		pause()
 		if serr := r.settle(ctx, batch); serr != nil {
 			return serr
 		}
@@ -52,6 +65,7 @@ func (r *Replayer) handle(ctx context.Context, msgs []*primitive.MessageExt) err
 			return err
 		}
 	}
+	pause()
 	return r.settle(ctx, batch)
 }
 

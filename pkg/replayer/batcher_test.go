@@ -1,0 +1,139 @@
+package replayer
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
+)
+
+// fakeSink records batch sizes and detects overlapping calls.
+type fakeSink struct {
+	mu      sync.Mutex
+	batches []int
+	err     error
+	busy    atomic.Bool
+	overlap atomic.Bool
+}
+
+func (f *fakeSink) Apply(_ context.Context, b *sink.Batch) error {
+	if !f.busy.CompareAndSwap(false, true) {
+		f.overlap.Store(true)
+	}
+	defer f.busy.Store(false)
+	time.Sleep(5 * time.Millisecond)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.batches = append(f.batches, len(b.Rows))
+	return f.err
+}
+func (f *fakeSink) ApplyDDL(context.Context, *sink.DDL) error {
+	if !f.busy.CompareAndSwap(false, true) {
+		f.overlap.Store(true)
+	}
+	defer f.busy.Store(false)
+	return nil
+}
+func (f *fakeSink) Close() error { return nil }
+
+var _ sink.Sink = (*fakeSink)(nil)
+
+func rowsN(n int) []sink.Row { return make([]sink.Row, n) }
+
+func TestBatcherFlushTriggers(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		maxRows  int
+		maxBytes int
+		interval time.Duration
+		endAfter bool // the callback ends (stops submitting) after its rows
+		submit   []int
+		within   time.Duration
+		want     []int
+	}{
+		{"rows cap", 10, 1 << 20, time.Hour, false, []int{6, 6}, time.Second, []int{12}},
+		{"bytes cap", 1000, 100, time.Hour, false, []int{3}, time.Second, []int{3}},
+		{"interval", 1000, 1 << 20, 50 * time.Millisecond, false, []int{2, 3}, time.Second, []int{5}},
+		{"group commit when no callback submits", 1000, 1 << 20, time.Hour, true, []int{4}, time.Second, []int{4}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := &fakeSink{}
+			b := newBatcher(fs, tc.maxRows, tc.maxBytes, tc.interval, NewMetrics(nil), "fake")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go b.run(ctx)
+			b.begin()
+			var res *flushResult
+			for _, n := range tc.submit {
+				res = b.submit(rowsN(n), n*40)
+			}
+			if tc.endAfter {
+				b.end()
+			}
+			wctx, wcancel := context.WithTimeout(context.Background(), tc.within)
+			defer wcancel()
+			if err := res.Wait(wctx); err != nil {
+				t.Fatalf("batch not applied within %s: %v", tc.within, err)
+			}
+			fs.mu.Lock()
+			defer fs.mu.Unlock()
+			if len(fs.batches) != len(tc.want) || fs.batches[0] != tc.want[0] {
+				t.Fatalf("batches = %v, want %v", fs.batches, tc.want)
+			}
+		})
+	}
+}
+
+func TestBatcherErrorReachesEveryWaiter(t *testing.T) {
+	fs := &fakeSink{err: errors.New("copy down")}
+	b := newBatcher(fs, 1000, 1<<20, time.Hour, NewMetrics(nil), "fake")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go b.run(ctx)
+	b.begin()
+	r1 := b.submit(rowsN(1), 1)
+	b.begin()
+	r2 := b.submit(rowsN(1), 1)
+	b.end()
+	b.end()
+	for i, r := range []*flushResult{r1, r2} {
+		if err := r.Wait(context.Background()); err == nil || err.Error() != "copy down" {
+			t.Fatalf("waiter %d got %v, want the sink's error", i, err)
+		}
+	}
+}
+
+func TestBatcherExclusiveDoesNotOverlap(t *testing.T) {
+	fs := &fakeSink{}
+	b := newBatcher(fs, 5, 1<<20, time.Millisecond, NewMetrics(nil), "fake")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go b.run(ctx)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				b.begin()
+				res := b.submit(rowsN(3), 3)
+				b.end()
+				_ = res.Wait(context.Background())
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				_ = b.exclusive(context.Background(), func() error { return fs.ApplyDDL(context.Background(), nil) })
+			}
+		}()
+	}
+	wg.Wait()
+	if fs.overlap.Load() {
+		t.Fatal("a DDL ran while a batch was being applied (or two batches overlapped)")
+	}
+}
