@@ -43,6 +43,6 @@ func runCloser(cmd *cobra.Command, cfg *closerConfig) error {
 			}
 		}
 	}
-	cfg.serveMetrics(ctx, reg, log)
+	cfg.serveMetrics(ctx, reg, dbReady(db), log)
 	return svc.RunCloser(ctx, ccfg)
 }

@@ -67,7 +67,7 @@ func runConsumers(cmd *cobra.Command, cfg *consumersConfig) error {
 		defer c.Shutdown()
 		log.Info("consumer started", "group", c.Group(), "topic", cfg.PaidTopic)
 	}
-	cfg.serveMetrics(ctx, reg, log)
+	cfg.serveMetrics(ctx, reg, dbReady(db), log)
 	<-ctx.Done()
 	return nil
 }

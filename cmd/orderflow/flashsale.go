@@ -134,7 +134,7 @@ func runFlashServe(cmd *cobra.Command, cfg *flashConfig) error {
 	if err != nil {
 		return err
 	}
-	cfg.serveMetrics(cmd.Context(), e.reg, e.log)
+	cfg.serveMetrics(cmd.Context(), e.reg, dbReady(e.db), e.log)
 	return serveHTTP(cmd.Context(), cfg.Listen, flashsale.NewHandler(gate), e.log.Info)
 }
 
@@ -157,7 +157,7 @@ func runFlashWorkers(cmd *cobra.Command, cfg *flashConfig) error {
 		return err
 	}
 	defer w.Shutdown()
-	cfg.serveMetrics(cmd.Context(), e.reg, e.log)
+	cfg.serveMetrics(cmd.Context(), e.reg, dbReady(e.db), e.log)
 	e.log.Info("flash-sale workers running", "topic", cfg.FlashTopic, "group", cfg.Group, "max_rate", cfg.MaxRate)
 	return w.Run(cmd.Context())
 }

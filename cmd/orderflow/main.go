@@ -133,14 +133,27 @@ func (c *common) databaseName() string {
 	return name
 }
 
-// serveMetrics starts the metrics server in the background unless the address is empty.
-func (c *common) serveMetrics(ctx context.Context, reg *prometheus.Registry, log *slog.Logger) {
+// dbReady is a /readyz check: the order database answers a ping within 2 s.
+func dbReady(db *sql.DB) func() error {
+	return func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := db.PingContext(ctx); err != nil {
+			return fmt.Errorf("order database: %w", err)
+		}
+		return nil
+	}
+}
+
+// serveMetrics starts the metrics server (/metrics, /healthz, /readyz with ready) in the
+// background unless the address is empty.
+func (c *common) serveMetrics(ctx context.Context, reg *prometheus.Registry, ready func() error, log *slog.Logger) {
 	if c.MetricsAddr == "" {
 		return
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	go func() {
-		if err := obs.Serve(ctx, c.MetricsAddr, reg, nil, log); err != nil && !errors.Is(err, context.Canceled) {
+		if err := obs.Serve(ctx, c.MetricsAddr, reg, ready, log); err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("metrics server stopped", "err", err)
 		}
 	}()

@@ -90,7 +90,7 @@ func runServe(cmd *cobra.Command, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	cfg.serveMetrics(ctx, reg, log)
+	cfg.serveMetrics(ctx, reg, dbReady(db), log)
 	go func() { _ = relay.Run(ctx) }()
 	return serveHTTP(ctx, cfg.Listen, service.NewHandler(svc), log.Info)
 }

@@ -95,5 +95,5 @@ type PayResult struct {
 	OrderID     uint64 `json:"order_id"`
 	PaymentNo   string `json:"pay_no"`
 	Amount      string `json:"amount"`
-	MessageSent bool   `json:"message_sent"` // false: the outbox relay will send it later
+	MessageSent bool   `json:"message_sent"` // sync: broker stored it; async: handed off; false: the relay re-sends it later
 }
