@@ -17,9 +17,10 @@ type Evaluation struct {
 }
 
 // EvaluateUntilData evaluates every query (after substituting values) and re-evaluates the ones
-// that returned no data every interval until each has data or timeout passes. Queries that fail
-// to substitute or that Prometheus rejects are not retried. The result is in input order.
-func EvaluateUntilData(ctx context.Context, p Prom, qs []Query, values map[string]string, timeout, interval time.Duration) []Evaluation {
+// that returned no data every interval until each has data or timeout passes; optional queries
+// (optional may be nil) are evaluated alongside but not waited for. Queries that fail to
+// substitute or that Prometheus rejects are not retried. The result is in input order.
+func EvaluateUntilData(ctx context.Context, p Prom, qs []Query, values map[string]string, timeout, interval time.Duration, optional func(Query) bool) []Evaluation {
 	out := make([]Evaluation, len(qs))
 	pending := map[int]bool{}
 	for i, q := range qs {
@@ -38,7 +39,7 @@ func EvaluateUntilData(ctx context.Context, p Prom, qs []Query, values map[strin
 				delete(pending, i)
 			}
 		}
-		if len(pending) == 0 || time.Now().Add(interval).After(deadline) {
+		if !anyRequired(qs, pending, optional) || time.Now().Add(interval).After(deadline) {
 			break
 		}
 		select {
@@ -63,4 +64,13 @@ func Summary(evals []Evaluation) string {
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
+}
+
+func anyRequired(qs []Query, pending map[int]bool, optional func(Query) bool) bool {
+	for i := range pending {
+		if optional == nil || !optional(qs[i]) {
+			return true
+		}
+	}
+	return false
 }
