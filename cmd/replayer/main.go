@@ -35,22 +35,27 @@ const (
 )
 
 func main() {
-	root := &cobra.Command{
-		Use:           "replayer",
-		Short:         "Apply Ferry change events to a MySQL or ClickHouse copy",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
-	root.AddCommand(newRunCmd(), newSchemaCmd(), newDDLCmd())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := root.ExecuteContext(ctx); err != nil {
+	if err := newRootCmd().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "replayer:", err)
 		if errors.Is(err, replayer.ErrHalted) {
 			os.Exit(3)
 		}
 		os.Exit(1)
 	}
+}
+
+// newRootCmd returns the replayer command tree.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "replayer",
+		Short:         "Apply Ferry change events to a MySQL or ClickHouse copy",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newRunCmd(), newSchemaCmd(), newDDLCmd(), newVerifyCmd(), newSweepCmd(), newReportCmd())
+	return root
 }
 
 // sinkConfig is the flat, flag-bound configuration of the sink side, shared by subcommands.
