@@ -62,7 +62,7 @@ func Run(ctx context.Context, db *sql.DB, target Target, cfg Config) (Stats, err
 		go p.run(stop, start)
 	}
 	progressDone := make(chan Stats, 1)
-	go func() { progressDone <- report(ctx, cfg, &c, start, stop) }()
+	go func() { progressDone <- report(cfg, &c, p, start, stop) }()
 	var wg sync.WaitGroup
 	for i := 0; i < cfg.Workers; i++ {
 		wg.Add(1)
@@ -75,7 +75,7 @@ func Run(ctx context.Context, db *sql.DB, target Target, cfg Config) (Stats, err
 	st := c.stats(time.Since(start))
 	st.PeakRate = peak.PeakRate
 	if p != nil {
-		st.Shed = p.shed
+		st.Shed = p.shed.Load()
 	}
 	return st, nil
 }
@@ -92,8 +92,9 @@ func (c *counters) stats(el time.Duration) Stats {
 	return st
 }
 
-// report prints a progress line every cfg.Progress and tracks the best interval's rate.
-func report(ctx context.Context, cfg Config, c *counters, start time.Time, stop <-chan struct{}) Stats {
+// report prints a progress line every cfg.Progress (the target is the rate the pacer scheduled
+// over the interval, 0 in the closed loop) and tracks the best interval's achieved rate.
+func report(cfg Config, c *counters, p *pacer, start time.Time, stop <-chan struct{}) Stats {
 	var best Stats
 	if cfg.Progress <= 0 {
 		<-stop
@@ -101,21 +102,25 @@ func report(ctx context.Context, cfg Config, c *counters, start time.Time, stop 
 	}
 	t := time.NewTicker(cfg.Progress)
 	defer t.Stop()
-	last, lastAt := int64(0), start
+	var last, lastSched int64
+	lastAt := start
 	for {
 		select {
 		case <-stop:
 			return best
 		case now := <-t.C:
-			n := c.requests.Load()
-			rate := float64(n-last) / now.Sub(lastAt).Seconds()
+			n, sched, secs := c.requests.Load(), int64(0), now.Sub(lastAt).Seconds()
+			if p != nil {
+				sched = p.scheduled.Load()
+			}
+			rate := float64(n-last) / secs
 			best.PeakRate = max(best.PeakRate, rate)
 			if cfg.Out != nil {
 				fmt.Fprintf(cfg.Out, "t=%5.1fs target=%7.0f/s achieved=%7.0f/s total=%d writes=%d rejected=%d errors=%d\n",
-					now.Sub(start).Seconds(), cfg.targetRate(now.Sub(start)), rate, n, c.writes.Load(),
+					now.Sub(start).Seconds(), float64(sched-lastSched)/secs, rate, n, c.writes.Load(),
 					c.rejected.Load(), c.errors.Load())
 			}
-			last, lastAt = n, now
+			last, lastSched, lastAt = n, sched, now
 		}
 	}
 }

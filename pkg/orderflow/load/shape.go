@@ -2,6 +2,7 @@ package load
 
 import (
 	"math"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,9 +25,10 @@ func (c Config) targetRate(t time.Duration) float64 {
 // (the generator is open-loop: a slow target lowers the achieved rate, it does not slow the
 // schedule).
 type pacer struct {
-	cfg    Config
-	tokens chan struct{}
-	shed   int64
+	cfg       Config
+	tokens    chan struct{}
+	shed      atomic.Int64
+	scheduled atomic.Int64 // tokens released so far (taken or shed)
 }
 
 func (p *pacer) run(stop <-chan struct{}, start time.Time) {
@@ -43,10 +45,11 @@ func (p *pacer) run(stop <-chan struct{}, start time.Time) {
 			budget += p.cfg.targetRate(now.Sub(start)) * now.Sub(last).Seconds()
 			last = now
 			for ; budget >= 1; budget-- {
+				p.scheduled.Add(1)
 				select {
 				case p.tokens <- struct{}{}:
 				default:
-					p.shed++
+					p.shed.Add(1)
 				}
 			}
 		}

@@ -83,8 +83,12 @@ func (w *worker) next() Request {
 			return Request{Op: OpRefund, OrderID: id}
 		}
 	default:
-		if len(w.paid) > 0 {
-			return Request{Op: OpQuery, OrderID: w.paid[w.rnd.IntN(len(w.paid))]}
+		if all := len(w.paid) + len(w.created); all > 0 {
+			i := w.rnd.IntN(all)
+			if i < len(w.paid) {
+				return Request{Op: OpQuery, OrderID: w.paid[i]}
+			}
+			return Request{Op: OpQuery, OrderID: w.created[i-len(w.paid)]}
 		}
 	}
 	return Request{Op: OpCreate, Create: w.newOrder()}
