@@ -57,8 +57,11 @@ func TestRunStopsByCountAndByDuration(t *testing.T) {
 			}},
 		{"http constant by duration", NewHTTPTarget(srv.URL, 8), func(c *Config) { c.Rate, c.Duration, c.Workers = 150, 2*time.Second, 8 },
 			func(t *testing.T, st Stats, el time.Duration) {
-				if el > 3*time.Second || st.Requests < 200 || st.Requests > 330 {
-					t.Fatalf("%d requests in %v at 150/s for 2 s", st.Requests, el)
+				// Pacing, not speed: every scheduled token is either executed or shed (a slow
+				// machine sheds more), so together they make 150/s for 2 s, less the tokens still
+				// buffered for the 8 workers when the run ends.
+				if el > 5*time.Second || st.Requests+st.Shed < 250 || st.Requests+st.Shed > 320 || st.Requests == 0 {
+					t.Fatalf("%d requests + %d shed in %v; want about 300 scheduled at 150/s for 2 s", st.Requests, st.Shed, el)
 				}
 			}},
 	}
