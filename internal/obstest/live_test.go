@@ -2,6 +2,7 @@ package obstest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -71,6 +72,10 @@ func TestLivePipelineDashboards(t *testing.T) {
 	t.Logf("panel queries evaluated after %s", time.Since(t0).Round(time.Millisecond))
 	checkPipelineFlowed(ctx, t, prom, values)
 	checkAlertExpressions(ctx, t, prom, pl.addrs())
+	logMeasurements(ctx, t, prom, values)
+	t.Run("stopped replayer walk-through", func(t *testing.T) {
+		stoppedReplayerWalkthrough(ctx, t, st, prom, pl, run)
+	})
 	if t.Failed() {
 		t.Logf("pipeline logs:\n%s", pl.logs())
 	}
@@ -233,4 +238,38 @@ func waitScraped(ctx context.Context, t *testing.T, prom Prom, run string, n int
 	}
 	sort.Strings(last)
 	t.Fatalf("Prometheus did not scrape all %d targets of run %s within 60 s: %v", n, run, last)
+}
+
+// measurements are logged (not asserted) so that a run's figures can be read from the test log.
+var measurements = []struct{ name, expr string }{
+	{"rows/s read from the binlog", `sum(rate(ferry_tailer_rows_total{instance=~"$instance"}[1m]))`},
+	{"rows/s applied per sink", `sum by (sink) (rate(ferry_replayer_rows_applied_total{instance=~"$instance"}[1m]))`},
+	{"end-to-end lag p50 per sink (s)", `histogram_quantile(0.5, sum by (sink, le) (rate(ferry_replayer_end_to_end_lag_seconds_bucket{instance=~"$instance"}[5m])))`},
+	{"end-to-end lag p99 per sink (s)", `histogram_quantile(0.99, sum by (sink, le) (rate(ferry_replayer_end_to_end_lag_seconds_bucket{instance=~"$instance"}[5m])))`},
+	{"apply p99 per sink (s)", `histogram_quantile(0.99, sum by (sink, le) (rate(ferry_replayer_apply_duration_seconds_bucket{instance=~"$instance"}[5m])))`},
+	{"max broker backlog per replayer", `max_over_time((sum by (job) (ferry_replayer_queue_backlog{instance=~"$instance"}))[5m:2s])`},
+	{"seconds behind source (tailer)", `ferry_tailer_seconds_behind_source{instance=~"$instance"}`},
+	{"pay latency p99 (s)", `histogram_quantile(0.99, sum by (le) (rate(ferry_orderflow_pay_seconds_bucket{instance=~"$instance"}[5m])))`},
+	{"resident memory per process (MiB)", `process_resident_memory_bytes{instance=~"$instance"} / 2^20`},
+}
+
+func logMeasurements(ctx context.Context, t *testing.T, prom Prom, values map[string]string) {
+	t.Helper()
+	for _, m := range measurements {
+		expr, err := Substitute(m.expr, values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		samples, err := prom.Query(ctx, expr)
+		if err != nil {
+			t.Errorf("measurement %s: %v", m.name, err)
+			continue
+		}
+		var parts []string
+		for _, s := range samples {
+			parts = append(parts, fmt.Sprintf("%v=%s", s.Labels, s.Value))
+		}
+		sort.Strings(parts)
+		t.Logf("measured %s: %s", m.name, strings.Join(parts, " "))
+	}
 }

@@ -39,6 +39,8 @@ type pipeline struct {
 	targets   []scrapeTarget
 	flashURL  string
 	saleID    string
+	changes   string              // change-event topic
+	runArgs   map[string][]string // sink -> `replayer run` arguments (without --metrics-addr)
 }
 
 func (p *pipeline) addrs() []string {
@@ -63,13 +65,27 @@ func (p *pipeline) logs() string {
 
 // start starts a long-running process with a fresh --metrics-addr, waits until it serves
 // /healthz and records it as a scrape target under job.
-func (p *pipeline) start(t *testing.T, job, pkg string, args ...string) *proctest.Proc {
+func (p *pipeline) start(t *testing.T, job, pkg string, args ...string) scrapeTarget {
 	t.Helper()
 	addr := proctest.FreeAddr(t)
-	proc := proctest.Start(t, job+"-"+args[0], proctest.Build(t, pkg), append(args, "--metrics-addr", addr))
+	args = append(append([]string(nil), args...), "--metrics-addr", addr)
+	proc := proctest.Start(t, job+"-"+args[0], proctest.Build(t, pkg), args)
 	proctest.WaitHTTP(t, proc, "http://"+addr+"/healthz", 2*time.Minute)
-	p.targets = append(p.targets, scrapeTarget{job: job, addr: addr, proc: proc})
-	return proc
+	tg := scrapeTarget{job: job, addr: addr, proc: proc}
+	p.targets = append(p.targets, tg)
+	return tg
+}
+
+// target returns the first scrape target of job.
+func (p *pipeline) target(t *testing.T, job string) scrapeTarget {
+	t.Helper()
+	for _, tg := range p.targets {
+		if tg.job == job {
+			return tg
+		}
+	}
+	t.Fatalf("no process of job %s", job)
+	return scrapeTarget{}
 }
 
 // once runs a one-shot command to completion and returns its output.
@@ -92,6 +108,7 @@ func startPipeline(ctx context.Context, t *testing.T, st *testenv.Stack) *pipeli
 	p.sourceDSN = st.SourceDSN(p.sourceDB) + "&interpolateParams=true"
 	testenv.LoadOrderSchema(t, st.OpenSource(t, p.sourceDB))
 	changes := st.NewTopic(t, 4)
+	p.changes, p.runArgs = changes, map[string][]string{}
 	p.startTailer(t, changes)
 	p.startReplayer(t, "mysql", changes, "--mysql-dsn", st.CopyDSN(""),
 		"--copy-database", p.copyDB, "--view-database", st.NewCopyDatabase(t))
@@ -119,8 +136,9 @@ func (p *pipeline) startReplayer(t *testing.T, sink, topic string, sinkArgs ...s
 	args := append([]string{"--sink", sink}, sinkArgs...)
 	once(t, "replayer-schema-"+sink, "./cmd/replayer", append([]string{"schema",
 		"--source-dsn", p.st.SourceDSN(""), "--source-database", p.sourceDB}, args...)...)
-	p.start(t, "ferry-replayer-"+sink, "./cmd/replayer", append([]string{"run",
-		"--name-server", p.st.NameServer, "--topic", topic, "--group", testenv.UniqueName("obs_" + sink)}, args...)...)
+	p.runArgs[sink] = append([]string{"run", "--name-server", p.st.NameServer, "--topic", topic,
+		"--group", testenv.UniqueName("obs_" + sink)}, args...)
+	p.start(t, "ferry-replayer-"+sink, "./cmd/replayer", p.runArgs[sink]...)
 }
 
 // startOrderFlow runs the order service, its order-paid consumers, a flash sale (gate and
