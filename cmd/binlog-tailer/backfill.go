@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -32,6 +33,7 @@ func (b *backfillOptions) bind(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&b.tables, "table", nil, "table to backfill as db.table, or a database for all its tables (repeatable)")
 	fs.StringVar(&b.sourceDSN, "source-dsn", "", "DSN for reading the source (default: user/password@source-addr; needs SELECT, and RELOAD for repairs)")
 	fs.IntVar(&b.cfg.ChunkRows, "chunk-rows", b.cfg.ChunkRows, "rows per consistent-snapshot chunk")
+	fs.IntVar(&b.cfg.InFlight, "in-flight", b.cfg.InFlight, "chunks read ahead and published concurrently")
 	fs.BoolVar(&b.cfg.Restart, "restart", false, "ignore backfill checkpoints and start every table from its first key")
 	fs.DurationVar(&b.cfg.Progress, "progress-every", b.cfg.Progress, "progress log interval when not on a terminal")
 }
@@ -47,7 +49,7 @@ func backfillCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runBackfill(ctx, o, &b, epoch, log)
+			return runBackfill(ctx, o, &b, epoch, nil, log)
 		})
 	cmd.Long = "Reads each table in primary-key chunks, every chunk in its own consistent snapshot with that\n" +
 		"snapshot's binlog position, and publishes the rows as snapshot INSERTs into the tailer's topic with\n" +
@@ -70,7 +72,8 @@ func currentEpoch(o *options) (uint8, error) {
 }
 
 // runBackfill backfills every table of b.tables with epoch through the tailer's publisher.
-func runBackfill(ctx context.Context, o *options, b *backfillOptions, epoch uint8, log *slog.Logger) error {
+// reg (may be nil) receives the backfill metrics.
+func runBackfill(ctx context.Context, o *options, b *backfillOptions, epoch uint8, reg prometheus.Registerer, log *slog.Logger) error {
 	dsn := b.sourceDSN
 	if dsn == "" {
 		dsn = fmt.Sprintf("%s:%s@tcp(%s)/", o.User, o.Password, o.SourceAddr)
@@ -96,7 +99,11 @@ func runBackfill(ctx context.Context, o *options, b *backfillOptions, epoch uint
 			log.Warn("close publisher", "err", err)
 		}
 	}()
-	bf, err := backfill.New(cfg, src, pub, nil, log, backfill.NewProgress(os.Stderr, log, cfg.Progress))
+	var m *backfill.Metrics
+	if reg != nil {
+		m = backfill.NewMetrics(reg)
+	}
+	bf, err := backfill.New(cfg, src, pub, m, log, backfill.NewProgress(os.Stderr, log, cfg.Progress))
 	if err != nil {
 		return err
 	}

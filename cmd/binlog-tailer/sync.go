@@ -94,7 +94,7 @@ func runSync(ctx context.Context, o *options, b *backfillOptions, resync bool, l
 	// after a chunk's snapshot is in the stream with a higher version.
 	epoch, err := currentEpoch(o)
 	if err == nil {
-		err = runBackfill(sctx, o, b, epoch, log)
+		err = runBackfill(sctx, o, b, epoch, reg, log)
 	}
 	if err != nil {
 		cancel()

@@ -87,15 +87,11 @@ func (b *Backfiller) Table(ctx context.Context, name string) (int64, error) {
 	}
 	b.builder.QueueCount = queues
 	total := estimateRows(ctx, b.src, t)
-	start, published := time.Now(), int64(0)
+	start := time.Now()
 	b.log.Info("backfill started", "table", name, "resume_after", cp.Last, "rows_done", cp.Rows, "estimated_rows", total, "chunk_rows", b.cfg.ChunkRows, "epoch", b.cfg.Epoch)
-	for !cp.Done {
-		n, err := b.chunk(ctx, t, cp)
-		if err != nil {
-			return published, err
-		}
-		published += n
-		b.progress(name, cp.Rows, total, time.Since(start), cp.Done)
+	published, err := b.pipeline(ctx, t, cp, func() { b.progress(name, cp.Rows, total, time.Since(start), cp.Done) })
+	if err != nil {
+		return published, err
 	}
 	b.log.Info("backfill complete", "table", name, "rows", cp.Rows, "chunks", cp.Chunks, "seconds", time.Since(start).Seconds())
 	return published, nil
@@ -115,35 +111,105 @@ func (b *Backfiller) checkpoint(name string) (*Checkpoint, error) {
 	return cp, nil
 }
 
-// chunk reads, publishes and checkpoints one chunk. Invariant: the checkpoint moves past a
-// chunk only after Publish acknowledged all of its messages, so a crash republishes at most
-// one chunk (harmless: same rows, versions at or below the current ones).
-func (b *Backfiller) chunk(ctx context.Context, t *Table, cp *Checkpoint) (int64, error) {
-	chunkStart := time.Now()
-	ch, err := ReadChunk(ctx, b.src, t, cp.Last, b.cfg.ChunkRows)
-	if err != nil {
-		return 0, err
+// job is one chunk on its way: read, being published.
+type job struct {
+	ch    *Chunk
+	err   chan error // Publish's result (or the read error)
+	start time.Time
+}
+
+// pipeline reads chunks ahead while earlier chunks are being published, with at most InFlight
+// chunks read but not yet acknowledged, and checkpoints them strictly in key order.
+//
+// Invariant: the checkpoint moves past a chunk only after Publish acknowledged all of its
+// messages and those of every earlier chunk, so a crash republishes at most InFlight chunks
+// (harmless: same rows, versions at or below the current ones).
+func (b *Backfiller) pipeline(ctx context.Context, t *Table, cp *Checkpoint, progress func()) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan *job, max(b.cfg.InFlight-1, 0))
+	go b.readAhead(ctx, t, cp.Last, jobs)
+	var published int64
+	var firstErr error
+	for j := range jobs {
+		err := <-j.err
+		if err != nil && firstErr == nil {
+			firstErr = err
+			cancel() // stop reading; drain the in-flight publishes
+		}
+		if firstErr != nil {
+			continue
+		}
+		if len(j.ch.Rows) > 0 {
+			cp.Last = j.ch.Last
+		}
+		cp.Rows += int64(len(j.ch.Rows))
+		cp.Chunks++
+		cp.Position = j.ch.Position.String()
+		cp.Done = len(j.ch.Rows) < b.cfg.ChunkRows
+		if err := cp.Save(b.cfg.CheckpointDir); err != nil {
+			firstErr = err
+			cancel()
+			continue
+		}
+		published += int64(len(j.ch.Rows))
+		b.metrics.chunk(t.String(), len(j.ch.Rows), time.Since(j.start))
+		progress()
 	}
-	if len(ch.Rows) > 0 {
-		version, err := snapshotVersion(b.cfg.Epoch, ch.Position)
+	return published, firstErr
+}
+
+// readAhead reads chunks after `after` and starts publishing each; it sends the jobs in order
+// and closes jobs after the last chunk or the first error.
+func (b *Backfiller) readAhead(ctx context.Context, t *Table, after []string, jobs chan<- *job) {
+	defer close(jobs)
+	for {
+		j := &job{err: make(chan error, 1), start: time.Now()}
+		ch, err := ReadChunk(ctx, b.src, t, after, b.cfg.ChunkRows)
+		b.log.Debug("chunk read", "table", t.String(), "rows", len(chunkRows(ch)), "ms", time.Since(j.start).Milliseconds())
 		if err != nil {
-			return 0, fmt.Errorf("backfill %s: %w", t, err)
+			j.err <- err
+			jobs <- j
+			return
 		}
-		msgs := b.builder.Build(t, event.TypeInsert, ch.Rows, version, ch.Position)
-		if err := b.pub.Publish(ctx, msgs); err != nil {
-			return 0, fmt.Errorf("publish backfill chunk of %s after key %v (snapshot %s): %w", t, cp.Last, ch.Position, err)
+		j.ch = ch
+		go func() { j.err <- b.publishChunk(ctx, t, ch, after) }()
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			// the consumer stopped; let the publish finish on its own (ctx is cancelled)
+			return
 		}
-		cp.Last = ch.Last
+		if len(ch.Rows) < b.cfg.ChunkRows {
+			return
+		}
+		after = ch.Last
 	}
-	cp.Rows += int64(len(ch.Rows))
-	cp.Chunks++
-	cp.Position = ch.Position.String()
-	cp.Done = len(ch.Rows) < b.cfg.ChunkRows
-	if err := cp.Save(b.cfg.CheckpointDir); err != nil {
-		return 0, err
+}
+
+// publishChunk publishes the rows of one chunk with the chunk's snapshot version.
+func (b *Backfiller) publishChunk(ctx context.Context, t *Table, ch *Chunk, after []string) error {
+	if len(ch.Rows) == 0 {
+		return nil
 	}
-	b.metrics.chunk(t.String(), len(ch.Rows), time.Since(chunkStart))
-	return int64(len(ch.Rows)), nil
+	version, err := snapshotVersion(b.cfg.Epoch, ch.Position)
+	if err != nil {
+		return fmt.Errorf("backfill %s: %w", t, err)
+	}
+	start := time.Now()
+	msgs := b.builder.Build(t, event.TypeInsert, ch.Rows, version, ch.Position)
+	if err := b.pub.Publish(ctx, msgs); err != nil {
+		return fmt.Errorf("publish backfill chunk of %s after key %v (snapshot %s): %w", t, after, ch.Position, err)
+	}
+	b.log.Debug("chunk published", "table", t.String(), "rows", len(ch.Rows), "messages", len(msgs), "ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+func chunkRows(ch *Chunk) [][]*string {
+	if ch == nil {
+		return nil
+	}
+	return ch.Rows
 }
 
 // snapshotVersion is the version of rows read in a snapshot at pos.

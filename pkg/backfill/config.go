@@ -30,16 +30,20 @@ type Config struct {
 	MaxBatchBytes int `yaml:"max-batch-bytes"`
 	// CheckpointDir holds one checkpoint file per table.
 	CheckpointDir string `yaml:"checkpoint-dir"`
+	// InFlight is the number of chunks read ahead and published concurrently; checkpoints still
+	// advance in key order.
+	InFlight int `yaml:"in-flight"`
 	// Restart ignores existing checkpoints and starts every table from its first key.
 	Restart bool `yaml:"restart"`
 	// Progress is how often progress is logged when not on a terminal.
 	Progress time.Duration `yaml:"progress-every"`
 }
 
-// DefaultConfig returns the defaults: 5,000-row chunks, epoch 0, messages of at most 1,000 rows
-// or 1 MiB, checkpoints in ./ferry-tailer (next to the tailer's own), progress logged every 10 s.
+// DefaultConfig returns the defaults: 5,000-row chunks, 3 in flight, epoch 0, messages of at most
+// 1,000 rows or 1 MiB, checkpoints in ./ferry-tailer (next to the tailer's own), progress logged
+// every 10 s.
 func DefaultConfig() Config {
-	return Config{ChunkRows: 5000, ServerID: 1, MaxBatchRows: 1000, MaxBatchBytes: 1 << 20,
+	return Config{ChunkRows: 5000, InFlight: 3, ServerID: 1, MaxBatchRows: 1000, MaxBatchBytes: 1 << 20,
 		CheckpointDir: "ferry-tailer", Progress: 10 * time.Second}
 }
 
@@ -48,6 +52,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.ChunkRows < 1:
 		return fmt.Errorf("backfill: chunk-rows is %d; use a positive number such as 5000", c.ChunkRows)
+	case c.InFlight < 1:
+		return fmt.Errorf("backfill: in-flight is %d; use 1 (strictly sequential) or more", c.InFlight)
 	case c.MaxBatchRows < 1 || c.MaxBatchBytes < 1024:
 		return errors.New("backfill: max-batch-rows must be >= 1 and max-batch-bytes >= 1024")
 	case c.MaxBatchBytes > 4<<20-64<<10:

@@ -21,7 +21,7 @@ import (
 // Logger logs to stderr when FERRY_TEST_VERBOSE is set, else nowhere.
 func Logger() *slog.Logger {
 	if os.Getenv("FERRY_TEST_VERBOSE") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.DiscardHandler)
 }
