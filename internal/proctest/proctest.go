@@ -114,6 +114,9 @@ func (p *Proc) Stop(timeout time.Duration) error {
 	}
 }
 
+// Pid returns the process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
 // Running reports whether the process has not exited yet.
 func (p *Proc) Running() bool {
 	select {
