@@ -1,0 +1,32 @@
+package faults
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ferry-cdc/ferry/internal/testenv"
+)
+
+// privatePorts are the private stack's ports: the shared stack's plus 14000, below the ephemeral
+// range, so both stacks coexist.
+var privatePorts = map[string]int{
+	"FERRY_SOURCE_PORT": 17307, "FERRY_COPY_PORT": 17308, "FERRY_NAMESRV_PORT": 23876,
+	"FERRY_BROKER_PORT": 24911, "FERRY_CH_PORT": 23000, "FERRY_CH_HTTP_PORT": 22123,
+	"FERRY_PROM_PORT": 23090, "FERRY_REDIS_PORT": 20379,
+}
+
+// TestMain points testenv (and every `scripts/stack up` it runs) at the private stack before any
+// test touches a server. The ports are fixed (environment port variables of the shared stack are
+// overridden); FERRY_FAULTS_STACK_DIR moves the private stack's data folder.
+func TestMain(m *testing.M) {
+	if os.Getenv("FERRY_FAULTS_STACK_DIR") == "" {
+		os.Setenv("FERRY_FAULTS_STACK_DIR", filepath.Join(testenv.RepoRoot(), ".stack-faults"))
+	}
+	os.Setenv("FERRY_STACK_DIR", os.Getenv("FERRY_FAULTS_STACK_DIR"))
+	for k, v := range privatePorts {
+		os.Setenv(k, fmt.Sprint(v))
+	}
+	os.Exit(m.Run())
+}
