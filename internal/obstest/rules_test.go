@@ -82,3 +82,38 @@ func markdownAnchors(md string) map[string]bool {
 	}
 	return out
 }
+
+// TestAlertRuleUnitTests runs promtool's rule unit tests (dashboards/alerts*_test.yml): every
+// alert must fire on its synthetic failure, with the documented labels and annotations, and not
+// on the healthy series next to it. It also checks that every alert has a firing test case.
+func TestAlertRuleUnitTests(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatalf("promtool not found (%v): install it with scripts/install-deps (Debian package prometheus)", err)
+	}
+	files := []string{Path("dashboards", "alerts_test.yml"), Path("dashboards", "alerts_purge_test.yml")}
+	out, err := exec.Command(promtool, append([]string{"test", "rules"}, files...)...).CombinedOutput()
+	if err != nil || strings.Count(string(out), "SUCCESS") != len(files) {
+		t.Fatalf("promtool test rules %v: %v\n%s", files, err, out)
+	}
+	var tests []byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tests = append(tests, b...)
+	}
+	rf, err := LoadRules(Path("dashboards", "alerts.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			firing := regexp.MustCompile(`alertname: ` + r.Alert + `\n\s+exp_alerts:`)
+			if r.Alert != "" && !firing.Match(tests) {
+				t.Errorf("alert %s has no firing test case in dashboards/alerts_test.yml", r.Alert)
+			}
+		}
+	}
+}
