@@ -1,6 +1,10 @@
 package obstest
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -149,4 +153,56 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// coveredDirs are the package directories whose constructors are in components.
+var coveredDirs = map[string]bool{
+	"pkg/canal": true, "pkg/replayer": true, "pkg/backfill": true, "pkg/verify": true,
+	"pkg/orderflow/service": true, "pkg/orderflow/consumers": true, "pkg/orderflow/flashsale": true,
+}
+
+// metricNameLit finds metric names given as literals in metric options.
+var metricNameLit = regexp.MustCompile(`Name:\s*"(ferry_[a-z0-9_]*)"`)
+
+// TestNoUncheckedMetricConstructors scans the Go sources under pkg/ and cmd/ for Ferry metric
+// definitions: a package that defines one must be in components (so that the catalog test
+// builds it), and every complete literal name must be in the catalog.
+func TestNoUncheckedMetricConstructors(t *testing.T) {
+	catalog, err := ParseCatalog(Path("docs", "metrics.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, top := range []string{"pkg", "cmd"} {
+		err := filepath.WalkDir(Path(top), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			src, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			names := metricNameLit.FindAllStringSubmatch(string(src), -1)
+			if len(names) == 0 {
+				return nil
+			}
+			rel, _ := filepath.Rel(RepoRoot(), filepath.Dir(path))
+			if !coveredDirs[filepath.ToSlash(rel)] {
+				t.Errorf("%s defines Ferry metrics but its package is not in internal/obstest components; add its NewMetrics there", path)
+			}
+			for _, n := range names {
+				found++
+				if _, ok := catalog[n[1]]; !ok && !strings.HasSuffix(n[1], "_") {
+					t.Errorf("%s defines %s, which is not in docs/metrics.md", path, n[1])
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if found == 0 {
+		t.Fatal("found no metric definitions under pkg/ and cmd/; the scan is broken")
+	}
 }
