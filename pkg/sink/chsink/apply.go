@@ -93,7 +93,11 @@ func (s *Sink) prepare(ctx context.Context, g *group) error {
 		names = append(names, quote(c.Name))
 	}
 	names = append(names, "`_version`", "`_deleted`")
-	g.insert = fmt.Sprintf("INSERT INTO %s.%s (%s)", quote(ct.db), quote(ct.name), strings.Join(names, ", "))
+	// No space before "(": clickhouse-go re-parses the column list of an INSERT (a regex wanting
+	// whitespace before the parenthesis) to re-sort the server's block, and that parse mangles
+	// quoted names holding backticks, quotes or spaces. Without a match it keeps the server's
+	// order, which is the order of this list.
+	g.insert = fmt.Sprintf("INSERT INTO %s.%s(%s)", quote(ct.db), quote(ct.name), strings.Join(names, ","))
 	return nil
 }
 

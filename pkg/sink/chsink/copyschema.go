@@ -19,7 +19,9 @@ type copyTable struct {
 var errNoTable = errors.New("copy table does not exist")
 
 // quote returns a backquoted identifier (ClickHouse accepts MySQL-style backquotes).
-func quote(name string) string { return "`" + strings.ReplaceAll(name, "`", "\\`") + "`" }
+func quote(name string) string {
+	return "`" + strings.NewReplacer(`\`, `\\`, "`", "\\`").Replace(name) + "`"
+}
 
 // CopyTableSQL returns the CREATE TABLE statement of the copy of t: every source column with
 // its mapped type (Nullable except key columns), _version UInt64, _deleted UInt8,
