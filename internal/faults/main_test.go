@@ -3,6 +3,7 @@ package faults
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -18,7 +19,7 @@ var privatePorts = map[string]int{
 }
 
 // TestMain points testenv (and every `scripts/stack up` it runs) at the private stack before any
-// test touches a server. The ports are fixed (environment port variables of the shared stack are
+// test touches a server, and stops the private stack afterwards. The ports are fixed (environment port variables of the shared stack are
 // overridden); FERRY_FAULTS_STACK_DIR moves the private stack's data folder.
 func TestMain(m *testing.M) {
 	if os.Getenv("FERRY_FAULTS_STACK_DIR") == "" {
@@ -28,5 +29,14 @@ func TestMain(m *testing.M) {
 	for k, v := range privatePorts {
 		os.Setenv(k, fmt.Sprint(v))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	// The private stack only serves this suite: stop it so that it does not hold memory and CPU
+	// while the rest of `go test ./...` runs (FERRY_FAULTS_KEEP_STACK=1 keeps it for debugging).
+	if os.Getenv("FERRY_FAULTS_KEEP_STACK") == "" {
+		cmd := exec.Command(filepath.Join(testenv.RepoRoot(), "scripts", "stack"), "down")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "faults: stopping the private stack: %v\n%s", err, out)
+		}
+	}
+	os.Exit(code)
 }
