@@ -117,6 +117,9 @@ func (v *Verifier) Table(ctx context.Context, ref TableRef) (*TableResult, error
 			return nil, err
 		}
 	}
+	if err := run.recount(ctx); err != nil {
+		return nil, err
+	}
 	run.res.Duration = time.Since(start)
 	sort.Slice(run.res.Diffs, func(i, j int) bool { return lessKey(run.res.Diffs[i].Key, run.res.Diffs[j].Key) })
 	v.metrics.observe(run.res)
@@ -132,9 +135,16 @@ type tableRun struct {
 	src *mysqlSide
 	cp  side
 
-	mu    sync.Mutex
-	res   *TableResult
-	diffs map[string]KeyDiff
+	mu       sync.Mutex
+	res      *TableResult
+	diffs    map[string]KeyDiff
+	mismatch []chunkSums // chunks whose first-pass checksums differed
+}
+
+// chunkSums is a chunk with its first-pass checksums.
+type chunkSums struct {
+	r    keyRange
+	s, c checksum
 }
 
 // chunks walks the source key in ChunkRows steps and compares the chunks, Parallel at a time.
@@ -165,6 +175,20 @@ func (t *tableRun) chunks(ctx context.Context) error {
 	return nil
 }
 
+// recount recomputes the row counts of the chunks that mismatched in the first pass, after the
+// re-checks (and repair), so the summary's counts describe the state the result describes.
+func (t *tableRun) recount(ctx context.Context) error {
+	for _, m := range t.mismatch {
+		s, c, err := t.sums(ctx, m.r)
+		if err != nil {
+			return err
+		}
+		t.res.SourceRows += s.Count - m.s.Count
+		t.res.CopyRows += c.Count - m.c.Count
+	}
+	return nil
+}
+
 // sums computes the checksum of r on both sides at the same time.
 func (t *tableRun) sums(ctx context.Context, r keyRange) (s, c checksum, err error) {
 	g, gctx := newGroup(ctx, 0)
@@ -185,6 +209,7 @@ func (t *tableRun) compareChunk(ctx context.Context, r keyRange) error {
 	t.res.CopyRows += c.Count
 	if s != c {
 		t.res.MismatchedChunks++
+		t.mismatch = append(t.mismatch, chunkSums{r: r, s: s, c: c})
 	}
 	t.mu.Unlock()
 	t.v.metrics.chunk(t.res.Table, t.res.Sink, s.Count, s == c)
