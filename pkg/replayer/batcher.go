@@ -129,7 +129,7 @@ func (b *batcher) flush(ctx context.Context) {
 
 // exclusive flushes pending rows and runs fn with no batch in flight (for DDL).
 func (b *batcher) exclusive(ctx context.Context, fn func() error) error {
-	b.flush(ctx)
+	b.flush(context.WithoutCancel(ctx)) // other callbacks wait on this batch: never cancel it
 	b.applyMu.Lock()
 	defer b.applyMu.Unlock()
 	return fn()

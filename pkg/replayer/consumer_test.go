@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -108,6 +109,13 @@ func TestConsumerSurvivesSIGKILL(t *testing.T) {
 	t.Logf("killed with %d of %d keys in the copy", atKill, len(keys))
 	child = startChild(t, spec)
 	waitConverged(t, target, table, h.Final, 120*time.Second)
+	if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", child.Process.Pid)); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "VmHWM:") || strings.HasPrefix(line, "VmRSS:") {
+				t.Logf("replayer process %s", strings.Join(strings.Fields(line), " "))
+			}
+		}
+	}
 	if err := child.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -92,6 +92,8 @@ func (r *Replayer) applyEach(ctx context.Context, batch []pending) error {
 			if err := r.poison(ctx, p.msg, err); err != nil {
 				return err
 			}
+		case ctx.Err() != nil:
+			return err // stopping: not a halt; the message is redelivered after the restart
 		default:
 			return r.halt(fmt.Errorf("%s: apply failed after %d retries: %w", where(p.msg), r.cfg.Retries, err))
 		}
@@ -146,6 +148,9 @@ func (r *Replayer) applyDDL(ctx context.Context, msg *primitive.MessageExt, m *e
 	err := r.retry(ctx, func() error {
 		return r.batcher.exclusive(ctx, func() error { return r.sink.ApplyDDL(ctx, d) })
 	})
+	if err != nil && ctx.Err() != nil && !errors.Is(err, sink.ErrDDLHalt) {
+		return err // stopping: the DDL is redelivered after the restart
+	}
 	if err != nil {
 		r.metrics.DDL.WithLabelValues("halted").Inc()
 		r.metrics.Errors.WithLabelValues("ddl").Inc()

@@ -30,6 +30,9 @@ type sender interface {
 // dead-letter it is published to the dead-letter topic (and then acknowledged by the caller);
 // otherwise - or if publishing fails - the replayer halts naming the message.
 func (r *Replayer) poison(ctx context.Context, msg *primitive.MessageExt, cause error) error {
+	if ctx.Err() != nil {
+		return errors.Join(cause, ctx.Err()) // stopping: decide after the restart
+	}
 	if r.cfg.Poison == PoisonDeadLetter && r.dlq != nil {
 		err := r.deadLetter(ctx, msg, cause)
 		if err == nil {
