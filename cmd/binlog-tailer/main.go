@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -37,12 +38,13 @@ const envPrefix = "FERRY_TAILER_"
 // options is the command's configuration: the tailer's plus process-level settings.
 type options struct {
 	canal.Config `yaml:",inline"`
-	MetricsAddr  string `yaml:"metrics-addr"` // /metrics, /healthz, /readyz
-	LogLevel     string `yaml:"log-level"`    // debug, info, warn, error
+	MetricsAddr  string `yaml:"metrics-addr"`    // /metrics, /healthz, /readyz
+	LogLevel     string `yaml:"log-level"`       // debug, info, warn, error
+	MemoryMB     int    `yaml:"memory-limit-mb"` // Go soft memory limit (GOMEMLIMIT); 0 = none
 }
 
 func defaultOptions() options {
-	return options{Config: canal.DefaultConfig(), MetricsAddr: "127.0.0.1:9101", LogLevel: "info"}
+	return options{Config: canal.DefaultConfig(), MetricsAddr: "127.0.0.1:9101", LogLevel: "info", MemoryMB: 64}
 }
 
 func bindFlags(fs *pflag.FlagSet, o *options) {
@@ -76,6 +78,7 @@ func bindFlags(fs *pflag.FlagSet, o *options) {
 	fs.DurationVar(&c.CheckpointWait, "checkpoint-every", c.CheckpointWait, "checkpoint write interval at most")
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", o.MetricsAddr, "address for /metrics, /healthz, /readyz")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "debug, info, warn or error")
+	fs.IntVar(&o.MemoryMB, "memory-limit-mb", o.MemoryMB, "Go soft memory limit in MiB (GC works harder near it); 0 = none")
 }
 
 func newLogger(level string) *slog.Logger {
@@ -94,6 +97,9 @@ func command(use, short string, extra func(*pflag.FlagSet), run func(context.Con
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := config.Load(cmd.Flags(), file, envPrefix, &o); err != nil {
 				return err
+			}
+			if o.MemoryMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
+				debug.SetMemoryLimit(int64(o.MemoryMB) << 20)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()

@@ -54,14 +54,15 @@ type Config struct {
 // DefaultConfig returns the defaults: MariaDB flavor on 127.0.0.1:3307 as ferry_repl, server id
 // 1001, file/position mode from the source head, all tables, halt on tables without a primary
 // key, 5 s heartbeats, topic ferry_changes, batches of at most 1000 rows / 1 MiB flushed within
-// 50 ms, checkpoint written at most every 200 ms into ./ferry-tailer.
+// 50 ms, 4 sealed messages buffered per queue (bounds memory), checkpoint written at most every
+// 200 ms into ./ferry-tailer.
 func DefaultConfig() Config {
 	return Config{
 		SourceAddr: "127.0.0.1:3307", User: "ferry_repl", Flavor: "mariadb", ServerID: 1001,
 		NoPKPolicy: NoPKHalt, Heartbeat: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		NameServer: "127.0.0.1:9876", Topic: event.DefaultTopic, ProducerGroup: "ferry_tailer",
 		MaxBatchRows: 1000, MaxBatchBytes: 1 << 20, FlushInterval: 50 * time.Millisecond,
-		SendTimeout: 5 * time.Second, MaxRetryDelay: 10 * time.Second, QueueBuffer: 64,
+		SendTimeout: 5 * time.Second, MaxRetryDelay: 10 * time.Second, QueueBuffer: 4,
 		DataDir: "ferry-tailer", CheckpointWait: 200 * time.Millisecond,
 	}
 }

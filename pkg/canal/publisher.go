@@ -115,7 +115,9 @@ func (p *Publisher) runLane(q int) {
 
 // sendWithRetry encodes and sends o until SEND_OK; false when the publisher closed first.
 func (p *Publisher) sendWithRetry(o *outgoing) bool {
-	body, err := event.Encode(o.msg)
+	// The tailer builds messages from decoded rows (values validated while formatting), so skip the
+	// full Validate on the hot path; AppendJSON still refuses invalid UTF-8.
+	body, err := event.AppendJSON(make([]byte, 0, 4096), o.msg)
 	if err != nil {
 		// A message we built ourselves is invalid: a bug. Never skip it; stop this lane so the
 		// checkpoint stays behind it, and make it loud.

@@ -101,13 +101,20 @@ func (ti *tableInfo) rowMap(raw []any, skipped []int) (map[string]*string, error
 		return nil, fmt.Errorf("%w: row has %d values for %d columns", ErrSchemaMismatch, len(raw), ti.allCount)
 	}
 	m := make(map[string]*string, len(ti.columns))
+	vals := make([]string, len(ti.columns)) // one allocation backs every value pointer of the row
 	for i := range ti.columns {
 		c := &ti.columns[i]
-		v, err := c.formatValue(raw[c.index])
-		if err != nil {
-			return nil, err
+		v := raw[c.index]
+		if v == nil {
+			m[c.name] = nil
+			continue
 		}
-		m[c.name] = v
+		s, err := c.format(v)
+		if err != nil {
+			return nil, fmt.Errorf("column %s (%s): %w", c.name, c.mysqlTyp, err)
+		}
+		vals[i] = s
+		m[c.name] = &vals[i]
 	}
 	return m, nil
 }

@@ -9,20 +9,10 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/event"
 )
 
-// formatValue turns one go-mysql decoded value into its change-event text (schemas/change-event.md).
-// go-mysql is configured with UseDecimal=false (DECIMAL arrives as exact text), ParseTime=false
-// (DATETIME/TIMESTAMP arrive as text with exactly FSP digits) and TimestampStringLocation=UTC.
-func (c *column) formatValue(v any) (*string, error) {
-	if v == nil {
-		return nil, nil
-	}
-	s, err := c.format(v)
-	if err != nil {
-		return nil, fmt.Errorf("column %s (%s): %w", c.name, c.mysqlTyp, err)
-	}
-	return &s, nil
-}
-
+// format turns one non-NULL go-mysql decoded value into its change-event text
+// (schemas/change-event.md). go-mysql is configured with UseDecimal=false (DECIMAL arrives as
+// exact text), ParseTime=false (DATETIME/TIMESTAMP arrive as text with exactly FSP digits) and
+// TimestampStringLocation=UTC.
 func (c *column) format(v any) (string, error) {
 	switch c.kind {
 	case kindText, kindLatin1, kindBinary:

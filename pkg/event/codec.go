@@ -1,7 +1,6 @@
 package event
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,19 +17,16 @@ func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
 }
 
-// Encode validates m and returns its JSON encoding. HTML characters are not escaped.
+// Encode validates m and returns its JSON encoding (AppendJSON). HTML characters are not escaped.
 func Encode(m *Message) ([]byte, error) {
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("encode change event: %w", err)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
+	b, err := AppendJSON(nil, m)
+	if err != nil {
 		return nil, fmt.Errorf("encode change event: %w", err)
 	}
-	b := buf.Bytes()
-	return b[:len(b)-1], nil // drop the encoder's trailing newline
+	return b, nil
 }
 
 // Decode parses and validates one message body. Unknown fields are ignored so that additive format

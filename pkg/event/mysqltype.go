@@ -56,7 +56,7 @@ func ParseMySQLType(s string) (ColumnType, error) {
 	return ct, nil
 }
 
-// splitArgs splits "(a,'b,c',d) rest" into its arguments (quotes removed, '' unescaped) and rest.
+// splitArgs splits "(a,'b,c',d) rest" into its arguments (quotes removed, ” unescaped) and rest.
 func splitArgs(s string) (args []string, rest string, err error) {
 	var cur strings.Builder
 	quoted, wasQuoted := false, false

@@ -1,7 +1,5 @@
 package event
 
-import "hash/fnv"
-
 // DefaultTopic is the default RocketMQ topic of change events.
 const DefaultTopic = "ferry_changes"
 
@@ -18,9 +16,28 @@ func QueueFor(database, table, rowKey string, queueCount int) int {
 	if queueCount <= 0 {
 		return 0
 	}
-	h := fnv.New32a()
-	h.Write([]byte(ShardingKey(database, table, rowKey)))
-	return int(h.Sum32() % uint32(queueCount))
+	h := uint32(fnvOffset)
+	h = fnvString(h, database)
+	h = fnvString(h, ".")
+	h = fnvString(h, table)
+	h = fnvString(h, "\x00")
+	h = fnvString(h, rowKey)
+	return int(h % uint32(queueCount))
+}
+
+const (
+	fnvOffset = 2166136261
+	fnvPrime  = 16777619
+)
+
+// fnvString continues an FNV-1a hash over s without allocating (same result as hash/fnv on the
+// concatenation).
+func fnvString(h uint32, s string) uint32 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= fnvPrime
+	}
+	return h
 }
 
 // MessageKeys returns the RocketMQ "keys" property of m: table + RowKey of the first row

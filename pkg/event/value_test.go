@@ -89,9 +89,9 @@ func TestParseMySQLTypeErrors(t *testing.T) {
 
 func TestColumnTypeClasses(t *testing.T) {
 	tests := []struct {
-		in                                            string
+		in                                           string
 		integer, decimal, float, temporal, bin, text bool
-		sqlType                                       int
+		sqlType                                      int
 	}{
 		{"bigint(20) unsigned", true, false, false, false, false, false, JavaDecimal},
 		{"bigint(20)", true, false, false, false, false, false, JavaBigInt},

@@ -1,0 +1,208 @@
+package canal
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ferry-cdc/ferry/internal/proctest"
+	"github.com/ferry-cdc/ferry/internal/testenv"
+	"github.com/ferry-cdc/ferry/pkg/checkpoint"
+	"github.com/ferry-cdc/ferry/pkg/event"
+)
+
+const benchRows = 300_000
+
+// benchBinlog writes benchRows rows (order-like, 6 columns) in 10k-row transactions and returns
+// the binlog range holding them.
+func benchBinlog(b *testing.B, st *testenv.Stack) (cfg Config, from, to Head) {
+	dbName := st.NewSourceDatabase(b)
+	src := st.OpenSource(b, dbName)
+	mustExec(b, src, `CREATE TABLE orders (id BIGINT UNSIGNED PRIMARY KEY, customer_id BIGINT, status ENUM('new','paid','shipped'),
+		total DECIMAL(12,2), note VARCHAR(64), created_at DATETIME(3))`)
+	cfg = DefaultConfig()
+	cfg.SourceAddr, cfg.User, cfg.Password, cfg.NameServer = st.SourceAddr, st.ReplUser, st.ReplPassword, st.NameServer
+	cfg.Include = []string{dbName + ".*"}
+	var err error
+	if from, err = SourceHead(context.Background(), &cfg); err != nil {
+		b.Fatal(err)
+	}
+	for lo := 1; lo <= benchRows; lo += 10_000 {
+		mustExec(b, src, fmt.Sprintf(`INSERT INTO orders SELECT seq, seq %% 977, 1 + seq %% 3, seq / 100, CONCAT('note ', seq),
+			'2026-01-02 03:04:05.678' FROM seq_%d_to_%d`, lo, lo+9_999))
+	}
+	if to, err = SourceHead(context.Background(), &cfg); err != nil {
+		b.Fatal(err)
+	}
+	return cfg, from, to
+}
+
+// rawDecode reads the range with a bare BinlogSyncer (same decode options as the tailer) and
+// returns rows/s: the floor every tailer shares.
+func rawDecode(b *testing.B, cfg Config, from, to Head) float64 {
+	t := &Tailer{cfg: cfg, log: testLogger(b)}
+	sc, err := t.syncerConfig()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc.ServerID = uint32(100000 + rand.IntN(1<<30))
+	syncer := replication.NewBinlogSyncer(sc)
+	defer syncer.Close()
+	start := time.Now()
+	s, err := syncer.StartSync(mysql.Position{Name: from.File, Pos: uint32(from.Pos)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows, file := 0, from.File
+	toIdx, _ := event.FileIndex(to.File)
+	db := strings.TrimSuffix(cfg.Include[0], ".*")
+	for {
+		e, err := s.GetEvent(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		switch ev := e.Event.(type) {
+		case *replication.RowsEvent:
+			if string(ev.Table.Schema) == db {
+				rows += len(ev.Rows)
+			}
+		case *replication.RotateEvent:
+			file = string(ev.NextLogName)
+		}
+		idx, _ := event.FileIndex(file)
+		if idx > toIdx || (idx == toIdx && e.Header.LogPos >= uint32(to.Pos)) {
+			break
+		}
+	}
+	if rows < benchRows {
+		b.Fatalf("raw decode saw %d rows, want %d", rows, benchRows)
+	}
+	return float64(rows) / time.Since(start).Seconds()
+}
+
+// tailerCatchUp runs Run from `from` into a fresh topic and returns rows/s until the checkpoint
+// (every message acknowledged by the broker) reaches `to`.
+func tailerCatchUp(b *testing.B, st *testenv.Stack, cfg Config, from, to Head) (rate, sendMs float64) {
+	cfg.Topic = st.NewTopic(b, 8)
+	cfg.DataDir = b.TempDir()
+	cfg.ServerID = uint32(100000 + rand.IntN(1<<30))
+	cfg.StartFile, cfg.StartPos = from.File, from.Pos
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	started := make(chan time.Time, 1)
+	done := make(chan error, 1)
+	reg := prometheus.NewRegistry()
+	go func() {
+		done <- Run(ctx, cfg, testLogger(b), reg, func() { started <- time.Now() })
+	}()
+	var t0 time.Time
+	select {
+	case t0 = <-started:
+	case err := <-done:
+		b.Fatal(err)
+	}
+	waitCheckpoint(b, cfg.DataDir, to, 300*time.Second)
+	rate = benchRows / time.Since(t0).Seconds()
+	cancel()
+	<-done
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "ferry_tailer_publish_duration_seconds" {
+			h := mf.GetMetric()[0].GetHistogram()
+			sendMs = 1000 * h.GetSampleSum() / float64(max(h.GetSampleCount(), 1))
+		}
+	}
+	return rate, sendMs
+}
+
+func waitCheckpoint(b *testing.B, dir string, to Head, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for {
+		cp, _ := checkpoint.Load(dir)
+		if cp != nil && reached(cp, to) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("checkpoint %+v did not reach %s:%d within %v", cp, to.File, to.Pos, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// reached reports whether checkpoint cp is at or past head h (later files count as past).
+func reached(cp *checkpoint.State, h Head) bool {
+	ci, err1 := event.FileIndex(cp.File)
+	hi, err2 := event.FileIndex(h.File)
+	return err1 == nil && err2 == nil && (ci > hi || (ci == hi && cp.Pos >= h.Pos))
+}
+
+// binaryPeakRSS runs the real binary over the range and returns its peak RSS (VmHWM) in MB.
+func binaryPeakRSS(b *testing.B, st *testenv.Stack, cfg Config, from, to Head) float64 {
+	bin := proctest.Build(b, "./cmd/binlog-tailer")
+	dir := b.TempDir()
+	args := []string{"run", "--source-addr", st.SourceAddr, "--user", st.ReplUser, "--name-server", st.NameServer,
+		"--topic", st.NewTopic(b, 8), "--data-dir", dir, "--include", cfg.Include[0],
+		"--server-id", strconv.Itoa(100000 + rand.IntN(1<<30)), "--metrics-addr", "127.0.0.1:0",
+		"--start-file", from.File, "--start-pos", strconv.FormatUint(from.Pos, 10), "--log-level", "warn"}
+	p := proctest.Start(b, "tailer-rss", bin, args, "FERRY_TAILER_PASSWORD="+st.ReplPassword)
+	waitCheckpoint(b, dir, to, 300*time.Second)
+	pidText, err := os.ReadFile(filepath.Join(dir, checkpoint.LockName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	kb := statusKB(b, strings.TrimSpace(string(pidText)), "VmHWM")
+	p.Stop(20 * time.Second)
+	return kb / 1024
+}
+
+func statusKB(b *testing.B, pid, field string) float64 {
+	f, err := os.Open("/proc/" + pid + "/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), field+":") {
+			v, _ := strconv.ParseFloat(strings.Fields(sc.Text())[1], 64)
+			return v
+		}
+	}
+	b.Fatalf("%s not in /proc/%s/status", field, pid)
+	return 0
+}
+
+// BenchmarkCatchUp measures the tailer's catch-up rate into the broker (rows/s until every message
+// of a 300k-row binlog range is acknowledged and checkpointed) against a bare go-mysql decode of
+// the same range in the same run, plus the binary's peak RSS. Targets: ratio >= 0.5, RSS < 100 MB.
+func BenchmarkCatchUp(b *testing.B) {
+	st := testenv.Get(b)
+	cfg, from, to := benchBinlog(b, st)
+	var raw, tail, rss, sendMs float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		raw += rawDecode(b, cfg, from, to)
+		r, s := tailerCatchUp(b, st, cfg, from, to)
+		tail += r
+		sendMs += s
+	}
+	b.StopTimer()
+	rss = binaryPeakRSS(b, st, cfg, from, to)
+	n := float64(b.N)
+	b.ReportMetric(raw/n, "raw_rows/s")
+	b.ReportMetric(tail/n, "tailer_rows/s")
+	b.ReportMetric(tail/raw, "ratio")
+	b.ReportMetric(rss, "rss_MB")
+	b.ReportMetric(sendMs/n, "send_ms/msg")
+}

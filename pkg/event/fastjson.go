@@ -1,0 +1,266 @@
+package event
+
+import (
+	"sort"
+	"strconv"
+	"unicode/utf8"
+)
+
+// AppendJSON appends m's JSON encoding to dst without running Validate first (for producers that
+// build messages they already trust, like the tailer; Encode validates). Row maps are written in
+// ferry.columns order, other maps with sorted keys; strings are escaped as encoding/json does
+// (minus HTML escaping). It fails on invalid UTF-8 in any string, so it never emits JSON that
+// would not round-trip, and on a nil Ferry.
+func AppendJSON(dst []byte, m *Message) ([]byte, error) {
+	if m.Ferry == nil {
+		return dst, malformed("missing \"ferry\" object")
+	}
+	w := jw{b: dst}
+	w.raw(`{"id":`)
+	w.int(m.ID)
+	w.key("database")
+	w.str(m.Database)
+	w.key("table")
+	w.str(m.Table)
+	w.key("pkNames")
+	w.strs(m.PKNames)
+	w.key("isDdl")
+	w.bool(m.IsDDL)
+	w.key("type")
+	w.str(m.Type)
+	w.key("es")
+	w.int(m.ES)
+	w.key("ts")
+	w.int(m.TS)
+	w.key("sql")
+	w.str(m.SQL)
+	w.key("sqlType")
+	w.intMap(m.SQLType)
+	w.key("mysqlType")
+	w.strMap(m.MySQLType)
+	w.key("data")
+	w.images(m.Data, m.Ferry.Columns)
+	w.key("old")
+	w.images(m.Old, m.Ferry.Columns)
+	w.key("ferry")
+	w.meta(m.Ferry)
+	w.raw("}")
+	return w.b, w.err
+}
+
+type jw struct {
+	b   []byte
+	err error
+}
+
+func (w *jw) raw(s string)   { w.b = append(w.b, s...) }
+func (w *jw) int(v int64)    { w.b = strconv.AppendInt(w.b, v, 10) }
+func (w *jw) uint(v uint64)  { w.b = strconv.AppendUint(w.b, v, 10) }
+func (w *jw) bool(v bool)    { w.b = strconv.AppendBool(w.b, v) }
+func (w *jw) key(k string)   { w.b = append(append(append(w.b, ",\""...), k...), "\":"...) }
+func (w *jw) field(k string) { w.b = append(append(append(w.b, '"'), k...), "\":"...) }
+
+const hexDigits = "0123456789abcdef"
+
+// str writes a JSON string, escaping like encoding/json with SetEscapeHTML(false).
+func (w *jw) str(s string) {
+	b := append(w.b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			if w.err == nil {
+				w.err = malformed("string is not valid UTF-8 at byte %d", i)
+			}
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			start = i + size
+		}
+		i += size
+	}
+	w.b = append(append(b, s[start:]...), '"')
+}
+
+func (w *jw) strs(v []string) {
+	if v == nil {
+		w.raw("null")
+		return
+	}
+	w.b = append(w.b, '[')
+	for i, s := range v {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.str(s)
+	}
+	w.b = append(w.b, ']')
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (w *jw) intMap(m map[string]int) {
+	if m == nil {
+		w.raw("null")
+		return
+	}
+	w.b = append(w.b, '{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.str(k)
+		w.b = append(w.b, ':')
+		w.int(int64(m[k]))
+	}
+	w.b = append(w.b, '}')
+}
+
+func (w *jw) strMap(m map[string]string) {
+	if m == nil {
+		w.raw("null")
+		return
+	}
+	w.b = append(w.b, '{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.str(k)
+		w.b = append(w.b, ':')
+		w.str(m[k])
+	}
+	w.b = append(w.b, '}')
+}
+
+// images writes row maps; keys in cols order first, then any others sorted (a message that
+// Validate accepts has no others).
+func (w *jw) images(rows []map[string]*string, cols []string) {
+	if rows == nil {
+		w.raw("null")
+		return
+	}
+	w.b = append(w.b, '[')
+	for i, row := range rows {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.image(row, cols)
+	}
+	w.b = append(w.b, ']')
+}
+
+func (w *jw) image(row map[string]*string, cols []string) {
+	if row == nil {
+		w.raw("null")
+		return
+	}
+	w.b = append(w.b, '{')
+	n := 0
+	for _, c := range cols {
+		v, ok := row[c]
+		if !ok {
+			continue
+		}
+		w.entry(&n, c, v)
+	}
+	if n < len(row) { // keys outside cols: keep them so nothing is lost (Validate rejects them)
+		for _, k := range sortedKeys(row) {
+			if !contains(cols, k) {
+				w.entry(&n, k, row[k])
+			}
+		}
+	}
+	w.b = append(w.b, '}')
+}
+
+func (w *jw) entry(n *int, k string, v *string) {
+	if *n > 0 {
+		w.b = append(w.b, ',')
+	}
+	*n++
+	w.str(k)
+	w.b = append(w.b, ':')
+	if v == nil {
+		w.raw("null")
+	} else {
+		w.str(*v)
+	}
+}
+
+func contains(s []string, x string) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *jw) meta(f *Meta) {
+	w.raw(`{"format":`)
+	w.int(int64(f.Format))
+	w.key("epoch")
+	w.uint(uint64(f.Epoch))
+	w.key("versions")
+	if f.Versions == nil {
+		w.raw("null")
+	} else {
+		w.b = append(w.b, '[')
+		for i, v := range f.Versions {
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.uint(v)
+		}
+		w.b = append(w.b, ']')
+	}
+	w.key("file")
+	w.str(f.File)
+	w.key("pos")
+	w.uint(f.Pos)
+	if f.GTID != "" {
+		w.key("gtid")
+		w.str(f.GTID)
+	}
+	w.key("serverId")
+	w.uint(uint64(f.ServerID))
+	if f.Snapshot {
+		w.key("snapshot")
+		w.bool(true)
+	}
+	w.key("columns")
+	w.strs(f.Columns)
+	w.raw("}")
+}
