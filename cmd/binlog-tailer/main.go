@@ -241,7 +241,7 @@ func describe(s *checkpoint.State) string {
 
 func main() {
 	root := &cobra.Command{Use: "binlog-tailer", Short: "stream the source's row binlog into RocketMQ as Ferry change events (topic " + event.DefaultTopic + ")"}
-	root.AddCommand(runCmd(), positionCmd(), resyncCmd())
+	root.AddCommand(runCmd(), positionCmd(), resyncCmd(), backfillCmd(), syncCmd(), topicCmd())
 	if err := root.Execute(); err != nil {
 		os.Exit(1)
 	}
