@@ -19,6 +19,7 @@ type runConfig struct {
 	sinkConfig      `yaml:",inline"`
 	replayer.Config `yaml:",inline"`
 	MetricsAddr     string `yaml:"metrics-addr"`
+	FlushMode       string `yaml:"flush-mode"`
 }
 
 func newRunCmd() *cobra.Command {
@@ -52,6 +53,8 @@ func newRunCmd() *cobra.Command {
 	fs.StringVar(&r.Poison, "poison", r.Poison, "poison message policy: halt or dead-letter")
 	fs.StringVar(&r.DeadLetterTopic, "dead-letter-topic", r.DeadLetterTopic, "topic for poison messages under --poison dead-letter")
 	fs.DurationVar(&r.ShutdownTimeout, "shutdown-timeout", r.ShutdownTimeout, "bound on the graceful stop")
+	fs.StringVar(&cfg.FlushMode, "flush-mode", "auto", "eager: also flush as soon as no queue callback is submitting (group commit, low latency); "+
+		"linger: wait for batch-rows/batch-bytes/flush-interval (fewer, bigger inserts); auto: eager for mysql, linger for clickhouse")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "metrics listen address (default 127.0.0.1:9102 for mysql, 127.0.0.1:9103 for clickhouse)")
 	return cmd
 }
@@ -63,6 +66,14 @@ func run(ctx context.Context, cfg runConfig) error {
 	}
 	if cfg.Group == "" {
 		cfg.Group = "ferry_replayer_" + cfg.Sink
+	}
+	switch cfg.FlushMode {
+	case "auto":
+		cfg.FlushWhenIdle = cfg.Sink != sinkClickHouse
+	case "eager", "linger":
+		cfg.FlushWhenIdle = cfg.FlushMode == "eager"
+	default:
+		return fmt.Errorf("flush-mode %q: use auto, eager or linger", cfg.FlushMode)
 	}
 	if cfg.MetricsAddr == "" {
 		cfg.MetricsAddr = map[string]string{sinkMySQL: "127.0.0.1:9102", sinkClickHouse: "127.0.0.1:9103"}[cfg.Sink]

@@ -26,15 +26,16 @@ func (f *flushResult) Wait(ctx context.Context) error {
 
 // batcher collects rows from all queue callbacks into shared batches and applies each batch
 // with one sink call when it reaches maxRows or maxBytes, or flushInterval after its first row,
-// whichever comes first - or as soon as no callback is still submitting (group commit: rows
-// that arrive while a batch is being applied form the next one, so batches grow with load
-// and an idle pipeline does not wait for the interval). Callbacks wait on their batch's
+// whichever comes first - or, with flushWhenIdle, as soon as no callback is still submitting
+// (group commit: rows that arrive while a batch is being applied form the next one, so batches
+// grow with load and an idle pipeline does not wait for the interval). Callbacks wait on their batch's
 // result before acknowledging, so an offset is committed only after the sink committed its
 // rows (DESIGN.md section 3).
 type batcher struct {
 	sink              sink.Sink
 	maxRows, maxBytes int
 	interval          time.Duration
+	flushWhenIdle     bool
 	metrics           *Metrics
 	sinkName          string
 
@@ -82,7 +83,7 @@ func (b *batcher) end() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.active--
-	if b.active == 0 && len(b.rows) > 0 {
+	if b.flushWhenIdle && b.active == 0 && len(b.rows) > 0 {
 		b.poke()
 	}
 }

@@ -51,18 +51,21 @@ func TestBatcherFlushTriggers(t *testing.T) {
 		maxBytes int
 		interval time.Duration
 		endAfter bool // the callback ends (stops submitting) after its rows
+		eager    bool // flushWhenIdle
 		submit   []int
 		within   time.Duration
 		want     []int
 	}{
-		{"rows cap", 10, 1 << 20, time.Hour, false, []int{6, 6}, time.Second, []int{12}},
-		{"bytes cap", 1000, 100, time.Hour, false, []int{3}, time.Second, []int{3}},
-		{"interval", 1000, 1 << 20, 50 * time.Millisecond, false, []int{2, 3}, time.Second, []int{5}},
-		{"group commit when no callback submits", 1000, 1 << 20, time.Hour, true, []int{4}, time.Second, []int{4}},
+		{"rows cap", 10, 1 << 20, time.Hour, false, true, []int{6, 6}, time.Second, []int{12}},
+		{"bytes cap", 1000, 100, time.Hour, false, true, []int{3}, time.Second, []int{3}},
+		{"interval", 1000, 1 << 20, 50 * time.Millisecond, false, true, []int{2, 3}, time.Second, []int{5}},
+		{"group commit when no callback submits", 1000, 1 << 20, time.Hour, true, true, []int{4}, time.Second, []int{4}},
+		{"linger mode waits for the interval", 1000, 1 << 20, 300 * time.Millisecond, true, false, []int{4}, time.Second, []int{4}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := &fakeSink{}
 			b := newBatcher(fs, tc.maxRows, tc.maxBytes, tc.interval, NewMetrics(nil), "fake")
+			b.flushWhenIdle = tc.eager
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			go b.run(ctx)
@@ -73,6 +76,14 @@ func TestBatcherFlushTriggers(t *testing.T) {
 			}
 			if tc.endAfter {
 				b.end()
+			}
+			if !tc.eager {
+				early, cancelEarly := context.WithTimeout(context.Background(), tc.interval/3)
+				err := res.Wait(early)
+				cancelEarly()
+				if err == nil {
+					t.Fatal("linger mode flushed before the interval")
+				}
 			}
 			wctx, wcancel := context.WithTimeout(context.Background(), tc.within)
 			defer wcancel()
@@ -91,6 +102,7 @@ func TestBatcherFlushTriggers(t *testing.T) {
 func TestBatcherErrorReachesEveryWaiter(t *testing.T) {
 	fs := &fakeSink{err: errors.New("copy down")}
 	b := newBatcher(fs, 1000, 1<<20, time.Hour, NewMetrics(nil), "fake")
+	b.flushWhenIdle = true
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go b.run(ctx)

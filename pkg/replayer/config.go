@@ -30,6 +30,7 @@ type Config struct {
 	BatchRows       int           `yaml:"batch-rows"`        // flush a batch at this many rows
 	BatchBytes      int           `yaml:"batch-bytes"`       // ... or this many value bytes
 	FlushInterval   time.Duration `yaml:"flush-interval"`    // ... or this long after its first row
+	FlushWhenIdle   bool          `yaml:"-"`                 // ... or when no callback is submitting (group commit)
 	Retries         int           `yaml:"retries"`           // retries of a failing message before the poison policy
 	RetryBackoff    time.Duration `yaml:"retry-backoff"`     // first backoff; doubles up to 30 s
 	Poison          string        `yaml:"poison"`            // halt | dead-letter
@@ -38,7 +39,8 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults for the local stack: topic ferry_changes, 32 messages
-// per callback, batches of 5000 rows / 8 MiB / 200 ms, 5 retries from 500 ms, halt on poison.
+// per callback, batches of 5000 rows / 8 MiB / 200 ms or group commit, 5 retries from 500 ms,
+// halt on poison.
 // Group is left empty: the command sets ferry_replayer_<sink>.
 func DefaultConfig() Config {
 	return Config{
@@ -48,6 +50,7 @@ func DefaultConfig() Config {
 		BatchRows:       5000,
 		BatchBytes:      8 << 20,
 		FlushInterval:   200 * time.Millisecond,
+		FlushWhenIdle:   true,
 		Retries:         5,
 		RetryBackoff:    500 * time.Millisecond,
 		Poison:          PoisonHalt,

@@ -42,13 +42,13 @@ func (idSelector) Select(msg *primitive.Message, mqs []*primitive.MessageQueue, 
 
 // publisher sends event messages to a topic with explicit queue placement.
 type publisher struct {
-	t      *testing.T
+	t      testing.TB
 	p      rocketmq.Producer
 	topic  string
 	queues int
 }
 
-func newPublisher(t *testing.T, st *testenv.Stack, topic string, queues int) *publisher {
+func newPublisher(t testing.TB, st *testenv.Stack, topic string, queues int) *publisher {
 	t.Helper()
 	p, err := rocketmq.NewProducer(
 		producer.WithNsResolver(primitive.NewPassthroughResolver([]string{st.NameServer})),
@@ -145,7 +145,7 @@ type mysqlTarget struct {
 	sink           *mysqlsink.Sink
 }
 
-func newMySQLTarget(t *testing.T, st *testenv.Stack) *mysqlTarget {
+func newMySQLTarget(t testing.TB, st *testenv.Stack) *mysqlTarget {
 	t.Helper()
 	cfg := mysqlsink.DefaultConfig()
 	cfg.DSN = st.CopyDSN("")
@@ -166,6 +166,20 @@ type copyTarget interface {
 	Read(ctx context.Context, table *sink.Table) (map[string][]*string, error)
 	// Expect adjusts the source's final state for documented degradations of the copy.
 	Expect(table *sink.Table, want map[string][]*string) map[string][]*string
+	// Count returns the number of rows in the copy table, tombstones and duplicates included.
+	Count(ctx context.Context, table string) (int, error)
+}
+
+func (mt *mysqlTarget) Count(ctx context.Context, table string) (int, error) {
+	var n int
+	err := mt.sink.DB().QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM `%s`.`%s`", mt.copyDB, table)).Scan(&n)
+	return n, err
+}
+
+func (ct *chTarget) Count(ctx context.Context, table string) (int, error) {
+	var n uint64
+	err := ct.sink.Conn().QueryRow(ctx, fmt.Sprintf("SELECT count() FROM `%s`.`%s`", ct.copyDB, table)).Scan(&n)
+	return int(n), err
 }
 
 func (mt *mysqlTarget) Sink() sink.Sink { return mt.sink }
@@ -179,11 +193,12 @@ func (mt *mysqlTarget) Expect(_ *sink.Table, want map[string][]*string) map[stri
 
 // chTarget is a fresh ClickHouse copy.
 type chTarget struct {
+	copyDB string
 	viewDB string
 	sink   *chsink.Sink
 }
 
-func newCHTarget(t *testing.T, st *testenv.Stack) *chTarget {
+func newCHTarget(t testing.TB, st *testenv.Stack) *chTarget {
 	t.Helper()
 	cfg := chsink.DefaultConfig()
 	cfg.Addr = st.ClickHouseAddr
@@ -193,7 +208,7 @@ func newCHTarget(t *testing.T, st *testenv.Stack) *chTarget {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return &chTarget{viewDB: cfg.ViewDatabase, sink: s}
+	return &chTarget{copyDB: cfg.CopyDatabase, viewDB: cfg.ViewDatabase, sink: s}
 }
 
 func (ct *chTarget) Sink() sink.Sink { return ct.sink }
@@ -239,7 +254,7 @@ func testConfig(st *testenv.Stack, topic string) Config {
 	return cfg
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("FERRY_TEST_VERBOSE") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}

@@ -57,6 +57,7 @@ func New(cfg Config, s sink.Sink, sinkName string, log *slog.Logger, metrics *Me
 	r := &Replayer{cfg: cfg, sink: s, sinkName: sinkName, log: log, metrics: metrics,
 		tables: newTableCache(), haltCh: make(chan struct{})}
 	r.batcher = newBatcher(s, cfg.BatchRows, cfg.BatchBytes, cfg.FlushInterval, metrics, sinkName)
+	r.batcher.flushWhenIdle = cfg.FlushWhenIdle
 	return r, nil
 }
 

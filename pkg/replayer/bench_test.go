@@ -1,0 +1,110 @@
+package replayer
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/ferry-cdc/ferry/internal/testenv"
+	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/sink"
+	"github.com/ferry-cdc/ferry/pkg/sink/sinktest"
+)
+
+// BenchmarkReplayer measures the replayer end to end - broker, decoding, batching, sink - for
+// each sink on 20000 order rows published beforehand in messages of up to 50 rows over 4 queues,
+// against sink.Apply of the same number of rows in 5000-row batches into the same server in the
+// same run. The rate is taken from the first to the last applied row (consumer start-up and
+// rebalance excluded). rss_MB is the peak RSS of this process (publisher and replayer).
+func BenchmarkReplayer(b *testing.B) {
+	st := testenv.Get(b)
+	b.Run("mysql", func(b *testing.B) { benchReplayer(b, st, newMySQLTarget(b, st)) })
+	b.Run("clickhouse", func(b *testing.B) { benchReplayer(b, st, newCHTarget(b, st)) })
+}
+
+func benchReplayer(b *testing.B, st *testenv.Stack, target copyTarget) {
+	const queues, total, perMsg = 4, 20000, 50
+	rng := rand.New(rand.NewPCG(3, 4))
+	ctx := context.Background()
+	for i := range b.N {
+		raw := sinktest.OrdersTable("bench", fmt.Sprintf("raw_%d", i))
+		start := time.Now()
+		for id := uint64(1); id <= total; id += 5000 {
+			if err := target.Sink().Apply(ctx, &sink.Batch{Rows: sinktest.OrderRows(rng, raw, id, 5000)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		rawRate := total / time.Since(start).Seconds()
+
+		topic := st.NewTopic(b, queues)
+		table := sinktest.OrdersTable("bench", fmt.Sprintf("orders_%d", i))
+		pub := newPublisher(b, st, topic, queues)
+		for _, m := range benchMessages(sinktest.OrderRows(rng, table, 1, total), queues, perMsg) {
+			pub.send(m)
+		}
+		cfg := testConfig(st, topic)
+		cfg.FlushInterval = DefaultConfig().FlushInterval
+		cfg.FlushWhenIdle = target.Name() == "mysql" // as `replayer run --flush-mode auto`
+		r, err := New(cfg, target.Sink(), target.Name(), testLogger(b), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- r.Run(rctx) }()
+		rate := waitApplied(b, target, table.Name, total)
+		cancel()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(rate, "rows/s")
+		b.ReportMetric(rawRate, "raw_rows/s")
+		b.ReportMetric(rate/rawRate, "ratio")
+		b.ReportMetric(sinktest.PeakRSSMB(), "rss_MB")
+	}
+}
+
+// benchMessages groups rows by queue into messages of up to perMsg rows.
+func benchMessages(rows []sink.Row, queues, perMsg int) []*event.Message {
+	byQueue := make([][]sink.Row, queues)
+	for _, r := range rows {
+		m := rowMessage(r, 0)
+		q := event.QueueFor(m.Database, m.Table, m.RowKey(0), queues)
+		byQueue[q] = append(byQueue[q], r)
+	}
+	var out []*event.Message
+	for _, qrows := range byQueue {
+		for len(qrows) > 0 {
+			chunk := qrows[:min(perMsg, len(qrows))]
+			qrows = qrows[len(chunk):]
+			m := rowMessage(chunk[0], int64(len(out)))
+			for _, r := range chunk[1:] {
+				m.Data = append(m.Data, rowMessage(r, 0).Data[0])
+				m.Ferry.Versions = append(m.Ferry.Versions, r.Version)
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// waitApplied waits until the copy has n rows and returns rows/s from the first applied row.
+func waitApplied(b *testing.B, tg copyTarget, table string, n int) float64 {
+	var first time.Time
+	var firstCount int
+	deadline := time.Now().Add(10 * time.Minute)
+	for time.Now().Before(deadline) {
+		got, _ := tg.Count(context.Background(), table)
+		if got > 0 && first.IsZero() {
+			first, firstCount = time.Now(), got
+		}
+		if got >= n {
+			return float64(n-firstCount) / time.Since(first).Seconds()
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.Fatalf("copy did not reach %d rows in 10 minutes", n)
+	return 0
+}
