@@ -86,10 +86,8 @@ func (t *Tailer) handle(e *replication.BinlogEvent) error {
 		err = t.onBoundary(h)
 	case *replication.QueryEvent:
 		err = t.onQuery(h, ev)
-	case *replication.GenericEvent:
-		if h.EventType == replication.HEARTBEAT_EVENT || h.EventType == replication.HEARTBEAT_LOG_EVENT_V2 {
-			t.onHeartbeat()
-		}
+	case *replication.HeartbeatEvent:
+		t.onHeartbeat()
 	}
 	if err == nil && t.hooks.afterEvent != nil {
 		err = t.hooks.afterEvent(e)
