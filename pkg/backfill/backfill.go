@@ -173,7 +173,8 @@ func (b *Backfiller) readAhead(ctx context.Context, t *Table, after []string, jo
 			return
 		}
 		j.ch = ch
-		go func() { j.err <- b.publishChunk(ctx, t, ch, after) }()
+		prev := after // the loop moves `after` on; the publish goroutine keeps its own
+		go func() { j.err <- b.publishChunk(ctx, t, ch, prev) }()
 		select {
 		case jobs <- j:
 		case <-ctx.Done():
