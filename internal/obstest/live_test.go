@@ -154,7 +154,7 @@ var flowChecks = []struct {
 	{"the tailer read the DDL", `sum(ferry_tailer_rows_total{instance=~"$instance",op="DDL"}) > 0`, 1},
 	{"both replayers handled the DDL", `sum by (job) (ferry_replayer_ddl_total{instance=~"$instance",action="handled"}) > 0`, 2},
 	{"both sinks measured end-to-end lag", `sum by (sink) (ferry_replayer_end_to_end_lag_seconds_count{instance=~"$instance"}) > 0`, 2},
-	{"verify found the copy equal", `ferry_verify_mismatched_rows{instance=~"$instance"} == 0`, 1},
+	{"verify found the MySQL copy equal", `ferry_verify_mismatched_rows{instance=~"$instance"} == 0`, 1},
 	{"order-paid messages were sent and consumed", `sum(ferry_orderflow_order_paid_sent_total{instance=~"$instance"}) > 0 and on() sum(ferry_orderflow_consumer_handled_total{instance=~"$instance"}) > 0`, 1},
 	{"the flash sale sold out and created orders", `sum(ferry_orderflow_flash_requests_total{instance=~"$instance",result=~"sold_out.*"}) > 0 and on() sum(ferry_orderflow_flash_orders_created_total{instance=~"$instance"}) > 0`, 1},
 }

@@ -3,24 +3,16 @@ package obstest
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql"
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/ferry-cdc/ferry/internal/proctest"
 	"github.com/ferry-cdc/ferry/internal/testenv"
-	"github.com/ferry-cdc/ferry/pkg/obs"
-	"github.com/ferry-cdc/ferry/pkg/verify"
 )
 
 // scrapeTarget is one process Prometheus scrapes, under the job name the dashboards and alerts
@@ -36,6 +28,7 @@ type pipeline struct {
 	sourceDB  string
 	sourceDSN string // order-flow form of the source DSN
 	copyDB    string // MySQL copy database
+	chDB      string // ClickHouse copy database
 	targets   []scrapeTarget
 	flashURL  string
 	saleID    string
@@ -104,7 +97,7 @@ func once(t *testing.T, name, pkg string, args ...string) string {
 // workers, and order load through the order service's HTTP API.
 func startPipeline(ctx context.Context, t *testing.T, st *testenv.Stack) *pipeline {
 	t.Helper()
-	p := &pipeline{st: st, sourceDB: st.NewSourceDatabase(t), copyDB: st.NewCopyDatabase(t)}
+	p := &pipeline{st: st, sourceDB: st.NewSourceDatabase(t), copyDB: st.NewCopyDatabase(t), chDB: st.NewClickHouseDatabase(t)}
 	p.sourceDSN = st.SourceDSN(p.sourceDB) + "&interpolateParams=true"
 	testenv.LoadOrderSchema(t, st.OpenSource(t, p.sourceDB))
 	changes := st.NewTopic(t, 4)
@@ -113,7 +106,7 @@ func startPipeline(ctx context.Context, t *testing.T, st *testenv.Stack) *pipeli
 	p.startReplayer(t, "mysql", changes, "--mysql-dsn", st.CopyDSN(""),
 		"--copy-database", p.copyDB, "--view-database", st.NewCopyDatabase(t))
 	p.startReplayer(t, "clickhouse", changes, "--clickhouse-addr", st.ClickHouseAddr,
-		"--copy-database", st.NewClickHouseDatabase(t), "--view-database", st.NewClickHouseDatabase(t))
+		"--copy-database", p.chDB, "--view-database", st.NewClickHouseDatabase(t))
 	// Seed after the tailer started so that the products reach the copies too.
 	once(t, "orderflow-seed", "./cmd/orderflow", "seed", "--dsn", p.sourceDSN, "--metrics-addr", "",
 		"--products", "50", "--stock", "1000000", "--coupons", "200")
@@ -185,7 +178,7 @@ func (p *pipeline) startFlashSale(ctx context.Context, t *testing.T, topic strin
 
 // provokeEvents makes the event-driven series appear: buys at the flash-sale gate (more buyers
 // than units, so some are sold out), an ADD COLUMN on the source (DDL through tailer and
-// replayers), and a verify run of the MySQL copy whose metrics a scrape target serves.
+// replayers), and `replayer verify` of the MySQL copy, which keeps serving its metrics afterwards.
 func (p *pipeline) provokeEvents(ctx context.Context, t *testing.T) {
 	t.Helper()
 	for user := 1; user <= 40; user++ {
@@ -201,45 +194,21 @@ func (p *pipeline) provokeEvents(ctx context.Context, t *testing.T) {
 		t.Fatalf("DDL on the source: %v", err)
 	}
 	p.waitCopied(ctx, t, "products")
-	p.targets = append(p.targets, runVerify(ctx, t, p.st, p.sourceDB, p.copyDB))
+	table := p.sourceDB + ".products"
+	// Only the MySQL copy: under this continuous load the ClickHouse copy lags 10-15 s on the
+	// shared CI machine and the products rows change every few seconds, so verify's re-checks
+	// (20 x 3 s) never see them settle and report "changed" keys that are in flight (measured:
+	// 24 of 50; 0 once the load stopped for a minute).
+	v := p.start(t, "ferry-verify", "./cmd/replayer", "verify", "--source-dsn", p.st.SourceDSN(""),
+		"--table", table, "--retries", "20", "--retry-interval", "3s", "--metrics-linger", "30m",
+		"--sink", "mysql", "--mysql-dsn", p.st.CopyDSN(""), "--copy-database", p.copyDB)
+	waitMetric(ctx, t, v.addr, "ferry_verify_last_completed_timestamp_seconds", func(f float64) bool { return f > 0 }, 3*time.Minute)
+	t.Logf("verify %s: %s", table, lastLine(v.proc.Log(2000)))
 }
 
-// utcDSN forces the session time zone verify requires on both sides.
-func utcDSN(dsn string) string { return dsn + "&time_zone=" + url.QueryEscape("'+00:00'") }
-
-// runVerify verifies the MySQL copy of the products table in-process (there is no long-running
-// verify command) and serves verify's metrics on a scrape target, job ferry-verify, for the rest
-// of the test.
-func runVerify(ctx context.Context, t *testing.T, st *testenv.Stack, sourceDB, copyDB string) scrapeTarget {
-	t.Helper()
-	src, err := sql.Open("mysql", utcDSN(st.SourceDSN(sourceDB)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cp, err := sql.Open("mysql", utcDSN(st.CopyDSN(copyDB)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close(); cp.Close() })
-	reg := prometheus.NewRegistry()
-	v, err := verify.New(verify.DefaultConfig(), src, &verify.MySQLCopy{DB: cp, Database: copyDB}, nil, verify.NewMetrics(reg), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := v.Table(ctx, verify.TableRef{Database: sourceDB, Name: "products"})
-	if err != nil {
-		t.Fatalf("verify %s.products against the MySQL copy: %v", sourceDB, err)
-	}
-	t.Logf("verify %s.products: %d source rows, %d differing keys", sourceDB, res.SourceRows, len(res.Diffs))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- obs.ServeListener(sctx, ln, reg, nil, nil) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return scrapeTarget{job: "ferry-verify", addr: ln.Addr().String()}
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
 
 // waitCopied waits until the MySQL copy holds as many live rows of table as the source.
