@@ -164,3 +164,34 @@ func publishOne(t *testing.T, st *testenv.Stack, topic string) {
 		t.Fatalf("publish: %v %v", res, err)
 	}
 }
+
+// TestDDLSkipRecordsVersion runs `replayer ddl skip` and checks that the version is recorded
+// in the copy's _ferry_ddl_applied table, where ApplyDDL looks before applying.
+func TestDDLSkipRecordsVersion(t *testing.T) {
+	st := testenv.Get(t)
+	copyDB, viewDB := st.NewCopyDatabase(t), st.NewCopyDatabase(t)
+	for _, args := range [][]string{
+		{"ddl", "skip", "--sink", "mysql", "--mysql-dsn", st.CopyDSN(""), "--copy-database", copyDB, "--view-database", viewDB},
+		{"ddl", "skip", "--sink", "mysql", "--mysql-dsn", st.CopyDSN(""), "--copy-database", copyDB, "--view-database", viewDB, "--version", "72057594037928163", "--note", "applied by hand"},
+	} {
+		cmd := newRootCmd()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetArgs(args)
+		err := cmd.ExecuteContext(context.Background())
+		if len(args) == 10 {
+			if err == nil || !strings.Contains(err.Error(), "--version is required") {
+				t.Fatalf("ddl skip without --version = %v, want an error asking for it", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("ddl skip: %v", err)
+		}
+	}
+	var action, note string
+	err := st.OpenCopy(t, copyDB).QueryRow("SELECT action, statement FROM _ferry_ddl_applied WHERE version = 72057594037928163").Scan(&action, &note)
+	if err != nil || action != "skip" || note != "applied by hand" {
+		t.Fatalf("recorded skip = %q %q (%v), want skip / applied by hand", action, note, err)
+	}
+}
