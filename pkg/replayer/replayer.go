@@ -37,6 +37,36 @@ type Replayer struct {
 	closing atomic.Bool
 	lastAck atomic.Int64 // unix nanos of the last acknowledged callback, for readiness
 	runCtx  atomic.Pointer[context.Context]
+
+	started  atomic.Bool
+	sinkErr  atomic.Pointer[error] // last sink health check result (nil pointer = not checked yet)
+}
+
+// pinger is implemented by sinks that can check their connection (both sinks can).
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// watchSink checks the sink's connection every interval until ctx ends, for readiness.
+func (r *Replayer) watchSink(ctx context.Context, interval time.Duration) {
+	p, ok := r.sink.(pinger)
+	if !ok {
+		return
+	}
+	for {
+		pctx, cancel := context.WithTimeout(ctx, interval)
+		err := p.Ping(pctx)
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("sink %s unreachable: %w", r.sinkName, err)
+		}
+		r.sinkErr.Store(&err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+	}
 }
 
 // New builds a replayer for sink s (named sinkName in metrics). metrics may be nil.
@@ -84,6 +114,8 @@ func (r *Replayer) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.started.Store(true)
+	go r.watchSink(runCtx, 5*time.Second)
 	r.log.Info("replayer consuming", "topic", r.cfg.Topic, "group", r.cfg.Group, "instance", r.cfg.Instance, "sink", r.sinkName)
 	select {
 	case <-ctx.Done():
@@ -177,7 +209,8 @@ func (r *Replayer) startDeadLetter(ctx context.Context) (func(), error) {
 	return func() { _ = p.Shutdown() }, nil
 }
 
-// Ready reports nil while the replayer runs and is not halted (for /readyz).
+// Ready reports nil while the consumer runs, the replayer is not halted or stopping, and the
+// last sink health check (every 5 s) succeeded (for /readyz).
 func (r *Replayer) Ready() error {
 	select {
 	case <-r.haltCh:
@@ -186,6 +219,12 @@ func (r *Replayer) Ready() error {
 	}
 	if r.closing.Load() {
 		return fmt.Errorf("replayer stopping")
+	}
+	if !r.started.Load() {
+		return fmt.Errorf("consumer not started yet")
+	}
+	if e := r.sinkErr.Load(); e != nil && *e != nil {
+		return *e
 	}
 	return nil
 }

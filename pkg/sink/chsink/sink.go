@@ -74,6 +74,13 @@ func (s *Sink) ServerVersion() string { return s.version }
 // Conn returns the underlying connection (for tools and tests).
 func (s *Sink) Conn() driver.Conn { return s.conn }
 
+// Ping checks the connection to the ClickHouse server.
+func (s *Sink) Ping(ctx context.Context) error {
+	ctx, cancel := s.deadline(ctx)
+	defer cancel()
+	return s.conn.Ping(ctx)
+}
+
 // Close closes the connection.
 func (s *Sink) Close() error { return s.conn.Close() }
 

@@ -74,6 +74,9 @@ func OpenDB(dsn string) (*sql.DB, error) {
 // DB returns the sink's connection pool (for tools such as schema migration and verification).
 func (s *Sink) DB() *sql.DB { return s.db }
 
+// Ping checks the connection to the copy server.
+func (s *Sink) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
 // Close closes the connection pool.
 func (s *Sink) Close() error { return s.db.Close() }
 
