@@ -38,7 +38,7 @@ func BenchmarkEndToEndCatchUp(b *testing.B) {
 		to := head(b, src)
 		decode := rawDecode(b, st, from, to)
 		start := time.Now()
-		p.StartTailer(b)
+		p.StartTailer(b, "--start-file", from.file, "--start-pos", fmt.Sprint(from.pos))
 		for _, s := range pipelinetest.Sinks {
 			p.StartReplayer(b, s)
 		}
