@@ -18,6 +18,8 @@ type batcher struct {
 	queue func(db, table, rowKey string) int
 	// onSeal, when set, returns a channel closed on the sealed message's SEND_OK (Publish API).
 	onSeal func() chan struct{}
+	// ctx bounds how long sealing may wait for a full lane (the stream's or the drain's context).
+	ctx context.Context
 }
 
 func (b *batcher) doneChan() chan struct{} {
@@ -34,7 +36,7 @@ type openBatch struct {
 
 func newBatcher(p *Publisher) *batcher {
 	n := p.Queues()
-	return &batcher{pub: p, open: make([]*openBatch, n), queue: func(db, table, key string) int {
+	return &batcher{pub: p, open: make([]*openBatch, n), ctx: context.Background(), queue: func(db, table, key string) int {
 		return event.QueueFor(db, table, key, n)
 	}}
 }
@@ -123,7 +125,7 @@ func (b *batcher) seal(q int) error {
 	}
 	b.open[q] = nil
 	b.rows -= len(ob.msg.Data)
-	return b.pub.enqueue(q, ob.msg, b.doneChan())
+	return b.pub.enqueue(b.ctx, q, ob.msg, b.doneChan())
 }
 
 // sealAll seals every open batch.
@@ -144,6 +146,7 @@ func (b *batcher) sealAll() error {
 func (p *Publisher) Publish(ctx context.Context, msgs []event.Message) error {
 	var done []chan struct{}
 	b := newBatcher(p)
+	b.ctx = ctx
 	b.onSeal = func() chan struct{} {
 		ch := make(chan struct{})
 		done = append(done, ch)
@@ -199,7 +202,7 @@ func (b *batcher) broadcast(m *event.Message) error {
 		c := *m
 		meta := *m.Ferry
 		c.Ferry = &meta
-		if err := b.pub.enqueue(q, &c, b.doneChan()); err != nil {
+		if err := b.pub.enqueue(b.ctx, q, &c, b.doneChan()); err != nil {
 			return err
 		}
 	}

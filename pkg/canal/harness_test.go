@@ -28,9 +28,10 @@ type recorded struct {
 // recorder is an in-memory Sender: it decodes (and so validates) every body and keeps the
 // messages per queue in send order. fail, when set, makes sends fail.
 type recorder struct {
-	mu   sync.Mutex
-	msgs []recorded
-	fail func() error
+	mu     sync.Mutex
+	msgs   []recorded
+	fail   func() error
+	failed []*event.Message // messages whose send failed
 }
 
 func (r *recorder) SendSync(ctx context.Context, msgs ...*primitive.Message) (*primitive.SendResult, error) {
@@ -38,6 +39,11 @@ func (r *recorder) SendSync(ctx context.Context, msgs ...*primitive.Message) (*p
 	defer r.mu.Unlock()
 	if r.fail != nil {
 		if err := r.fail(); err != nil {
+			for _, m := range msgs {
+				if ev, derr := event.Decode(m.Body); derr == nil {
+					r.failed = append(r.failed, ev)
+				}
+			}
 			return nil, err
 		}
 	}
@@ -200,4 +206,22 @@ func testutilCount(c interface{ Write(*dto.Metric) error }) float64 {
 		return -1
 	}
 	return m.GetCounter().GetValue()
+}
+
+// beforeFailed asserts that checkpoint cp lies before the first row of every message whose send
+// failed: a boundary is only checkpointed when everything before it was acknowledged.
+func (r *recorder) beforeFailed(t *testing.T, cp *checkpoint.State) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.failed) == 0 {
+		t.Fatal("no send failed; the test did not exercise the broker-down path")
+	}
+	ci, _ := event.FileIndex(cp.File)
+	for _, m := range r.failed {
+		fi, _ := event.FileIndex(m.Ferry.File)
+		if ci > fi || (ci == fi && cp.Pos > m.Ferry.Pos) {
+			t.Fatalf("checkpoint %s:%d is past unacknowledged rows at %s:%d", cp.File, cp.Pos, m.Ferry.File, m.Ferry.Pos)
+		}
+	}
 }

@@ -81,8 +81,9 @@ func NewPublisher(cfg PublisherConfig, s Sender, log *slog.Logger, m *Metrics) (
 func (p *Publisher) Queues() int { return p.cfg.Queues }
 
 // enqueue seals m for queue q: it blocks while the lane's buffer is full (back-pressure on the
-// binlog reader) and fails only when the publisher is closed.
-func (p *Publisher) enqueue(q int, m *event.Message, done chan struct{}) error {
+// binlog reader) and fails when ctx ends or the publisher is closed (the message's seq then never
+// gets acknowledged, so no checkpoint passes it).
+func (p *Publisher) enqueue(ctx context.Context, q int, m *event.Message, done chan struct{}) error {
 	p.mu.Lock()
 	p.nextID++
 	m.ID = p.nextID
@@ -91,6 +92,8 @@ func (p *Publisher) enqueue(q int, m *event.Message, done chan struct{}) error {
 	select {
 	case p.lanes[q] <- o:
 		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("publish to queue %d: %w", q, ctx.Err())
 	case <-p.ctx.Done():
 		return fmt.Errorf("publish to queue %d: %w", q, ErrClosed)
 	}

@@ -22,6 +22,7 @@ import (
 // versions, so the only effect is duplicates). It never advances anything past unacknowledged
 // messages: checkpoints are written by the caller from the ack tracker.
 func (t *Tailer) Stream(ctx context.Context) error {
+	t.batch.ctx = ctx
 	delay := 500 * time.Millisecond
 	var lastErr string
 	repeats := 0
@@ -48,6 +49,9 @@ func (t *Tailer) Stream(ctx context.Context) error {
 			return fmt.Errorf("binlog stream keeps failing at %s:%d without progress: %w", t.last.File, t.last.Pos, err)
 		}
 		if err := t.flush(); err != nil { // seal what was read; re-reading duplicates it with equal versions
+			if ctx.Err() != nil {
+				return nil
+			}
 			return err
 		}
 		t.metrics.Reconnects.Inc()

@@ -18,7 +18,7 @@ import (
 )
 
 // DrainTimeout bounds how long a graceful stop waits for unacknowledged messages.
-const DrainTimeout = 15 * time.Second
+var DrainTimeout = 15 * time.Second
 
 // ResolveStart returns the checkpoint in cfg.DataDir, or for a first start the configured start
 // point (start-gtid, start-file/pos) or the source's current head, and saves it at once so that a
@@ -122,11 +122,13 @@ func (t *Tailer) runWithCheckpoints(ctx context.Context, dir string, start check
 		ready()
 	}
 	err := t.Stream(ctx)
-	// Graceful stop: seal open batches, wait for SEND_OK, write the final checkpoint.
-	if ferr := t.flush(); ferr != nil && err == nil {
-		err = ferr
-	}
+	// Graceful stop: seal open batches, wait for SEND_OK, write the final checkpoint. Everything
+	// here is bounded by DrainTimeout, so a stop while the broker is down still exits.
 	dctx, dcancel := context.WithTimeout(context.Background(), DrainTimeout)
+	t.batch.ctx = dctx
+	if ferr := t.flush(); ferr != nil {
+		t.log.Warn("could not seal the last rows before stopping; they will be re-read after restart", "error", ferr)
+	}
 	if derr := t.pub.Drain(dctx); derr != nil {
 		t.log.Warn("stopping with unacknowledged messages; they will be re-read after restart", "error", derr)
 	}
