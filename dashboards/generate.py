@@ -174,8 +174,8 @@ def overview():
          [("sum by (type) (%s)" % rate("ferry_tailer_events_total"), "{{type}}")], unit="ops", w=8)
     d.row("Throughput")
     d.ts("Rows/s in (tailer) and out (replayers)",
-         "Row changes read from the binlog versus row changes applied by each sink; out should track in.",
-         [("sum(%s)" % rate("ferry_tailer_rows_total"), "in (binlog)"),
+         "Row changes read from the binlog (inserts, updates, deletes) versus row changes applied by each sink; out should track in.",
+         [("sum(%s)" % rate("ferry_tailer_rows_total", 'op=~"INSERT|UPDATE|DELETE"'), "in (binlog)"),
           ('sum by (sink) (%s)' % rate("ferry_replayer_rows_applied_total", 'sink=~"$sink"'), "out {{sink}}")],
          unit="ops", w=12)
     d.ts("Published to RocketMQ", "Messages and body bytes the broker acknowledged (SEND_OK).",
