@@ -28,55 +28,70 @@ func (s *Sink) alter(ctx context.Context, st *ast.AlterTableStmt, d *sink.DDL) (
 	if err != nil {
 		return nil, err
 	}
-	tbl := quote(ct.db) + "." + quote(ct.name)
-	var stmts []string
-	touched := [][2]string{t}
+	p := &alterPlan{tbl: quote(ct.db) + "." + quote(ct.name), touched: [][2]string{t}}
 	for _, sp := range st.Specs {
-		var q []string
-		switch sp.Tp {
-		case ast.AlterTableAddColumns, ast.AlterTableModifyColumn:
-			q, err = s.columnChanges(ct, sp, "")
-		case ast.AlterTableChangeColumn:
-			q, err = s.columnChanges(ct, sp, sp.OldColumnName.Name.O)
-		case ast.AlterTableDropColumn:
-			if _, ok := ct.types[sp.OldColumnName.Name.O]; ok {
-				q = []string{"DROP COLUMN " + quote(sp.OldColumnName.Name.O)}
-			}
-		case ast.AlterTableRenameColumn:
-			q, err = s.renameColumn(ct, sp.OldColumnName.Name.O, sp.NewColumnName.Name.O)
-		case ast.AlterTableRenameTable:
-			to := s.name(sp.NewTable, d.Database)
-			if err := s.renameTable(ctx, t, to); err != nil {
-				return nil, err
-			}
-			touched = append(touched, to)
-			tbl = quote(s.copyDB(to[0])) + "." + quote(to[1])
-		case ast.AlterTableAddConstraint:
-			if sp.Constraint != nil && sp.Constraint.Tp == ast.ConstraintPrimaryKey {
-				err = fmt.Errorf("changing the primary key (the ORDER BY of the copy) is not translated")
-			}
-		case ast.AlterTableDropPrimaryKey:
-			err = fmt.Errorf("dropping the primary key (the ORDER BY of the copy) is not translated")
-		case ast.AlterTableAlterColumn, ast.AlterTableDropIndex, ast.AlterTableDropForeignKey,
-			ast.AlterTableRenameIndex, ast.AlterTableOption, ast.AlterTableLock, ast.AlterTableAlgorithm,
-			ast.AlterTableForce, ast.AlterTableAlterCheck, ast.AlterTableDropCheck, ast.AlterTableIndexInvisible:
-			// defaults, indexes, constraints and options are not carried by the copy
-		default:
-			err = fmt.Errorf("ALTER TABLE clause type %d is not translated", sp.Tp)
-		}
-		if err != nil {
+		if err := s.alterSpec(ctx, ct, sp, d, p); err != nil {
 			return nil, &sink.HaltError{DDL: *d, Reason: err.Error()}
 		}
-		for _, c := range q {
-			stmts = append(stmts, "ALTER TABLE "+tbl+" "+c)
-		}
 	}
-	for _, q := range stmts {
+	for _, q := range p.stmts { // in clause order; a RENAME TO moves later clauses to the new name
 		if err := s.exec(ctx, q); err != nil {
 			return nil, err
 		}
 	}
-	return touched, nil
+	return p.touched, nil
+}
+
+// alterPlan accumulates the ClickHouse statements of one ALTER TABLE.
+type alterPlan struct {
+	tbl     string // current qualified copy table name
+	stmts   []string
+	touched [][2]string
+}
+
+func (p *alterPlan) add(clauses ...string) {
+	for _, c := range clauses {
+		p.stmts = append(p.stmts, "ALTER TABLE "+p.tbl+" "+c)
+	}
+}
+
+// alterSpec translates one ALTER TABLE clause; an error means it cannot be translated.
+func (s *Sink) alterSpec(ctx context.Context, ct *copyTable, sp *ast.AlterTableSpec, d *sink.DDL, p *alterPlan) error {
+	var q []string
+	var err error
+	switch sp.Tp {
+	case ast.AlterTableAddColumns, ast.AlterTableModifyColumn:
+		q, err = s.columnChanges(ct, sp, "")
+	case ast.AlterTableChangeColumn:
+		q, err = s.columnChanges(ct, sp, sp.OldColumnName.Name.O)
+	case ast.AlterTableDropColumn:
+		if _, ok := ct.types[sp.OldColumnName.Name.O]; ok {
+			q = []string{"DROP COLUMN " + quote(sp.OldColumnName.Name.O)}
+		}
+	case ast.AlterTableRenameColumn:
+		q, err = s.renameColumn(ct, sp.OldColumnName.Name.O, sp.NewColumnName.Name.O)
+	case ast.AlterTableRenameTable:
+		to := s.name(sp.NewTable, d.Database)
+		if _, err := s.loadTable(ctx, s.copyDB(to[0]), to[1]); err != nil { // not renamed yet
+			p.stmts = append(p.stmts, fmt.Sprintf("RENAME TABLE %s TO %s.%s", p.tbl, quote(s.copyDB(to[0])), quote(to[1])))
+		}
+		p.tbl = quote(s.copyDB(to[0])) + "." + quote(to[1])
+		p.touched = append(p.touched, to)
+	case ast.AlterTableAddConstraint:
+		if sp.Constraint != nil && sp.Constraint.Tp == ast.ConstraintPrimaryKey {
+			err = fmt.Errorf("changing the primary key (the ORDER BY of the copy) is not translated")
+		}
+	case ast.AlterTableDropPrimaryKey:
+		err = fmt.Errorf("dropping the primary key (the ORDER BY of the copy) is not translated")
+	case ast.AlterTableAlterColumn, ast.AlterTableDropIndex, ast.AlterTableDropForeignKey,
+		ast.AlterTableRenameIndex, ast.AlterTableOption, ast.AlterTableLock, ast.AlterTableAlgorithm,
+		ast.AlterTableForce, ast.AlterTableAlterCheck, ast.AlterTableDropCheck, ast.AlterTableIndexInvisible:
+		// defaults, indexes, constraints and options are not carried by the copy
+	default:
+		err = fmt.Errorf("ALTER TABLE clause type %d is not translated", sp.Tp)
+	}
+	p.add(q...)
+	return err
 }
 
 // columnChanges handles ADD/MODIFY (oldName "") and CHANGE (rename + retype) of columns.

@@ -85,7 +85,8 @@ func (s *Sink) recordDDL(ctx context.Context, copyDB string, d *sink.DDL, action
 	return nil
 }
 
-// runDDL translates d into ClickHouse statements and runs them.
+// runDDL translates d into ClickHouse statements, runs them and refreshes the views of the
+// tables it touched.
 func (s *Sink) runDDL(ctx context.Context, d *sink.DDL) error {
 	if d.Kind == "CINDEX" || d.Kind == "DINDEX" {
 		return nil
@@ -94,42 +95,7 @@ func (s *Sink) runDDL(ctx context.Context, d *sink.DDL) error {
 	if err != nil {
 		return &sink.HaltError{DDL: *d, Reason: err.Error()}
 	}
-	var touched [][2]string
-	switch st := node.(type) {
-	case *ast.CreateTableStmt:
-		t, err := sink.TableFromCreate(st, d.Database)
-		if err != nil {
-			return &sink.HaltError{DDL: *d, Reason: err.Error()}
-		}
-		s.forget(t.Database, t.Name)
-		if err := s.createTable(ctx, t); err != nil {
-			return err
-		}
-		return nil
-	case *ast.AlterTableStmt:
-		touched, err = s.alter(ctx, st, d)
-	case *ast.RenameTableStmt:
-		for _, tt := range st.TableToTables {
-			from, to := s.name(tt.OldTable, d.Database), s.name(tt.NewTable, d.Database)
-			if err = s.renameTable(ctx, from, to); err != nil {
-				break
-			}
-			touched = append(touched, from, to)
-		}
-	case *ast.TruncateTableStmt:
-		t := s.name(st.Table, d.Database)
-		err = s.tombstoneAll(ctx, t, d.Version)
-	case *ast.DropTableStmt:
-		for _, tn := range st.Tables {
-			t := s.name(tn, d.Database)
-			if err = s.exec(ctx, "DROP TABLE IF EXISTS "+quote(s.copyDB(t[0]))+"."+quote(t[1])); err != nil {
-				break
-			}
-			touched = append(touched, t)
-		}
-	default:
-		return &sink.HaltError{DDL: *d, Reason: fmt.Sprintf("no ClickHouse translation for %T", node)}
-	}
+	touched, err := s.runStatement(ctx, node, d)
 	if err != nil {
 		return err
 	}
@@ -141,6 +107,44 @@ func (s *Sink) runDDL(ctx context.Context, d *sink.DDL) error {
 	}
 	s.log.Info("applied ddl", "position", d.Position, "version", d.Version)
 	return nil
+}
+
+// runStatement runs the translation of one parsed statement and returns the tables touched.
+func (s *Sink) runStatement(ctx context.Context, node ast.StmtNode, d *sink.DDL) ([][2]string, error) {
+	switch st := node.(type) {
+	case *ast.CreateTableStmt:
+		t, err := sink.TableFromCreate(st, d.Database)
+		if err != nil {
+			return nil, &sink.HaltError{DDL: *d, Reason: err.Error()}
+		}
+		s.forget(t.Database, t.Name)
+		return nil, s.createTable(ctx, t) // creates the view too
+	case *ast.AlterTableStmt:
+		return s.alter(ctx, st, d)
+	case *ast.RenameTableStmt:
+		var touched [][2]string
+		for _, tt := range st.TableToTables {
+			from, to := s.name(tt.OldTable, d.Database), s.name(tt.NewTable, d.Database)
+			if err := s.renameTable(ctx, from, to); err != nil {
+				return nil, err
+			}
+			touched = append(touched, from, to)
+		}
+		return touched, nil
+	case *ast.TruncateTableStmt:
+		return nil, s.tombstoneAll(ctx, s.name(st.Table, d.Database), d.Version)
+	case *ast.DropTableStmt:
+		var touched [][2]string
+		for _, tn := range st.Tables {
+			t := s.name(tn, d.Database)
+			if err := s.exec(ctx, "DROP TABLE IF EXISTS "+quote(s.copyDB(t[0]))+"."+quote(t[1])); err != nil {
+				return nil, err
+			}
+			touched = append(touched, t)
+		}
+		return touched, nil
+	}
+	return nil, &sink.HaltError{DDL: *d, Reason: fmt.Sprintf("no ClickHouse translation for %T", node)}
 }
 
 // name returns (source database, table) of a statement's table name.

@@ -123,3 +123,28 @@ func TestApplyDDL(t *testing.T) {
 		t.Fatalf("recorded ddl versions = %d, want %d", n, want)
 	}
 }
+
+// TestAlterClausesRunInOrder checks that clauses after RENAME TO apply to the renamed table
+// and that the views follow the rename.
+func TestAlterClausesRunInOrder(t *testing.T) {
+	s, copyDB, viewDB := openTestSink(t)
+	ctx := context.Background()
+	x := &sink.Table{Database: "shop", Name: "x", PK: []string{"id"}, Columns: []sink.Column{{Name: "id", MySQLType: "int(11)"}}}
+	if err := s.Apply(ctx, &sink.Batch{Rows: []sink.Row{row(x, sink.OpInsert, 1, map[string]string{"id": "1"})}}); err != nil {
+		t.Fatal(err)
+	}
+	d := &sink.DDL{Database: "shop", Kind: "ALTER", Version: 2, SQL: "ALTER TABLE x ADD COLUMN a INT, RENAME TO y, ADD COLUMN b VARCHAR(3)"}
+	if err := s.ApplyDDL(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if got := describe(t, s, copyDB, "y"); got != "id Int32, a Nullable(Int32), b Nullable(String)" {
+		t.Fatalf("renamed copy table y = %s", got)
+	}
+	var n uint64
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = 'x'", viewDB).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("view x: %d tables (%v), want it dropped after the rename", n, err)
+	}
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM `"+viewDB+"`.`y`").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("view y has %d rows (%v), want 1", n, err)
+	}
+}
