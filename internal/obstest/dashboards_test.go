@@ -71,12 +71,23 @@ func checkPanels(t *testing.T, d Dashboard) {
 			if strings.TrimSpace(tg.Expr) == "" || !isVarDatasource(tg.Datasource) {
 				t.Errorf("panel %q [%s]: empty expr or datasource not ${datasource}", p.Title, tg.RefID)
 			}
+			// Every selector is filtered by $instance: the dashboards can be narrowed to one
+			// deployment, and the live test attributes each result to its own processes.
+			if bare := bareSelector.FindString(tg.Expr); bare != "" {
+				t.Errorf("panel %q [%s]: selector %q has no label matchers (needs instance=~\"$instance\")", p.Title, tg.RefID, bare)
+			}
+			if sel, filtered := strings.Count(tg.Expr, "{"), strings.Count(tg.Expr, `instance=~"$instance"`); sel != filtered {
+				t.Errorf("panel %q [%s]: %d selectors but %d filter instance=~\"$instance\": %s", p.Title, tg.RefID, sel, filtered, tg.Expr)
+			}
 		}
 	}
 	if queries == 0 {
 		t.Error("dashboard has no queries")
 	}
 }
+
+// bareSelector finds a metric name used without a {...} matcher.
+var bareSelector = regexp.MustCompile(`\b(ferry_[a-z0-9_]+|process_[a-z0-9_]+|up)\b(?:[^{a-z0-9_]|$)`)
 
 func isVarDatasource(r *DataSourceRef) bool {
 	return r != nil && r.Type == "prometheus" && (r.UID == "${datasource}" || r.UID == "$datasource")
@@ -137,6 +148,28 @@ func TestSubstitute(t *testing.T) {
 			got, err := Substitute(tt.in, vals)
 			if (err != nil) != tt.wantErr || got != tt.want {
 				t.Fatalf("Substitute = %q, %v; want %q, err %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestBareSelector(t *testing.T) {
+	tests := []struct {
+		expr string
+		bare bool
+	}{
+		{`rate(ferry_tailer_rows_total[1m])`, true},
+		{`sum(up)`, true},
+		{`ferry_verify_mismatched_rows`, true},
+		{`ferry_replayer_halted > 0`, true},
+		{`rate(ferry_tailer_rows_total{instance=~"$instance"}[1m])`, false},
+		{`changes(process_start_time_seconds{instance=~"$instance"}[5m])`, false},
+		{`sum by (job, instance) (up{instance=~"$instance"})`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			if got := bareSelector.FindString(tt.expr) != ""; got != tt.bare {
+				t.Fatalf("bare = %v, want %v", got, tt.bare)
 			}
 		})
 	}
