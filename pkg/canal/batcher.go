@@ -125,7 +125,7 @@ func (b *batcher) seal(q int) error {
 	}
 	b.open[q] = nil
 	b.rows -= len(ob.msg.Data)
-	return b.pub.enqueue(b.ctx, q, ob.msg, b.doneChan())
+	return b.pub.enqueue(b.ctx, q, ob.msg, b.doneChan(), ob.bytes)
 }
 
 // sealAll seals every open batch.
@@ -202,7 +202,7 @@ func (b *batcher) broadcast(m *event.Message) error {
 		c := *m
 		meta := *m.Ferry
 		c.Ferry = &meta
-		if err := b.pub.enqueue(b.ctx, q, &c, b.doneChan()); err != nil {
+		if err := b.pub.enqueue(b.ctx, q, &c, b.doneChan(), len(c.SQL)+512); err != nil {
 			return err
 		}
 	}

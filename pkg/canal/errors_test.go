@@ -47,7 +47,7 @@ func TestOperatorErrors(t *testing.T) {
 	}{
 		{"purged file", func(c *Config, f *checkpoint.State) { f.File, f.Pos = "binlog.999999", 4 }, ErrPurged,
 			[]string{"1236", "binlog-tailer resync", "backfill", "binlog.999999"}},
-		{"invalid position", func(c *Config, f *checkpoint.State) { f.Pos = head.Pos + 1_000_000 }, ErrPurged,
+		{"invalid position", func(c *Config, f *checkpoint.State) { f.Pos = head.Pos + 1<<30 }, ErrPurged,
 			[]string{"1236", "binlog-tailer resync"}},
 		{"wrong password", func(c *Config, f *checkpoint.State) { c.Password = "wrong" }, ErrAccess,
 			[]string{c0(st.ReplUser), "password", "FERRY_TAILER_PASSWORD"}},

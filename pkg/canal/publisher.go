@@ -56,6 +56,7 @@ type outgoing struct {
 	queue int
 	msg   *event.Message
 	done  chan struct{} // closed on SEND_OK (Publish API); nil for the tailer
+	size  int           // estimated body size (buffer hint)
 }
 
 // NewPublisher starts one lane per queue. metrics may be nil.
@@ -83,12 +84,12 @@ func (p *Publisher) Queues() int { return p.cfg.Queues }
 // enqueue seals m for queue q: it blocks while the lane's buffer is full (back-pressure on the
 // binlog reader) and fails when ctx ends or the publisher is closed (the message's seq then never
 // gets acknowledged, so no checkpoint passes it).
-func (p *Publisher) enqueue(ctx context.Context, q int, m *event.Message, done chan struct{}) error {
+func (p *Publisher) enqueue(ctx context.Context, q int, m *event.Message, done chan struct{}, size int) error {
 	p.mu.Lock()
 	p.nextID++
 	m.ID = p.nextID
 	p.mu.Unlock()
-	o := &outgoing{seq: p.acks.next(), queue: q, msg: m, done: done}
+	o := &outgoing{seq: p.acks.next(), queue: q, msg: m, done: done, size: size}
 	select {
 	case p.lanes[q] <- o:
 		return nil
@@ -120,7 +121,7 @@ func (p *Publisher) runLane(q int) {
 func (p *Publisher) sendWithRetry(o *outgoing) bool {
 	// The tailer builds messages from decoded rows (values validated while formatting), so skip the
 	// full Validate on the hot path; AppendJSON still refuses invalid UTF-8.
-	body, err := event.AppendJSON(make([]byte, 0, 4096), o.msg)
+	body, err := event.AppendJSON(make([]byte, 0, o.size+o.size/4+1024), o.msg)
 	if err != nil {
 		// A message we built ourselves is invalid: a bug. Never skip it; stop this lane so the
 		// checkpoint stays behind it, and make it loud.

@@ -62,17 +62,25 @@ func (w *jw) field(k string) { w.b = append(append(append(w.b, '"'), k...), "\":
 
 const hexDigits = "0123456789abcdef"
 
+// plain[c] is true for ASCII bytes written as they are (no escaping).
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // str writes a JSON string, escaping like encoding/json with SetEscapeHTML(false).
 func (w *jw) str(s string) {
 	b := append(w.b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plain[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':

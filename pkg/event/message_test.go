@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func sampleRows() *Message {
@@ -306,20 +307,26 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// BenchmarkEncode encodes a 1000-row message with AppendJSON and, as the baseline in the same
+// run, with encoding/json; it reports the speed-up and AppendJSON's ns per row.
 func BenchmarkEncode(b *testing.B) {
 	m := sampleRows()
 	for i := 0; i < 998; i++ {
 		m.Data = append(m.Data, m.Data[0])
 		m.Ferry.Versions = append(m.Ferry.Versions, uint64(12+i))
 	}
-	b.Run("AppendJSON", func(b *testing.B) {
-		for b.Loop() {
-			AppendJSON(nil, m)
+	var fast, std time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := AppendJSON(nil, m); err != nil {
+			b.Fatal(err)
 		}
-	})
-	b.Run("encoding/json", func(b *testing.B) {
-		for b.Loop() {
-			json.Marshal(m)
+		t1 := time.Now()
+		if _, err := json.Marshal(m); err != nil {
+			b.Fatal(err)
 		}
-	})
+		fast, std = fast+t1.Sub(t0), std+time.Since(t1)
+	}
+	b.ReportMetric(float64(std)/float64(fast), "speedup_vs_encoding_json")
+	b.ReportMetric(float64(fast.Nanoseconds())/float64(b.N*len(m.Data)), "ns/row")
 }
