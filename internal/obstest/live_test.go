@@ -3,6 +3,7 @@ package obstest
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -45,6 +46,7 @@ func TestLivePipelineDashboards(t *testing.T) {
 	}
 	waitScraped(ctx, t, prom, run, len(pl.targets))
 	t.Logf("all targets scraped after %s", time.Since(t0).Round(time.Millisecond))
+	checkReady(t, pl)
 
 	values := map[string]string{
 		"__rate_interval": "1m", "__interval": "15s", "__range": "5m", "__range_s": "300",
@@ -271,5 +273,22 @@ func logMeasurements(ctx context.Context, t *testing.T, prom Prom, values map[st
 		}
 		sort.Strings(parts)
 		t.Logf("measured %s: %s", m.name, strings.Join(parts, " "))
+	}
+}
+
+// checkReady asserts every process of the healthy pipeline answers /readyz with 200.
+func checkReady(t *testing.T, pl *pipeline) {
+	t.Helper()
+	for _, tg := range pl.targets {
+		resp, err := http.Get("http://" + tg.addr + "/readyz")
+		if err != nil {
+			t.Errorf("%s %s /readyz: %v", tg.job, tg.addr, err)
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s %s /readyz = %d %q on a healthy pipeline", tg.job, tg.addr, resp.StatusCode, body)
+		}
 	}
 }
