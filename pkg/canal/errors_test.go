@@ -95,6 +95,7 @@ func TestDuplicateServerID(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("two tailers with one server id kept running")
 	}
+	t.Logf("stopped with: %v", err)
 	if !errors.Is(err, ErrServerID) || !strings.Contains(err.Error(), "server-id") {
 		t.Fatalf("err = %v, want ErrServerID", err)
 	}
