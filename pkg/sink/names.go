@@ -1,6 +1,16 @@
 package sink
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/ferry-cdc/ferry/pkg/event"
+)
+
+// IsBytes reports whether event values of type ct are bytes encoded with event.EncodeBytes:
+// binary strings and blobs, and the spatial/vector types the tailer reads as raw bytes.
+func IsBytes(ct event.ColumnType) bool {
+	return ct.IsBinary() || ct.Base == "geometry" || ct.Base == "vector"
+}
 
 // MapDatabase maps a source database name to a copy database name: every "{db}" in template is
 // replaced by the source name ("{db}_copy" -> "shop_copy"); a template without "{db}" is a fixed

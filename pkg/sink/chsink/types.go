@@ -115,7 +115,7 @@ func baseConverter(ch string, mt event.ColumnType) (func(string) (any, error), e
 	case ch == "Date", strings.HasPrefix(ch, "DateTime"):
 		lo, hi := timeRange(ch)
 		return func(s string) (any, error) { return parseTime(s, lo, hi) }, nil
-	case ch == "String" && mt.IsBinary():
+	case ch == "String" && sink.IsBytes(mt):
 		return func(s string) (any, error) {
 			b, err := event.DecodeBytes(s)
 			if err != nil {

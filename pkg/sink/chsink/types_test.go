@@ -61,6 +61,8 @@ func TestConverters(t *testing.T) {
 		{"UInt64", "bit(8)", "255", uint64(255), false},
 		{"String", "varbinary(4)", "\u00ff\u0000a", "\xff\x00a", false},
 		{"String", "varbinary(4)", "€", nil, true},
+		{"Nullable(String)", "geometry", "\u00ff\u0001", "\xff\x01", false},
+		{"String", "json", "€", "€", false},
 		{"Nullable(DateTime('UTC'))", "datetime(3)", "2024-02-29 23:59:59.999", time.Date(2024, 2, 29, 23, 59, 59, 999e6, time.UTC), false},
 		{"Date", "date", "0000-00-00", time.Unix(0, 0).UTC(), false},
 		{"Date", "date", "1965-03-01", time.Unix(0, 0).UTC(), false},

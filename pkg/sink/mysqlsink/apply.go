@@ -189,7 +189,7 @@ func converterFor(c sink.Column) (converter, error) {
 		return nil, fmt.Errorf("%w: column %s: %v", sink.ErrBadRow, c.Name, err)
 	}
 	switch {
-	case ct.IsBinary():
+	case sink.IsBytes(ct):
 		return func(v *string) (any, error) {
 			if v == nil {
 				return nil, nil
