@@ -183,8 +183,21 @@ type Checkpointer struct {
 }
 
 // NewCheckpointer writes p's safe boundaries to dir at most every `every`.
+// The checkpoint gauges start at start (the checkpoint the tailer resumed from, already durable).
 func NewCheckpointer(dir string, p *Publisher, m *Metrics, log *slog.Logger, every time.Duration, start checkpoint.State) *Checkpointer {
-	return &Checkpointer{dir: dir, acks: p.acks, metrics: m, log: log, every: every, last: start}
+	c := &Checkpointer{dir: dir, acks: p.acks, metrics: m, log: log, every: every, last: start}
+	c.observe(start)
+	return c
+}
+
+func (c *Checkpointer) observe(s checkpoint.State) {
+	c.metrics.CheckpointPos.Set(float64(s.Pos))
+	if idx, err := event.FileIndex(s.File); err == nil {
+		c.metrics.CheckpointFile.Set(float64(idx))
+	}
+	if !s.UpdatedAt.IsZero() {
+		c.metrics.CheckpointTime.Set(float64(s.UpdatedAt.Unix()))
+	}
 }
 
 // Run writes checkpoints until ctx ends; it returns the last error of a failed write (the tailer
@@ -218,11 +231,7 @@ func (c *Checkpointer) WriteSafe() {
 		return
 	}
 	c.last = *s
-	c.metrics.CheckpointPos.Set(float64(s.Pos))
-	if idx, err := event.FileIndex(s.File); err == nil {
-		c.metrics.CheckpointFile.Set(float64(idx))
-	}
-	c.metrics.CheckpointTime.Set(float64(s.UpdatedAt.Unix()))
+	c.observe(*s)
 }
 
 // Last returns the last checkpoint written.
