@@ -38,8 +38,8 @@ type Replayer struct {
 	lastAck atomic.Int64 // unix nanos of the last acknowledged callback, for readiness
 	runCtx  atomic.Pointer[context.Context]
 
-	started  atomic.Bool
-	sinkErr  atomic.Pointer[error] // last sink health check result (nil pointer = not checked yet)
+	started atomic.Bool
+	sinkErr atomic.Pointer[error] // last sink health check result (nil pointer = not checked yet)
 }
 
 // pinger is implemented by sinks that can check their connection (both sinks can).

@@ -73,39 +73,15 @@ func ViewSQL(viewDB, copyDB, table string, columns []string) string {
 // table returns the cached copy table for t, creating it and its view when missing.
 func (s *Sink) table(ctx context.Context, t *sink.Table) (*copyTable, error) {
 	copyDB := s.copyDB(t.Database)
-	key := copyDB + "." + t.Name
-	s.mu.Lock()
-	ct := s.tables[key]
-	s.mu.Unlock()
-	if ct != nil {
-		return ct, nil
-	}
-	ct, err := s.loadTable(ctx, copyDB, t.Name)
-	if errors.Is(err, errNoTable) {
-		if err = s.createTable(ctx, t); err == nil {
-			ct, err = s.loadTable(ctx, copyDB, t.Name)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	s.tables[key] = ct
-	s.mu.Unlock()
-	return ct, nil
+	return s.tables.Get(ctx, copyDB+"."+t.Name,
+		func(ctx context.Context) (*copyTable, error) { return s.loadTable(ctx, copyDB, t.Name) },
+		func(err error) bool { return errors.Is(err, errNoTable) },
+		func(ctx context.Context) error { return s.createTable(ctx, t) })
 }
 
-func (s *Sink) forget(source, table string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.tables, s.copyDB(source)+"."+table)
-}
+func (s *Sink) forget(source, table string) { s.tables.Forget(s.copyDB(source) + "." + table) }
 
-func (s *Sink) forgetAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tables = map[string]*copyTable{}
-}
+func (s *Sink) forgetAll() { s.tables.Forget("") }
 
 // loadTable reads a copy table's columns from system.columns.
 func (s *Sink) loadTable(ctx context.Context, db, name string) (*copyTable, error) {

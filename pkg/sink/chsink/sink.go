@@ -21,8 +21,7 @@ type Sink struct {
 	features Features
 	version  string
 
-	mu     sync.Mutex
-	tables map[string]*copyTable // key: copyDB + "." + table
+	tables sink.TableCache[*copyTable] // key: copyDB + "." + table
 	ddlMu  sync.Mutex
 }
 
@@ -46,7 +45,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse copy %s: %w", cfg.Addr, err)
 	}
-	s := &Sink{cfg: cfg, conn: conn, log: log, tables: map[string]*copyTable{}}
+	s := &Sink{cfg: cfg, conn: conn, log: log}
 	ctx, cancel := s.deadline(ctx)
 	defer cancel()
 	if err := conn.Ping(ctx); err != nil {

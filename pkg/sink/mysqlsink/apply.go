@@ -54,25 +54,13 @@ func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
 
 // plan groups rows by table shape (keeping their order) and prepares each group.
 func (s *Sink) plan(ctx context.Context, b *sink.Batch) ([]*group, error) {
-	var groups []*group
-	byPtr := map[*sink.Table]*group{}
-	byKey := map[string]*group{}
-	for i := range b.Rows {
-		r := &b.Rows[i]
-		g := byPtr[r.Table]
-		if g == nil {
-			k := r.Table.Key()
-			if g = byKey[k]; g == nil {
-				g = &group{table: r.Table}
-				byKey[k] = g
-				groups = append(groups, g)
-			}
-			byPtr[r.Table] = g
-		}
-		if len(r.Values) != len(r.Table.Columns) {
-			return nil, fmt.Errorf("%w: row of %s.%s has %d values for %d columns", sink.ErrBadRow, r.Table.Database, r.Table.Name, len(r.Values), len(r.Table.Columns))
-		}
-		g.rows = append(g.rows, r)
+	gs, err := sink.GroupByTable(b)
+	if err != nil {
+		return nil, err
+	}
+	groups := make([]*group, len(gs))
+	for i, g := range gs {
+		groups[i] = &group{table: g.Table, rows: g.Rows}
 	}
 	for _, g := range groups {
 		if err := s.prepare(ctx, g); err != nil {

@@ -82,37 +82,19 @@ func ViewSQL(viewDB, copyDB, table string, columns []string) string {
 // table returns the cached copy table for t, creating the copy table and its view if missing.
 func (s *Sink) table(ctx context.Context, t *sink.Table) (*copyTable, error) {
 	copyDB := s.copyDB(t.Database)
-	key := copyDB + "." + t.Name
-	s.mu.Lock()
-	ct := s.tables[key]
-	s.mu.Unlock()
-	if ct != nil {
-		return ct, nil
-	}
-	ct, err := s.loadTable(ctx, copyDB, t.Name)
-	if errors.Is(err, errNoTable) {
-		if err = s.createTable(ctx, t); err == nil {
-			ct, err = s.loadTable(ctx, copyDB, t.Name)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	s.tables[key] = ct
-	s.mu.Unlock()
-	return ct, nil
+	return s.tables.Get(ctx, copyDB+"."+t.Name,
+		func(ctx context.Context) (*copyTable, error) { return s.loadTable(ctx, copyDB, t.Name) },
+		func(err error) bool { return errors.Is(err, errNoTable) },
+		func(ctx context.Context) error { return s.createTable(ctx, t) })
 }
 
 // forget drops cached shapes of the tables of database source ("" = all), after DDL or errors.
 func (s *Sink) forget(source, table string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if source == "" {
-		s.tables = map[string]*copyTable{}
+		s.tables.Forget("")
 		return
 	}
-	delete(s.tables, s.copyDB(source)+"."+table)
+	s.tables.Forget(s.copyDB(source) + "." + table)
 }
 
 var errNoTable = errors.New("copy table does not exist")

@@ -17,7 +17,7 @@ func FuzzTranslateDDL(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	s := &Sink{cfg: DefaultConfig(), tables: map[string]*copyTable{}}
+	s := &Sink{cfg: DefaultConfig()}
 	f.Fuzz(func(t *testing.T, sql string) {
 		for _, kind := range []string{"CREATE", "ALTER", "TRUNCATE", "QUERY"} {
 			plan, err := s.translate(&sink.DDL{Database: "shop", Kind: kind, SQL: sql, Version: 7})

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -19,8 +18,7 @@ type Sink struct {
 	db  *sql.DB
 	log *slog.Logger
 
-	mu     sync.Mutex
-	tables map[string]*copyTable // key: copyDB + "." + table
+	tables sink.TableCache[*copyTable] // key: copyDB + "." + table
 }
 
 var _ sink.Sink = (*Sink)(nil)
@@ -42,7 +40,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Sink, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to mysql copy: %w", err)
 	}
-	return &Sink{cfg: cfg, db: db, log: log, tables: map[string]*copyTable{}}, nil
+	return &Sink{cfg: cfg, db: db, log: log}, nil
 }
 
 // OpenDB opens dsn with the session settings every copy connection needs.
