@@ -74,7 +74,8 @@ func TestOversizedRowStopsWithClearError(t *testing.T) {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		log := p.Tailer().Log(20000)
-		if strings.Contains(log, "table=blobs") && strings.Contains(log, "binlog_pos=") && strings.Contains(log, "limit 4194304B") {
+		if strings.Contains(log, "table=blobs") && strings.Contains(log, "binlog_pos=") && strings.Contains(log, "limit 4194304B") &&
+			strings.Contains(log, "level=ERROR") && strings.Contains(log, "--exclude-columns") {
 			t.Logf("tailer reported:\n%s", lastLines(log, 2))
 			break
 		}

@@ -149,8 +149,10 @@ func (p *Publisher) sendWithRetry(o *outgoing) bool {
 			err = fmt.Errorf("broker answered %s", sendStatus(res))
 		}
 		p.metrics.SendErrors.Inc()
-		p.log.Warn("send change event failed; retrying", "queue", o.queue, "table", o.msg.Table,
-			"binlog_file", o.msg.Ferry.File, "binlog_pos", o.msg.Ferry.Pos, "attempt", attempt, "retry_in", delay, "error", err)
+		level, fix := sendFix(err, len(body), o.msg)
+		p.log.Log(p.ctx, level, "send change event failed; retrying", "queue", o.queue, "table", o.msg.Table,
+			"binlog_file", o.msg.Ferry.File, "binlog_pos", o.msg.Ferry.Pos, "attempt", attempt, "retry_in", delay,
+			"bytes", len(body), "error", err, "fix", fix)
 		select {
 		case <-time.After(delay):
 		case <-p.ctx.Done():
@@ -158,6 +160,20 @@ func (p *Publisher) sendWithRetry(o *outgoing) bool {
 		}
 		delay = min(delay*2, p.cfg.MaxRetryDelay)
 	}
+}
+
+// sendFix classifies a failed send for the operator. A body the broker refuses as too large
+// (RocketMQ's CODE 13, maxMessageSize, 4 MiB by default) fails the same way on every retry: it
+// is logged as an error with the two ways out. The tailer still retries rather than skip the row,
+// so its checkpoint stays before the row and raising the broker's limit lets it through.
+func sendFix(err error, size int, m *event.Message) (slog.Level, string) {
+	if strings.Contains(err.Error(), "CODE: 13") || size >= 4<<20 {
+		return slog.LevelError, fmt.Sprintf("a message of %d bytes for %s.%s exceeds the broker's maxMessageSize: "+
+			"raise maxMessageSize in the broker config (deploy/rocketmq/broker.conf) and restart the broker, or drop "+
+			"the large column with --exclude-columns %s.%s.<column>; the tailer retries and loses nothing meanwhile",
+			size, m.Database, m.Table, m.Database, m.Table)
+	}
+	return slog.LevelWarn, "check that the broker is up (scripts/stack status); the tailer retries with backoff"
 }
 
 func sendStatus(r *primitive.SendResult) string {
