@@ -45,6 +45,7 @@ func newRunCmd() *cobra.Command {
 	fs.StringVar(&r.Group, "group", r.Group, "consumer group (default ferry_replayer_<sink>)")
 	fs.StringVar(&r.Instance, "instance", r.Instance, "client instance name (default unique per process)")
 	fs.IntVar(&r.ConsumeBatch, "consume-batch", r.ConsumeBatch, "messages per queue callback")
+	fs.IntVar(&r.QueueCacheMB, "queue-cache-mb", r.QueueCacheMB, "pulled but unapplied message MiB per queue at most (bounds memory)")
 	fs.IntVar(&r.BatchRows, "batch-rows", r.BatchRows, "flush a batch at this many rows")
 	fs.IntVar(&r.BatchBytes, "batch-bytes", r.BatchBytes, "flush a batch at this many value bytes")
 	fs.DurationVar(&r.FlushInterval, "flush-interval", r.FlushInterval, "flush a batch this long after its first row")

@@ -27,6 +27,7 @@ type Config struct {
 	Group           string        `yaml:"group"`             // consumer group; replayers in one group share the queues
 	Instance        string        `yaml:"instance"`          // client instance name; "" = unique per process
 	ConsumeBatch    int           `yaml:"consume-batch"`     // messages per queue callback
+	QueueCacheMB    int           `yaml:"queue-cache-mb"`    // pulled-but-unapplied message bytes per queue at most (bounds RSS)
 	BatchRows       int           `yaml:"batch-rows"`        // flush a batch at this many rows
 	BatchBytes      int           `yaml:"batch-bytes"`       // ... or this many value bytes
 	FlushInterval   time.Duration `yaml:"flush-interval"`    // ... or this long after its first row
@@ -38,15 +39,16 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown-timeout"`  // bound on the graceful stop
 }
 
-// DefaultConfig returns the defaults for the local stack: topic ferry_changes, 32 messages
-// per callback, batches of 5000 rows / 8 MiB / 200 ms or group commit, 5 retries from 500 ms,
-// halt on poison.
+// DefaultConfig returns the defaults for the local stack: topic ferry_changes, 32 messages per
+// callback, at most 8 MiB of pulled messages cached per queue, batches of 5000 rows / 8 MiB /
+// 200 ms or group commit, 5 retries from 500 ms, halt on poison.
 // Group is left empty: the command sets ferry_replayer_<sink>.
 func DefaultConfig() Config {
 	return Config{
 		NameServer:      "127.0.0.1:9876",
 		Topic:           event.DefaultTopic,
 		ConsumeBatch:    32,
+		QueueCacheMB:    8,
 		BatchRows:       5000,
 		BatchBytes:      8 << 20,
 		FlushInterval:   200 * time.Millisecond,
@@ -68,6 +70,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("replayer: topic (%q) and group (%q) must be set", c.Topic, c.Group)
 	case c.ConsumeBatch < 1 || c.ConsumeBatch > 1024:
 		return fmt.Errorf("replayer: consume-batch must be 1..1024, got %d", c.ConsumeBatch)
+	case c.QueueCacheMB < 1 || c.QueueCacheMB > 1024:
+		return fmt.Errorf("replayer: queue-cache-mb must be 1..1024, got %d", c.QueueCacheMB)
 	case c.BatchRows < 1 || c.BatchBytes < 1:
 		return fmt.Errorf("replayer: batch-rows (%d) and batch-bytes (%d) must be positive", c.BatchRows, c.BatchBytes)
 	case c.FlushInterval <= 0 || c.RetryBackoff <= 0 || c.ShutdownTimeout <= 0:

@@ -170,6 +170,11 @@ func (r *Replayer) startConsumer(ctx context.Context) (rocketmq.PushConsumer, er
 		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
 		consumer.WithConsumeMessageBatchMaxSize(r.cfg.ConsumeBatch),
 		consumer.WithPullBatchSize(int32(min(r.cfg.ConsumeBatch*2, 1024))),
+		// The client caches pulled messages per queue (by default up to 1,024 messages and 512 MiB
+		// per queue): during a catch-up of 1 MiB messages that alone is hundreds of MB. Bound the
+		// cache so that memory stays flat however far behind the replayer is.
+		consumer.WithPullThresholdForQueue(int64(max(r.cfg.ConsumeBatch*4, 16))),
+		consumer.WithPullThresholdSizeForQueue(r.cfg.QueueCacheMB),
 		consumer.WithSuspendCurrentQueueTimeMillis(time.Second),
 	)
 	if err != nil {
