@@ -52,6 +52,7 @@ func TestServeEndpoints(t *testing.T) {
 		{"healthz", "/healthz", readyErr, 200, "ok"},
 		{"readyz not ready", "/readyz", readyErr, 503, "binlog stream not connected"},
 		{"readyz ready", "/readyz", nil, 200, "ok"},
+		{"profiler index", "/debug/pprof/", nil, 200, "goroutine"},
 		{"unknown path", "/nope", nil, 404, ""},
 	}
 	for _, tt := range tests {
