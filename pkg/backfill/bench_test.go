@@ -26,6 +26,7 @@ func benchRows() int {
 // publisher, 4 queues) while two replayers apply it to the MySQL and the ClickHouse copy, and
 // reports rows/s into each copy (until the copy holds every row) as a ratio of a plain
 // full-table SELECT of the same table measured in the same run (target: >= 0.3).
+// FERRY_BENCH_INFLIGHT overrides the chunks in flight (default 3).
 func BenchmarkBackfill(b *testing.B) {
 	n := benchRows()
 	st := testenv.Get(b)
@@ -49,6 +50,9 @@ func BenchmarkBackfill(b *testing.B) {
 		}
 		cfg := backfill.DefaultConfig()
 		cfg.CheckpointDir, cfg.ChunkRows = b.TempDir(), 10000
+		if n, err := strconv.Atoi(os.Getenv("FERRY_BENCH_INFLIGHT")); err == nil && n > 0 {
+			cfg.InFlight = n
+		}
 		bf, err := backfill.New(cfg, src, pub, nil, backfilltest.Logger(), nil)
 		if err != nil {
 			b.Fatal(err)
