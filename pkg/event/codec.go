@@ -1,7 +1,6 @@
 package event
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -36,7 +35,7 @@ func Decode(b []byte) (*Message, error) {
 		return nil, malformed("body is not valid UTF-8")
 	}
 	var m Message
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := decodeFast(b, &m); err != nil {
 		return nil, malformed("parse JSON: %v", err)
 	}
 	if err := m.Validate(); err != nil {
