@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"runtime/debug"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -20,10 +22,11 @@ type runConfig struct {
 	replayer.Config `yaml:",inline"`
 	MetricsAddr     string `yaml:"metrics-addr"`
 	FlushMode       string `yaml:"flush-mode"`
+	MemoryMB        int    `yaml:"memory-limit-mb"` // Go soft memory limit (GOMEMLIMIT); 0 = none
 }
 
 func newRunCmd() *cobra.Command {
-	cfg := runConfig{sinkConfig: defaultSinkConfig(), Config: replayer.DefaultConfig()}
+	cfg := runConfig{sinkConfig: defaultSinkConfig(), Config: replayer.DefaultConfig(), MemoryMB: 96}
 	var file string
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -31,6 +34,9 @@ func newRunCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := load(cmd, file, &cfg); err != nil {
 				return err
+			}
+			if cfg.MemoryMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
+				debug.SetMemoryLimit(int64(cfg.MemoryMB) << 20)
 			}
 			return run(cmd.Context(), cfg)
 		},
@@ -56,6 +62,7 @@ func newRunCmd() *cobra.Command {
 	fs.DurationVar(&r.ShutdownTimeout, "shutdown-timeout", r.ShutdownTimeout, "bound on the graceful stop")
 	fs.StringVar(&cfg.FlushMode, "flush-mode", "auto", "eager: also flush as soon as no queue callback is submitting (group commit, low latency); "+
 		"linger: wait for batch-rows/batch-bytes/flush-interval (fewer, bigger inserts); auto: eager for mysql, linger for clickhouse")
+	fs.IntVar(&cfg.MemoryMB, "memory-limit-mb", cfg.MemoryMB, "Go soft memory limit in MiB (GC works harder near it); 0 = none")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "metrics listen address (default 127.0.0.1:9102 for mysql, 127.0.0.1:9103 for clickhouse)")
 	return cmd
 }

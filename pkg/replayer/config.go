@@ -39,7 +39,7 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown-timeout"`  // bound on the graceful stop
 }
 
-// DefaultConfig returns the defaults for the local stack: topic ferry_changes, 32 messages per
+// DefaultConfig returns the defaults for the local stack: topic ferry_changes, 4 messages per
 // callback, at most 8 MiB of pulled messages cached per queue, batches of 5000 rows / 8 MiB /
 // 200 ms or group commit, 5 retries from 500 ms, halt on poison.
 // Group is left empty: the command sets ferry_replayer_<sink>.
@@ -47,7 +47,7 @@ func DefaultConfig() Config {
 	return Config{
 		NameServer:      "127.0.0.1:9876",
 		Topic:           event.DefaultTopic,
-		ConsumeBatch:    32,
+		ConsumeBatch:    4,
 		QueueCacheMB:    8,
 		BatchRows:       5000,
 		BatchBytes:      8 << 20,
