@@ -42,6 +42,6 @@ func TestPipelineSurvivesSIGKILL(t *testing.T) {
 		k.restart()
 	}
 	pipelinetest.WaitLoad(ctx, t, load, 2*time.Minute)
-	waited := p.WaitConverged(ctx, t, 3*time.Minute)
+	waited := p.WaitConverged(ctx, t, 5*time.Minute)
 	t.Logf("copies converged %s after the load ended", waited.Round(time.Millisecond))
 }
