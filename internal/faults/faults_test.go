@@ -92,7 +92,7 @@ func TestFaultInjection(t *testing.T) {
 		t.Fatalf("the private stack's ports are served by processes that are not its own (%v): free ports "+
 			"17307-24911 or set FERRY_FAULTS_STACK_DIR and the FERRY_*_PORT variables to a free set", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), sch.duration+15*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), sch.duration+20*time.Minute)
 	defer cancel()
 	seed := time.Now().UnixNano()
 	if v := os.Getenv("FERRY_FAULTS_SEED"); v != "" {
@@ -119,7 +119,9 @@ func TestFaultInjection(t *testing.T) {
 			t.Fatalf("fault %s was never injected (injected: %v)", f.name, s.injected)
 		}
 	}
-	waited := s.p.WaitConverged(ctx, t, 5*time.Minute)
+	// Generous: after a broker restart the ClickHouse replayer has been seen to need minutes before
+	// its dropped orderly queues are consumed again (see docs/replayer.md, known issues).
+	waited := s.p.WaitConverged(ctx, t, 10*time.Minute)
 	t.Logf("faults injected: %v; load runs %d; copies converged %s after the schedule", s.injected, s.loads, waited.Round(time.Second))
 }
 
