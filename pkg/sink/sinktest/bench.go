@@ -1,11 +1,13 @@
 package sinktest
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/ferry-cdc/ferry/pkg/sink"
@@ -71,4 +73,44 @@ func PeakRSSMB() float64 {
 		}
 	}
 	return 0
+}
+
+// BenchBatch is the rows per Apply call in the apply benchmarks, and per raw load batch.
+const BenchBatch = 5000
+
+// BenchApply measures apply of order rows (shop.orders shape) in batches of BenchBatch
+// against rawLoad of the same kind of rows into an identical table bench.orders_raw on the
+// same server in the same run, and reports rows/s, raw_rows/s, their ratio and the peak RSS.
+// rawLoad inserts its rows (all of one table) by the sink's native fast path and returns rows/s.
+func BenchApply(b *testing.B, apply func(context.Context, *sink.Batch) error, rawLoad func(rows []sink.Row) float64) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(1, 2))
+	table := OrdersTable("bench", "orders")
+	rawTable := OrdersTable("bench", "orders_raw")
+	// Create both tables with the sink's DDL, so the only difference is the statement.
+	if err := apply(ctx, &sink.Batch{Rows: OrderRows(rng, rawTable, 1<<50, 1)}); err != nil {
+		b.Fatal(err)
+	}
+	// The raw load runs half before and half after the measured loop, so warm-up and
+	// background load on the shared machine affect both sides alike.
+	rawBefore := rawLoad(OrderRows(rng, rawTable, 1, 2*BenchBatch))
+	batches := make([][]sink.Row, b.N)
+	for i := range batches {
+		batches[i] = OrderRows(rng, table, uint64(i*BenchBatch+1), BenchBatch)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		if err := apply(ctx, &sink.Batch{Rows: batches[i]}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rate := float64(b.N*BenchBatch) / time.Since(start).Seconds()
+	b.StopTimer()
+	rawAfter := rawLoad(OrderRows(rng, rawTable, 2*BenchBatch+1, 2*BenchBatch))
+	rawRate := 2 / (1/rawBefore + 1/rawAfter) // same row count each: harmonic mean = total rows / total time
+	b.ReportMetric(rate, "rows/s")
+	b.ReportMetric(rawRate, "raw_rows/s")
+	b.ReportMetric(rate/rawRate, "ratio")
+	b.ReportMetric(PeakRSSMB(), "rss_MB")
 }
