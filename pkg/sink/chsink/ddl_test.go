@@ -2,26 +2,15 @@ package chsink
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/ferry-cdc/ferry/pkg/sink"
+	"github.com/ferry-cdc/ferry/pkg/sink/sinktest"
 )
 
-func str(s string) *string { return &s }
-
-func row(t *sink.Table, op sink.Op, version uint64, kv map[string]string) sink.Row {
-	vals := make([]*string, len(t.Columns))
-	for i, c := range t.Columns {
-		if v, ok := kv[c.Name]; ok {
-			vals[i] = str(v)
-		}
-	}
-	return sink.Row{Table: t, Op: op, Version: version, Values: vals}
-}
-
+// describe lists a copy table's columns with their ClickHouse types ("error: ..." if unreadable).
 func describe(t *testing.T, s *Sink, db, table string) string {
 	t.Helper()
 	ct, err := s.loadTable(context.Background(), db, table)
@@ -44,9 +33,9 @@ func TestApplyDDL(t *testing.T) {
 	orders := &sink.Table{Database: "shop", Name: "orders", PK: []string{"id"}, Columns: []sink.Column{
 		{Name: "id", MySQLType: "bigint(20) unsigned"}, {Name: "name", MySQLType: "varchar(20)"}, {Name: "qty", MySQLType: "int(11)"}}}
 	if err := s.Apply(ctx, &sink.Batch{Rows: []sink.Row{
-		row(orders, sink.OpInsert, 10, map[string]string{"id": "1", "name": "a", "qty": "5"}),
-		row(orders, sink.OpInsert, 11, map[string]string{"id": "2", "name": "b", "qty": "6"}),
-		row(orders, sink.OpInsert, 30, map[string]string{"id": "3", "name": "c", "qty": "7"}),
+		sinktest.Row(orders, sink.OpInsert, 10, map[string]string{"id": "1", "name": "a", "qty": "5"}),
+		sinktest.Row(orders, sink.OpInsert, 11, map[string]string{"id": "2", "name": "b", "qty": "6"}),
+		sinktest.Row(orders, sink.OpInsert, 30, map[string]string{"id": "3", "name": "c", "qty": "7"}),
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -54,43 +43,21 @@ func TestApplyDDL(t *testing.T) {
 	if !s.Features().RenameColumn {
 		renameErr = sink.ErrDDLHalt
 	}
-	steps := []struct {
-		name    string
-		ddl     sink.DDL
-		wantErr error
-		want    string // copy columns with types ("" = not checked)
-	}{
-		{"add column and unique key", sink.DDL{Kind: "ALTER", Version: 20, SQL: "ALTER TABLE orders ADD COLUMN note VARCHAR(32) NOT NULL DEFAULT 'x', ADD UNIQUE KEY uk (name)"},
-			nil, "id UInt64, name Nullable(String), qty Nullable(Int32), note Nullable(String)"},
-		{"same version is a no-op", sink.DDL{Kind: "ALTER", Version: 20, SQL: "ALTER TABLE orders ADD COLUMN other INT"}, nil,
-			"id UInt64, name Nullable(String), qty Nullable(Int32), note Nullable(String)"},
-		{"modify column type", sink.DDL{Kind: "ALTER", Version: 21, SQL: "ALTER TABLE orders MODIFY COLUMN qty BIGINT UNSIGNED NOT NULL"}, nil,
-			"id UInt64, name Nullable(String), qty Nullable(UInt64), note Nullable(String)"},
-		{"drop column", sink.DDL{Kind: "ALTER", Version: 22, SQL: "ALTER TABLE orders DROP COLUMN note"}, nil,
-			"id UInt64, name Nullable(String), qty Nullable(UInt64)"},
-		{"rename column", sink.DDL{Kind: "ALTER", Version: 23, SQL: "ALTER TABLE orders RENAME COLUMN name TO title"}, renameErr, ""},
-		{"primary key change halts", sink.DDL{Kind: "ALTER", Version: 24, SQL: "ALTER TABLE orders DROP PRIMARY KEY, ADD PRIMARY KEY (id, qty)"}, sink.ErrDDLHalt, ""},
-		{"truncate", sink.DDL{Kind: "TRUNCATE", Version: 25, SQL: "TRUNCATE TABLE orders"}, nil, ""},
-		{"create table", sink.DDL{Kind: "CREATE", Version: 26, SQL: "CREATE TABLE refunds (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, amount DECIMAL(12,2) NOT NULL, at DATETIME(3))"}, nil, ""},
+	steps := []sinktest.DDLStep{
+		{Name: "add column and unique key", DDL: sink.DDL{Kind: "ALTER", Version: 20, SQL: "ALTER TABLE orders ADD COLUMN note VARCHAR(32) NOT NULL DEFAULT 'x', ADD UNIQUE KEY uk (name)"},
+			Want: "id UInt64, name Nullable(String), qty Nullable(Int32), note Nullable(String)"},
+		{Name: "same version is a no-op", DDL: sink.DDL{Kind: "ALTER", Version: 20, SQL: "ALTER TABLE orders ADD COLUMN other INT"},
+			Want: "id UInt64, name Nullable(String), qty Nullable(Int32), note Nullable(String)"},
+		{Name: "modify column type", DDL: sink.DDL{Kind: "ALTER", Version: 21, SQL: "ALTER TABLE orders MODIFY COLUMN qty BIGINT UNSIGNED NOT NULL"},
+			Want: "id UInt64, name Nullable(String), qty Nullable(UInt64), note Nullable(String)"},
+		{Name: "drop column", DDL: sink.DDL{Kind: "ALTER", Version: 22, SQL: "ALTER TABLE orders DROP COLUMN note"},
+			Want: "id UInt64, name Nullable(String), qty Nullable(UInt64)"},
+		{Name: "rename column", DDL: sink.DDL{Kind: "ALTER", Version: 23, SQL: "ALTER TABLE orders RENAME COLUMN name TO title"}, WantErr: renameErr},
+		{Name: "primary key change halts", DDL: sink.DDL{Kind: "ALTER", Version: 24, SQL: "ALTER TABLE orders DROP PRIMARY KEY, ADD PRIMARY KEY (id, qty)"}, WantErr: sink.ErrDDLHalt},
+		{Name: "truncate", DDL: sink.DDL{Kind: "TRUNCATE", Version: 25, SQL: "TRUNCATE TABLE orders"}},
+		{Name: "create table", DDL: sink.DDL{Kind: "CREATE", Version: 26, SQL: "CREATE TABLE refunds (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, amount DECIMAL(12,2) NOT NULL, at DATETIME(3))"}},
 	}
-	for _, st := range steps {
-		t.Run(st.name, func(t *testing.T) {
-			d := st.ddl
-			d.Database, d.Position = "shop", fmt.Sprintf("mysql-bin.000001:%d", d.Version)
-			err := s.ApplyDDL(ctx, &d)
-			if st.wantErr == nil && err != nil {
-				t.Fatalf("ApplyDDL: %v", err)
-			}
-			if st.wantErr != nil && (!errors.Is(err, st.wantErr) || !strings.Contains(err.Error(), fmt.Sprintf("--version %d", d.Version))) {
-				t.Fatalf("ApplyDDL = %v, want %v naming the skip command", err, st.wantErr)
-			}
-			if st.want != "" {
-				if got := describe(t, s, copyDB, "orders"); got != st.want {
-					t.Fatalf("copy columns = %s, want %s", got, st.want)
-				}
-			}
-		})
-	}
+	sinktest.RunDDLSteps(t, steps, s.ApplyDDL, func(t *testing.T) string { return describe(t, s, copyDB, "orders") })
 	// TRUNCATE at version 25 killed rows 1 and 2 (older) but not row 3 (version 30).
 	var ids []uint64
 	rows, err := s.conn.Query(ctx, fmt.Sprintf("SELECT id FROM `%s`.`orders` ORDER BY id", viewDB))
@@ -130,7 +97,7 @@ func TestAlterClausesRunInOrder(t *testing.T) {
 	s, copyDB, viewDB := openTestSink(t)
 	ctx := context.Background()
 	x := &sink.Table{Database: "shop", Name: "x", PK: []string{"id"}, Columns: []sink.Column{{Name: "id", MySQLType: "int(11)"}}}
-	if err := s.Apply(ctx, &sink.Batch{Rows: []sink.Row{row(x, sink.OpInsert, 1, map[string]string{"id": "1"})}}); err != nil {
+	if err := s.Apply(ctx, &sink.Batch{Rows: []sink.Row{sinktest.Row(x, sink.OpInsert, 1, map[string]string{"id": "1"})}}); err != nil {
 		t.Fatal(err)
 	}
 	d := &sink.DDL{Database: "shop", Kind: "ALTER", Version: 2, SQL: "ALTER TABLE x ADD COLUMN a INT, RENAME TO y, ADD COLUMN b VARCHAR(3)"}

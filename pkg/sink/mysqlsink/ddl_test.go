@@ -2,27 +2,15 @@ package mysqlsink
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/ferry-cdc/ferry/pkg/sink"
+	"github.com/ferry-cdc/ferry/pkg/sink/sinktest"
 )
 
-func str(s string) *string { return &s }
-
-// row builds a row of table t from name=value pairs (missing columns are NULL).
-func row(t *sink.Table, op sink.Op, version uint64, kv map[string]string) sink.Row {
-	vals := make([]*string, len(t.Columns))
-	for i, c := range t.Columns {
-		if v, ok := kv[c.Name]; ok {
-			vals[i] = str(v)
-		}
-	}
-	return sink.Row{Table: t, Op: op, Version: version, Values: vals}
-}
-
+// columnsOf lists a copy table's columns ("error: ..." if unreadable).
 func columnsOf(t *testing.T, s *Sink, db, table string) string {
 	t.Helper()
 	ct, err := s.loadTable(context.Background(), db, table)
@@ -45,56 +33,29 @@ func TestApplyDDL(t *testing.T) {
 			t.Fatalf("apply: %v", err)
 		}
 	}
-	mustApply(row(orders, sink.OpInsert, 10, map[string]string{"id": "1", "name": "a", "qty": "5"}),
-		row(orders, sink.OpInsert, 11, map[string]string{"id": "2", "name": "b", "qty": "6"}))
+	mustApply(sinktest.Row(orders, sink.OpInsert, 10, map[string]string{"id": "1", "name": "a", "qty": "5"}),
+		sinktest.Row(orders, sink.OpInsert, 11, map[string]string{"id": "2", "name": "b", "qty": "6"}))
 
-	steps := []struct {
-		name     string
-		ddl      sink.DDL
-		wantErr  error  // nil: must succeed
-		wantCols string // copy columns after the step ("" = not checked)
-	}{
-		{"add column and unique key", sink.DDL{Kind: "ALTER", Version: 20, SQL: "ALTER TABLE orders ADD COLUMN note VARCHAR(32) NOT NULL DEFAULT 'x' AFTER name, ADD UNIQUE KEY uk_name (name)"}, nil, "id,name,note,qty"},
-		{"same version again is a no-op", sink.DDL{Kind: "ALTER", Version: 20, SQL: "ALTER TABLE orders ADD COLUMN note VARCHAR(32)"}, nil, "id,name,note,qty"},
-		{"already applied under a new version", sink.DDL{Kind: "ALTER", Version: 21, SQL: "ALTER TABLE shop.orders ADD COLUMN note VARCHAR(32)"}, nil, "id,name,note,qty"},
-		{"drop column", sink.DDL{Kind: "ALTER", Version: 30, SQL: "ALTER TABLE `orders` DROP COLUMN qty"}, nil, "id,name,note"},
-		{"rename column", sink.DDL{Kind: "ALTER", Version: 40, SQL: "ALTER TABLE orders RENAME COLUMN name TO title"}, nil, "id,title,note"},
-		{"index changes ignored", sink.DDL{Kind: "CINDEX", Version: 45, SQL: "CREATE INDEX ix ON orders (title)"}, nil, "id,title,note"},
-		{"primary key change halts", sink.DDL{Kind: "ALTER", Version: 50, SQL: "ALTER TABLE orders DROP PRIMARY KEY"}, sink.ErrDDLHalt, ""},
-		{"drop table halts by policy", sink.DDL{Kind: "ERASE", Version: 60, SQL: "DROP TABLE orders"}, sink.ErrDDLHalt, ""},
-		{"unparsable halts", sink.DDL{Kind: "ALTER", Version: 70, SQL: "ALTER TABLE orders ADD COLUMN c INT WAIT 5 FROBNICATE"}, sink.ErrDDLHalt, ""},
-		{"create table", sink.DDL{Kind: "CREATE", Version: 80, SQL: "CREATE TABLE refunds (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, refund_no CHAR(24) NOT NULL, amount DECIMAL(12,2) NOT NULL, UNIQUE KEY uk (refund_no))"}, nil, ""},
+	steps := []sinktest.DDLStep{
+		{Name: "add column and unique key", DDL: sink.DDL{Kind: "ALTER", Version: 20, SQL: "ALTER TABLE orders ADD COLUMN note VARCHAR(32) NOT NULL DEFAULT 'x' AFTER name, ADD UNIQUE KEY uk_name (name)"}, Want: "id,name,note,qty"},
+		{Name: "same version again is a no-op", DDL: sink.DDL{Kind: "ALTER", Version: 20, SQL: "ALTER TABLE orders ADD COLUMN note VARCHAR(32)"}, Want: "id,name,note,qty"},
+		{Name: "already applied under a new version", DDL: sink.DDL{Kind: "ALTER", Version: 21, SQL: "ALTER TABLE shop.orders ADD COLUMN note VARCHAR(32)"}, Want: "id,name,note,qty"},
+		{Name: "drop column", DDL: sink.DDL{Kind: "ALTER", Version: 30, SQL: "ALTER TABLE `orders` DROP COLUMN qty"}, Want: "id,name,note"},
+		{Name: "rename column", DDL: sink.DDL{Kind: "ALTER", Version: 40, SQL: "ALTER TABLE orders RENAME COLUMN name TO title"}, Want: "id,title,note"},
+		{Name: "index changes ignored", DDL: sink.DDL{Kind: "CINDEX", Version: 45, SQL: "CREATE INDEX ix ON orders (title)"}, Want: "id,title,note"},
+		{Name: "primary key change halts", DDL: sink.DDL{Kind: "ALTER", Version: 50, SQL: "ALTER TABLE orders DROP PRIMARY KEY"}, WantErr: sink.ErrDDLHalt},
+		{Name: "drop table halts by policy", DDL: sink.DDL{Kind: "ERASE", Version: 60, SQL: "DROP TABLE orders"}, WantErr: sink.ErrDDLHalt},
+		{Name: "unparsable halts", DDL: sink.DDL{Kind: "ALTER", Version: 70, SQL: "ALTER TABLE orders ADD COLUMN c INT WAIT 5 FROBNICATE"}, WantErr: sink.ErrDDLHalt},
+		{Name: "create table", DDL: sink.DDL{Kind: "CREATE", Version: 80, SQL: "CREATE TABLE refunds (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, refund_no CHAR(24) NOT NULL, amount DECIMAL(12,2) NOT NULL, UNIQUE KEY uk (refund_no))"}},
 	}
-	for _, st := range steps {
-		t.Run(st.name, func(t *testing.T) {
-			d := st.ddl
-			d.Database, d.Position = "shop", fmt.Sprintf("mysql-bin.000001:%d", d.Version)
-			err := s.ApplyDDL(ctx, &d)
-			if st.wantErr == nil && err != nil {
-				t.Fatalf("ApplyDDL: %v", err)
-			}
-			if st.wantErr != nil {
-				if !errors.Is(err, st.wantErr) {
-					t.Fatalf("ApplyDDL = %v, want %v", err, st.wantErr)
-				}
-				if !strings.Contains(err.Error(), fmt.Sprintf("replayer ddl skip --version %d", d.Version)) || !strings.Contains(err.Error(), d.Position) {
-					t.Fatalf("halt error %q does not give the position and the skip command", err)
-				}
-			}
-			if st.wantCols != "" {
-				if got := columnsOf(t, s, copyDB, "orders"); got != st.wantCols {
-					t.Fatalf("copy columns = %s, want %s", got, st.wantCols)
-				}
-			}
-		})
-	}
+	sinktest.RunDDLSteps(t, steps, s.ApplyDDL, func(t *testing.T) string { return columnsOf(t, s, copyDB, "orders") })
 
 	// The copy has no unique keys: two rows with the same title are fine.
 	after := &sink.Table{Database: "shop", Name: "orders", PK: []string{"id"}, Columns: []sink.Column{
 		{Name: "id", MySQLType: "bigint(20) unsigned"}, {Name: "title", MySQLType: "varchar(20)"}, {Name: "note", MySQLType: "varchar(32)"}}}
-	mustApply(row(after, sink.OpInsert, 90, map[string]string{"id": "3", "title": "a"}))
+	mustApply(sinktest.Row(after, sink.OpInsert, 90, map[string]string{"id": "3", "title": "a"}))
 	// A late row in the old shape (with the dropped qty column) still applies.
-	mustApply(row(orders, sink.OpUpdate, 91, map[string]string{"id": "2", "name": "old-shape", "qty": "7"}))
+	mustApply(sinktest.Row(orders, sink.OpUpdate, 91, map[string]string{"id": "2", "name": "old-shape", "qty": "7"}))
 
 	var n int
 	if err := s.DB().QueryRow(fmt.Sprintf("SELECT COUNT(*) FROM `%s`.`orders` WHERE title = 'a'", viewDB)).Scan(&n); err != nil || n != 2 {
@@ -128,14 +89,14 @@ func TestTruncateTombstones(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	apply(row(tb, sink.OpInsert, 10, map[string]string{"id": "1", "v": "1"}),
-		row(tb, sink.OpInsert, 11, map[string]string{"id": "2", "v": "2"}),
-		row(tb, sink.OpInsert, 30, map[string]string{"id": "3", "v": "3"})) // written after the TRUNCATE below (replayed early)
+	apply(sinktest.Row(tb, sink.OpInsert, 10, map[string]string{"id": "1", "v": "1"}),
+		sinktest.Row(tb, sink.OpInsert, 11, map[string]string{"id": "2", "v": "2"}),
+		sinktest.Row(tb, sink.OpInsert, 30, map[string]string{"id": "3", "v": "3"})) // written after the TRUNCATE below (replayed early)
 	if err := s.ApplyDDL(ctx, &sink.DDL{Database: "shop", Kind: "TRUNCATE", Version: 20, SQL: "TRUNCATE TABLE points"}); err != nil {
 		t.Fatal(err)
 	}
-	apply(row(tb, sink.OpUpdate, 12, map[string]string{"id": "1", "v": "99"}), // replay from before the TRUNCATE
-		row(tb, sink.OpInsert, 31, map[string]string{"id": "4", "v": "4"}))
+	apply(sinktest.Row(tb, sink.OpUpdate, 12, map[string]string{"id": "1", "v": "99"}), // replay from before the TRUNCATE
+		sinktest.Row(tb, sink.OpInsert, 31, map[string]string{"id": "4", "v": "4"}))
 	rows, err := s.DB().Query(fmt.Sprintf("SELECT id FROM `%s`.`points` ORDER BY id", viewDB))
 	if err != nil {
 		t.Fatal(err)
