@@ -21,7 +21,7 @@ var timeNow = func() time.Time { return time.Now().UTC() }
 func (s *Sink) alter(ctx context.Context, st *ast.AlterTableStmt, d *sink.DDL) ([][2]string, error) {
 	t := s.name(st.Table, d.Database)
 	ct, err := s.loadTable(ctx, s.copyDB(t[0]), t[1])
-	if errors.Is(err, errNoTable) {
+	if errors.Is(err, sink.ErrNoCopyTable) {
 		s.log.Warn("ALTER for a table the copy does not have; it is created from the next row event", "table", t[1])
 		return nil, nil
 	}

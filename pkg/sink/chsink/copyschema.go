@@ -16,8 +16,6 @@ type copyTable struct {
 	types    map[string]string // ClickHouse type per column
 }
 
-var errNoTable = errors.New("copy table does not exist")
-
 // quote returns a backquoted identifier (ClickHouse accepts MySQL-style backquotes).
 func quote(name string) string {
 	return "`" + strings.NewReplacer(`\`, `\\`, "`", "\\`").Replace(name) + "`"
@@ -75,7 +73,7 @@ func (s *Sink) table(ctx context.Context, t *sink.Table) (*copyTable, error) {
 	copyDB := s.copyDB(t.Database)
 	return s.tables.Get(ctx, copyDB+"."+t.Name,
 		func(ctx context.Context) (*copyTable, error) { return s.loadTable(ctx, copyDB, t.Name) },
-		func(err error) bool { return errors.Is(err, errNoTable) },
+		func(err error) bool { return errors.Is(err, sink.ErrNoCopyTable) },
 		func(ctx context.Context) error { return s.createTable(ctx, t) })
 }
 
@@ -92,30 +90,11 @@ func (s *Sink) loadTable(ctx context.Context, db, name string) (*copyTable, erro
 		return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
 	}
 	defer rows.Close()
-	ct := &copyTable{db: db, name: name, types: map[string]string{}}
-	meta := 0
-	for rows.Next() {
-		var c, typ string
-		if err := rows.Scan(&c, &typ); err != nil {
-			return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
-		}
-		if sink.IsMetaColumn(c) {
-			meta++
-			continue
-		}
-		ct.columns = append(ct.columns, c)
-		ct.types[c] = typ
+	cols, types, err := sink.ReadCopyColumns(rows, db, name)
+	if err != nil {
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
-	}
-	if len(ct.columns) == 0 && meta == 0 {
-		return nil, fmt.Errorf("%s.%s: %w", db, name, errNoTable)
-	}
-	if meta != 2 {
-		return nil, fmt.Errorf("%w: %s.%s is not a Ferry copy table (no _version/_deleted); drop it or point copy-database elsewhere", sink.ErrBadRow, db, name)
-	}
-	return ct, nil
+	return &copyTable{db: db, name: name, columns: cols, types: types}, nil
 }
 
 // createTable creates the copy table of t (and databases) and its view.
@@ -152,7 +131,7 @@ func (s *Sink) refreshView(ctx context.Context, source, table string) error {
 		return err
 	}
 	ct, err := s.loadTable(ctx, copyDB, table)
-	if errors.Is(err, errNoTable) {
+	if errors.Is(err, sink.ErrNoCopyTable) {
 		return nil
 	}
 	if err != nil {
@@ -168,7 +147,7 @@ func (s *Sink) EnsureTables(ctx context.Context, tables []*sink.Table) ([]string
 	for _, t := range tables {
 		copyDB := s.copyDB(t.Database)
 		ct, err := s.loadTable(ctx, copyDB, t.Name)
-		if errors.Is(err, errNoTable) {
+		if errors.Is(err, sink.ErrNoCopyTable) {
 			ddl, _ := CopyTableSQL(copyDB, t, s.features)
 			if err := s.createTable(ctx, t); err != nil {
 				return ran, err

@@ -82,7 +82,7 @@ func (s *Sink) prepare(ctx context.Context, g *group) error {
 	g.copy = ct
 	isPK := map[string]bool{}
 	for _, pk := range g.table.PK {
-		if !ct.has[pk] {
+		if !ct.has(pk) {
 			return fmt.Errorf("%w: copy table %s.%s lacks primary key column %s; migrate it with `replayer schema`", sink.ErrBadRow, ct.db, ct.name, pk)
 		}
 		isPK[pk] = true
@@ -90,7 +90,7 @@ func (s *Sink) prepare(ctx context.Context, g *group) error {
 	var names, updates []string
 	guard := "VALUES(`_version`) > `_version`"
 	for i, c := range g.table.Columns {
-		if !ct.has[c.Name] {
+		if !ct.has(c.Name) {
 			continue // dropped in the copy: write only columns the copy has
 		}
 		conv, err := converterFor(c)

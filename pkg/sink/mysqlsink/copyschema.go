@@ -14,8 +14,14 @@ import (
 // copyTable is the cached shape of one copy table.
 type copyTable struct {
 	db, name string
-	columns  []string        // source columns present in the copy, in copy order
-	has      map[string]bool // same, as a set
+	columns  []string          // source columns present in the copy, in copy order
+	types    map[string]string // column type per column
+}
+
+// has reports whether the copy table has source column c.
+func (ct *copyTable) has(c string) bool {
+	_, ok := ct.types[c]
+	return ok
 }
 
 // quote returns a backquoted identifier.
@@ -84,7 +90,7 @@ func (s *Sink) table(ctx context.Context, t *sink.Table) (*copyTable, error) {
 	copyDB := s.copyDB(t.Database)
 	return s.tables.Get(ctx, copyDB+"."+t.Name,
 		func(ctx context.Context) (*copyTable, error) { return s.loadTable(ctx, copyDB, t.Name) },
-		func(err error) bool { return errors.Is(err, errNoTable) },
+		func(err error) bool { return errors.Is(err, sink.ErrNoCopyTable) },
 		func(ctx context.Context) error { return s.createTable(ctx, t) })
 }
 
@@ -97,40 +103,19 @@ func (s *Sink) forget(source, table string) {
 	s.tables.Forget(s.copyDB(source) + "." + table)
 }
 
-var errNoTable = errors.New("copy table does not exist")
-
 // loadTable reads the copy table's columns from information_schema.
 func (s *Sink) loadTable(ctx context.Context, db, name string) (*copyTable, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT COLUMN_NAME FROM information_schema.COLUMNS "+
+	rows, err := s.db.QueryContext(ctx, "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS "+
 		"WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", db, name)
 	if err != nil {
 		return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
 	}
 	defer rows.Close()
-	ct := &copyTable{db: db, name: name, has: map[string]bool{}}
-	meta := 0
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
-		}
-		if sink.IsMetaColumn(c) {
-			meta++
-			continue
-		}
-		ct.columns = append(ct.columns, c)
-		ct.has[c] = true
+	cols, types, err := sink.ReadCopyColumns(rows, db, name)
+	if err != nil {
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
-	}
-	if len(ct.columns) == 0 && meta == 0 {
-		return nil, fmt.Errorf("%s.%s: %w", db, name, errNoTable)
-	}
-	if meta != 2 {
-		return nil, fmt.Errorf("%w: %s.%s is not a Ferry copy table (no _version/_deleted columns); drop it or point copy-database elsewhere", sink.ErrBadRow, db, name)
-	}
-	return ct, nil
+	return &copyTable{db: db, name: name, columns: cols, types: types}, nil
 }
 
 // createTable creates the copy table of t and its view (databases too, if missing).
@@ -158,7 +143,7 @@ func (s *Sink) createTable(ctx context.Context, t *sink.Table) error {
 func (s *Sink) refreshView(ctx context.Context, source, table string) error {
 	copyDB, viewDB := s.copyDB(source), s.viewDB(source)
 	ct, err := s.loadTable(ctx, copyDB, table)
-	if errors.Is(err, errNoTable) {
+	if errors.Is(err, sink.ErrNoCopyTable) {
 		_, err = s.db.ExecContext(ctx, "DROP VIEW IF EXISTS "+quote(viewDB)+"."+quote(table))
 		return err
 	}
@@ -181,7 +166,7 @@ func (s *Sink) EnsureTables(ctx context.Context, tables []*sink.Table) ([]string
 	for _, t := range tables {
 		copyDB := s.copyDB(t.Database)
 		ct, err := s.loadTable(ctx, copyDB, t.Name)
-		if errors.Is(err, errNoTable) {
+		if errors.Is(err, sink.ErrNoCopyTable) {
 			ddl, _ := CopyTableSQL(copyDB, t)
 			if err := s.createTable(ctx, t); err != nil {
 				return ran, err
@@ -208,7 +193,7 @@ func (s *Sink) EnsureTables(ctx context.Context, tables []*sink.Table) ([]string
 func (s *Sink) addMissingColumns(ctx context.Context, ct *copyTable, t *sink.Table) ([]string, error) {
 	var ran []string
 	for _, c := range t.Columns {
-		if ct.has[c.Name] {
+		if ct.has(c.Name) {
 			continue
 		}
 		def, err := columnDef(c, false)
