@@ -18,25 +18,30 @@ import (
 // against sink.Apply of the same number of rows in 5000-row batches into the same server in the
 // same run. The rate is taken from the first to the last applied row (consumer start-up and
 // rebalance excluded). rss_MB is the peak RSS of this process (publisher and replayer).
+//
+// The small_msgs variants send 2 rows per message (as the order flow's short transactions do),
+// where the per-message cost and the messages per flush, not the rows, bound the rate.
 func BenchmarkReplayer(b *testing.B) {
 	st := testenv.Get(b)
-	b.Run("mysql", func(b *testing.B) { benchReplayer(b, st, newMySQLTarget(b, st)) })
-	b.Run("clickhouse", func(b *testing.B) { benchReplayer(b, st, newCHTarget(b, st)) })
+	b.Run("mysql", func(b *testing.B) { benchReplayer(b, st, newMySQLTarget(b, st), 20000, 50) })
+	b.Run("clickhouse", func(b *testing.B) { benchReplayer(b, st, newCHTarget(b, st), 20000, 50) })
+	b.Run("mysql_small_msgs", func(b *testing.B) { benchReplayer(b, st, newMySQLTarget(b, st), 10000, 2) })
+	b.Run("clickhouse_small_msgs", func(b *testing.B) { benchReplayer(b, st, newCHTarget(b, st), 10000, 2) })
 }
 
-func benchReplayer(b *testing.B, st *testenv.Stack, target copyTarget) {
-	const queues, total, perMsg = 4, 20000, 50
+func benchReplayer(b *testing.B, st *testenv.Stack, target copyTarget, total, perMsg int) {
+	const queues = 4
 	rng := rand.New(rand.NewPCG(3, 4))
 	ctx := context.Background()
 	for i := range b.N {
 		raw := sinktest.OrdersTable("bench", fmt.Sprintf("raw_%d", i))
 		start := time.Now()
-		for id := uint64(1); id <= total; id += 5000 {
+		for id := uint64(1); id <= uint64(total); id += 5000 {
 			if err := target.Sink().Apply(ctx, &sink.Batch{Rows: sinktest.OrderRows(rng, raw, id, 5000)}); err != nil {
 				b.Fatal(err)
 			}
 		}
-		rawRate := total / time.Since(start).Seconds()
+		rawRate := float64(total) / time.Since(start).Seconds()
 
 		topic := st.NewTopic(b, queues)
 		table := sinktest.OrdersTable("bench", fmt.Sprintf("orders_%d", i))

@@ -39,15 +39,15 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown-timeout"`  // bound on the graceful stop
 }
 
-// DefaultConfig returns the defaults for the local stack: topic ferry_changes, 8 messages per
-// callback, at most 4 MiB of pulled messages cached per queue, batches of 5000 rows / 8 MiB /
+// DefaultConfig returns the defaults for the local stack: topic ferry_changes, 256 messages per
+// callback (settled at every full batch), at most 4 MiB of pulled messages cached per queue, batches of 5000 rows / 8 MiB /
 // 200 ms or group commit, 5 retries from 500 ms, halt on poison.
 // Group is left empty: the command sets ferry_replayer_<sink>.
 func DefaultConfig() Config {
 	return Config{
 		NameServer:      "127.0.0.1:9876",
 		Topic:           event.DefaultTopic,
-		ConsumeBatch:    8,
+		ConsumeBatch:    256,
 		QueueCacheMB:    4,
 		BatchRows:       5000,
 		BatchBytes:      8 << 20,

@@ -25,35 +25,26 @@ type pending struct {
 // when every message is durably applied, ignored by policy, or dead-lettered; then the caller
 // acknowledges them all.
 func (r *Replayer) handle(ctx context.Context, msgs []*primitive.MessageExt) error {
-	var batch []pending
-	submitting := false
-	pause := func() { // this callback submits nothing more until it resumes
-		if submitting {
-			submitting = false
-			r.batcher.end()
-		}
-	}
-	defer pause()
+	cb := &callback{r: r}
+	defer cb.pause()
 	for _, msg := range msgs {
-		if !submitting {
-			submitting = true
-			r.batcher.begin()
-		}
 		m, err := event.Decode(msg.Body)
 		if err == nil && !m.IsDDL {
 			var rows []sink.Row
 			var size int
 			if rows, size, err = r.tables.toRows(m); err == nil {
-				batch = append(batch, pending{msg: msg, m: m, rows: rows, res: r.batcher.submit(rows, size)})
+				if cb.submit(msg, m, rows, size) {
+					if err := cb.settle(ctx); err != nil {
+						return err
+					}
+				}
 				continue
 			}
 		}
 		// Decode errors and DDL need every earlier message of this queue applied first.
-		pause()
-		if serr := r.settle(ctx, batch); serr != nil {
-			return serr
+		if err := cb.settle(ctx); err != nil {
+			return err
 		}
-		batch = nil
 		if err != nil {
 			r.metrics.Errors.WithLabelValues("decode").Inc()
 			if err := r.poison(ctx, msg, fmt.Errorf("decode: %w", err)); err != nil {
@@ -65,8 +56,48 @@ func (r *Replayer) handle(ctx context.Context, msgs []*primitive.MessageExt) err
 			return err
 		}
 	}
-	pause()
-	return r.settle(ctx, batch)
+	return cb.settle(ctx)
+}
+
+// callback is what one handle call has submitted to the batcher and not yet settled.
+//
+// A callback may carry many messages (small ones must not each wait for a flush), so handle
+// settles whenever the submitted rows fill a batch (BatchRows or BatchBytes): decoded rows in
+// flight stay bounded per queue however large the messages are. The batcher has been poked by
+// then, so settling does not wait for the flush interval.
+type callback struct {
+	r           *Replayer
+	batch       []pending
+	rows, bytes int
+	submitting  bool // between batcher.begin and batcher.end
+}
+
+// submit hands a message's rows to the batcher and reports whether the callback's unsettled
+// rows now fill a batch.
+func (c *callback) submit(msg *primitive.MessageExt, m *event.Message, rows []sink.Row, size int) bool {
+	if !c.submitting {
+		c.submitting = true
+		c.r.batcher.begin()
+	}
+	c.batch = append(c.batch, pending{msg: msg, m: m, rows: rows, res: c.r.batcher.submit(rows, size)})
+	c.rows, c.bytes = c.rows+len(rows), c.bytes+size
+	return c.rows >= c.r.cfg.BatchRows || c.bytes >= c.r.cfg.BatchBytes
+}
+
+// pause tells the batcher this callback submits nothing more for now (group commit may flush).
+func (c *callback) pause() {
+	if c.submitting {
+		c.submitting = false
+		c.r.batcher.end()
+	}
+}
+
+// settle waits until everything submitted is applied (or dead-lettered) and starts afresh.
+func (c *callback) settle(ctx context.Context) error {
+	c.pause()
+	batch := c.batch
+	c.batch, c.rows, c.bytes = nil, 0, 0
+	return c.r.settle(ctx, batch)
 }
 
 // settle waits for the batches of the pending messages. If a shared batch failed, each
