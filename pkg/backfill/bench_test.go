@@ -3,38 +3,24 @@ package backfill_test
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"os"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/backfill"
 	"github.com/ferry-cdc/ferry/pkg/backfill/backfilltest"
 )
 
-// benchRows is FERRY_BENCH_ROWS, default 1,000,000.
-func benchRows() int {
-	if n, err := strconv.Atoi(os.Getenv("FERRY_BENCH_ROWS")); err == nil && n > 0 {
-		return n
-	}
-	return 1_000_000
-}
-
-// BenchmarkBackfill backfills an orders table of benchRows() rows through RocketMQ (the tailer's
-// publisher, 4 queues) while two replayers apply it to the MySQL and the ClickHouse copy, and
-// reports rows/s into each copy (until the copy holds every row) as a ratio of a plain
-// full-table SELECT of the same table measured in the same run (target: >= 0.3).
+// BenchmarkBackfill backfills an orders table of backfilltest.BenchRows() rows through RocketMQ
+// (the tailer's publisher, 4 queues) while two replayers apply it to the MySQL and the
+// ClickHouse copy, and reports rows/s into each copy (until the copy holds every row) as a
+// ratio of a plain full-table SELECT of the same table measured in the same run (target: >= 0.3).
 // FERRY_BENCH_INFLIGHT overrides the chunks in flight (default 3).
 func BenchmarkBackfill(b *testing.B) {
-	n := benchRows()
-	st := testenv.Get(b)
-	srcDB := st.NewSourceDatabase(b)
-	testenv.LoadOrderSchema(b, st.OpenSource(b, srcDB))
-	src := backfilltest.OpenSource(b, st)
-	backfilltest.BulkOrders(b, src, srcDB, 0, n)
-	baseline := fullSelect(b, src, srcDB)
+	bs := backfilltest.NewBenchSource(b)
+	st, src, srcDB, n := bs.Stack, bs.Src, bs.DB, bs.Rows
+	baseline := bs.FullSelect(b)
 	selectRate := float64(n) / baseline.Seconds()
 	b.Logf("plain full-table SELECT of %d rows: %.2fs (%.0f rows/s)", n, baseline.Seconds(), selectRate)
 	for i := 0; i < b.N; i++ {
@@ -102,29 +88,4 @@ func count(b *testing.B, db *sql.DB, q string) int {
 		b.Fatal(err)
 	}
 	return n
-}
-
-// fullSelect reads every row and column of db.orders once and returns the time taken.
-func fullSelect(b *testing.B, src *sql.DB, db string) time.Duration {
-	t0 := time.Now()
-	rows, err := src.Query(fmt.Sprintf("SELECT * FROM `%s`.orders", db))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	raw := make([]sql.RawBytes, len(cols))
-	ptrs := make([]any, len(raw))
-	for i := range raw {
-		ptrs[i] = &raw[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		b.Fatal(err)
-	}
-	return time.Since(t0)
 }
