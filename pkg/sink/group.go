@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -48,10 +49,10 @@ type TableCache[T any] struct {
 	m  map[string]T
 }
 
-// Get returns the cached value of key, or loads, caches and returns it. When load fails with an
-// error for which missing reports true, create runs once and load is tried again.
+// Get returns the cached value of key, or loads, caches and returns it. When load fails with
+// ErrNoCopyTable, create runs once and load is tried again.
 func (c *TableCache[T]) Get(ctx context.Context, key string, load func(context.Context) (T, error),
-	missing func(error) bool, create func(context.Context) error) (T, error) {
+	create func(context.Context) error) (T, error) {
 	c.mu.Lock()
 	v, ok := c.m[key]
 	c.mu.Unlock()
@@ -59,7 +60,7 @@ func (c *TableCache[T]) Get(ctx context.Context, key string, load func(context.C
 		return v, nil
 	}
 	v, err := load(ctx)
-	if err != nil && missing(err) {
+	if errors.Is(err, ErrNoCopyTable) {
 		if err = create(ctx); err == nil {
 			v, err = load(ctx)
 		}

@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -41,21 +42,19 @@ func TestGroupByTable(t *testing.T) {
 }
 
 func TestTableCache(t *testing.T) {
-	errMissing := errors.New("missing")
 	var c TableCache[int]
 	loads, creates, exists := 0, 0, false
 	load := func(context.Context) (int, error) {
 		loads++
 		if !exists {
-			return 0, errMissing
+			return 0, fmt.Errorf("db.t: %w", ErrNoCopyTable)
 		}
 		return 42, nil
 	}
 	create := func(context.Context) error { creates++; exists = true; return nil }
-	missing := func(err error) bool { return errors.Is(err, errMissing) }
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
-		v, err := c.Get(ctx, "db.t", load, missing, create)
+		v, err := c.Get(ctx, "db.t", load, create)
 		if err != nil || v != 42 {
 			t.Fatalf("Get = %d, %v", v, err)
 		}
@@ -64,12 +63,12 @@ func TestTableCache(t *testing.T) {
 		t.Fatalf("loads=%d creates=%d, want 2 and 1 (load, create, load; then cached)", loads, creates)
 	}
 	c.Forget("db.t")
-	if _, err := c.Get(ctx, "db.t", load, missing, create); err != nil || loads != 3 {
+	if _, err := c.Get(ctx, "db.t", load, create); err != nil || loads != 3 {
 		t.Fatalf("after Forget: loads=%d err=%v, want a reload", loads, err)
 	}
 	c.Forget("")
 	boom := errors.New("boom")
-	if _, err := c.Get(ctx, "db.t", func(context.Context) (int, error) { return 0, boom }, missing, create); !errors.Is(err, boom) {
+	if _, err := c.Get(ctx, "db.t", func(context.Context) (int, error) { return 0, boom }, create); !errors.Is(err, boom) {
 		t.Fatalf("load error not returned: %v", err)
 	}
 }

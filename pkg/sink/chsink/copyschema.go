@@ -73,7 +73,6 @@ func (s *Sink) table(ctx context.Context, t *sink.Table) (*copyTable, error) {
 	copyDB := s.copyDB(t.Database)
 	return s.tables.Get(ctx, copyDB+"."+t.Name,
 		func(ctx context.Context) (*copyTable, error) { return s.loadTable(ctx, copyDB, t.Name) },
-		func(err error) bool { return errors.Is(err, sink.ErrNoCopyTable) },
 		func(ctx context.Context) error { return s.createTable(ctx, t) })
 }
 
