@@ -31,6 +31,10 @@ func (f *flushResult) Wait(ctx context.Context) error {
 // grow with load and an idle pipeline does not wait for the interval). Callbacks wait on their batch's
 // result before acknowledging, so an offset is committed only after the sink committed its
 // rows (DESIGN.md section 3).
+//
+// Memory bound: submit blocks while the pending batch is already full (it waits for the flush
+// that full batch triggered), so at most one full batch waits while another is applied, however
+// many callbacks submit and however slow the sink is.
 type batcher struct {
 	sink              sink.Sink
 	maxRows, maxBytes int
@@ -46,19 +50,26 @@ type batcher struct {
 	timer   *time.Timer
 	active  int // callbacks between begin and end
 	kick    chan struct{}
+	room    *sync.Cond // on mu: broadcast when a flush takes the pending rows
 
 	applyMu sync.Mutex // one sink call at a time; DDL takes it exclusively too
 }
 
 func newBatcher(s sink.Sink, maxRows, maxBytes int, interval time.Duration, m *Metrics, sinkName string) *batcher {
-	return &batcher{sink: s, maxRows: maxRows, maxBytes: maxBytes, interval: interval, metrics: m,
+	b := &batcher{sink: s, maxRows: maxRows, maxBytes: maxBytes, interval: interval, metrics: m,
 		sinkName: sinkName, kick: make(chan struct{}, 1)}
+	b.room = sync.NewCond(&b.mu)
+	return b
 }
 
-// submit adds rows to the current batch and returns the batch's result.
+// submit adds rows to the current batch and returns the batch's result. It blocks while the
+// current batch is full (its flush is already triggered).
 func (b *batcher) submit(rows []sink.Row, size int) *flushResult {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	for len(b.rows) >= b.maxRows || b.bytes >= b.maxBytes {
+		b.room.Wait()
+	}
 	if b.current == nil {
 		b.current = &flushResult{done: make(chan struct{})}
 		b.timer = time.AfterFunc(b.interval, b.poke)
@@ -118,6 +129,7 @@ func (b *batcher) flush(ctx context.Context) {
 	if b.timer != nil {
 		b.timer.Stop()
 	}
+	b.room.Broadcast()
 	b.mu.Unlock()
 	if res == nil {
 		return

@@ -149,3 +149,47 @@ func TestBatcherExclusiveDoesNotOverlap(t *testing.T) {
 		t.Fatal("a DDL ran while a batch was being applied (or two batches overlapped)")
 	}
 }
+
+// TestBatcherBoundsPendingRows submits from many callbacks that never wait for their results,
+// into a slow sink: submit must block while a full batch waits, so no batch exceeds maxRows by
+// more than one submission.
+func TestBatcherBoundsPendingRows(t *testing.T) {
+	fs := &fakeSink{}
+	const maxRows, perSubmit = 10, 4
+	b := newBatcher(fs, maxRows, 1<<20, time.Hour, NewMetrics(nil), "fake")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go b.run(ctx)
+	var wg sync.WaitGroup
+	results := make([][]*flushResult, 8)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				results[i] = append(results[i], b.submit(rowsN(perSubmit), perSubmit))
+			}
+		}()
+	}
+	wg.Wait()
+	b.poke() // the last partial batch
+	for _, rs := range results {
+		for _, r := range rs {
+			if err := r.Wait(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	total := 0
+	for _, n := range fs.batches {
+		total += n
+		if n > maxRows+perSubmit-1 {
+			t.Fatalf("batch of %d rows: pending rows were not bounded (batches %v)", n, fs.batches)
+		}
+	}
+	if total != 8*25*perSubmit {
+		t.Fatalf("sink got %d rows, want %d", total, 8*25*perSubmit)
+	}
+}

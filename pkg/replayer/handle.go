@@ -13,12 +13,16 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
-// pending is a row message whose rows were submitted to the batcher.
+// pending is a row message whose rows were submitted to the batcher. It keeps only what
+// metrics need of the decoded message, so the message's row maps can be collected while the
+// rows wait for their batch.
 type pending struct {
-	msg  *primitive.MessageExt
-	m    *event.Message
-	rows []sink.Row
-	res  *flushResult
+	msg   *primitive.MessageExt
+	table string // database.table
+	typ   string // event type (INSERT, UPDATE, DELETE)
+	es    int64  // source commit time, ms
+	rows  []sink.Row
+	res   *flushResult
 }
 
 // handle processes one callback's messages (one queue, in queue order). It returns nil only
@@ -79,7 +83,8 @@ func (c *callback) submit(msg *primitive.MessageExt, m *event.Message, rows []si
 		c.submitting = true
 		c.r.batcher.begin()
 	}
-	c.batch = append(c.batch, pending{msg: msg, m: m, rows: rows, res: c.r.batcher.submit(rows, size)})
+	c.batch = append(c.batch, pending{msg: msg, table: m.Database + "." + m.Table, typ: m.Type, es: m.ES,
+		rows: rows, res: c.r.batcher.submit(rows, size)})
 	c.rows, c.bytes = c.rows+len(rows), c.bytes+size
 	return c.rows >= c.r.cfg.BatchRows || c.bytes >= c.r.cfg.BatchBytes
 }
@@ -136,10 +141,9 @@ func (r *Replayer) applyEach(ctx context.Context, batch []pending) error {
 func (r *Replayer) applied(batch []pending) {
 	now := time.Now()
 	for _, p := range batch {
-		table := p.m.Database + "." + p.m.Table
-		r.metrics.RowsApplied.WithLabelValues(r.sinkName, table, opLabel(p.m.Type)).Add(float64(len(p.rows)))
-		if p.m.ES > 0 {
-			r.metrics.LagSeconds.WithLabelValues(r.sinkName, table).Observe(now.Sub(time.UnixMilli(p.m.ES)).Seconds())
+		r.metrics.RowsApplied.WithLabelValues(r.sinkName, p.table, opLabel(p.typ)).Add(float64(len(p.rows)))
+		if p.es > 0 {
+			r.metrics.LagSeconds.WithLabelValues(r.sinkName, p.table).Observe(now.Sub(time.UnixMilli(p.es)).Seconds())
 		}
 		r.metrics.MessagesTotal.WithLabelValues("rows").Inc()
 		r.observeBacklog(p.msg)
