@@ -63,8 +63,9 @@ func (callback PushConsumerCallback) UniqueID() string {
 
 type pushConsumer struct {
 	*defaultConsumer
-	queueFlowControlTimes        int
-	queueMaxSpanFlowControlTimes int
+	// ferry patch: atomic; every queue's pull goroutine counts here (a data race under -race).
+	queueFlowControlTimes        atomic.Int64
+	queueMaxSpanFlowControlTimes atomic.Int64
 	consumeFunc                  utils.Set
 	submitToConsume              func(*processQueue, *primitive.MessageQueue)
 	subscribedTopic              sync.Map
@@ -582,7 +583,10 @@ func (pc *pushConsumer) validate() error {
 
 	if pc.option.PullThresholdForTopic < 1 || pc.option.PullThresholdForTopic > 6553500 {
 		if pc.option.PullThresholdForTopic == 0 {
-			pc.option.PullThresholdForTopic = 102400
+			// ferry patch: unset means disabled (-1), as in the Java client. Upstream set 102400
+			// here, and the first rebalance then replaced PullThresholdForQueue with
+			// 102400/queues, silently discarding WithPullThresholdForQueue.
+			pc.option.PullThresholdForTopic = -1
 		} else {
 			return errors.New("option.PullThresholdForTopic out of range [1, 6553500]")
 		}
@@ -598,7 +602,10 @@ func (pc *pushConsumer) validate() error {
 
 	if pc.option.PullThresholdSizeForTopic < 1 || pc.option.PullThresholdSizeForTopic > 102400 {
 		if pc.option.PullThresholdSizeForTopic == 0 {
-			pc.option.PullThresholdSizeForTopic = 51200
+			// ferry patch: unset means disabled (-1), as in the Java client. Upstream set 51200
+			// (MiB) here, and the first rebalance then replaced PullThresholdSizeForQueue with
+			// 51200/queues MiB, silently discarding WithPullThresholdSizeForQueue.
+			pc.option.PullThresholdSizeForTopic = -1
 		} else {
 			return errors.New("option.PullThresholdSizeForTopic out of range [1, 102400]")
 		}
@@ -702,52 +709,52 @@ func (pc *pushConsumer) pullMessage(request *PullRequest) {
 
 		cachedMessageSizeInMiB := int(pq.cachedMsgSize.Load() / Mb)
 		if pq.cachedMsgCount.Load() > pc.option.PullThresholdForQueue.Load() {
-			if pc.queueFlowControlTimes%1000 == 0 {
+			if pc.queueFlowControlTimes.Load()%1000 == 0 {
 				rlog.Warning("the cached message count exceeds the threshold, so do flow control", map[string]interface{}{
 					"PullThresholdForQueue": pc.option.PullThresholdForQueue.Load(),
 					"minOffset":             pq.Min(),
 					"maxOffset":             pq.Max(),
 					"count":                 pq.cachedMsgCount,
 					"size(MiB)":             cachedMessageSizeInMiB,
-					"flowControlTimes":      pc.queueFlowControlTimes,
+					"flowControlTimes":      pc.queueFlowControlTimes.Load(),
 					rlog.LogKeyPullRequest:  request.String(),
 				})
 			}
-			pc.queueFlowControlTimes++
+			pc.queueFlowControlTimes.Inc()
 			sleepTime = _PullDelayTimeWhenFlowControl
 			goto NEXT
 		}
 
 		if cachedMessageSizeInMiB > int(pc.option.PullThresholdSizeForQueue.Load()) {
-			if pc.queueFlowControlTimes%1000 == 0 {
+			if pc.queueFlowControlTimes.Load()%1000 == 0 {
 				rlog.Warning("the cached message size exceeds the threshold, so do flow control", map[string]interface{}{
 					"PullThresholdSizeForQueue": pc.option.PullThresholdSizeForQueue.Load(),
 					"minOffset":                 pq.Min(),
 					"maxOffset":                 pq.Max(),
 					"count":                     pq.cachedMsgCount,
 					"size(MiB)":                 cachedMessageSizeInMiB,
-					"flowControlTimes":          pc.queueFlowControlTimes,
+					"flowControlTimes":          pc.queueFlowControlTimes.Load(),
 					rlog.LogKeyPullRequest:      request.String(),
 				})
 			}
-			pc.queueFlowControlTimes++
+			pc.queueFlowControlTimes.Inc()
 			sleepTime = _PullDelayTimeWhenFlowControl
 			goto NEXT
 		}
 
 		if !pc.consumeOrderly {
 			if pq.getMaxSpan() > pc.option.ConsumeConcurrentlyMaxSpan {
-				if pc.queueMaxSpanFlowControlTimes%1000 == 0 {
+				if pc.queueMaxSpanFlowControlTimes.Load()%1000 == 0 {
 					rlog.Warning("the queue's messages span too long, so do flow control", map[string]interface{}{
 						"ConsumeConcurrentlyMaxSpan": pc.option.ConsumeConcurrentlyMaxSpan,
 						"minOffset":                  pq.Min(),
 						"maxOffset":                  pq.Max(),
 						"maxSpan":                    pq.getMaxSpan(),
-						"flowControlTimes":           pc.queueFlowControlTimes,
+						"flowControlTimes":           pc.queueFlowControlTimes.Load(),
 						rlog.LogKeyPullRequest:       request.String(),
 					})
 				}
-				pc.queueMaxSpanFlowControlTimes++
+				pc.queueMaxSpanFlowControlTimes.Inc()
 				sleepTime = _PullDelayTimeWhenFlowControl
 				goto NEXT
 			}
