@@ -195,3 +195,19 @@ func TestDDLSkipRecordsVersion(t *testing.T) {
 		t.Fatalf("recorded skip = %q %q (%v), want skip / applied by hand", action, note, err)
 	}
 }
+
+func TestFlushIntervalPerSink(t *testing.T) {
+	for _, tc := range []struct {
+		sink string
+		want time.Duration
+	}{
+		{sinkMySQL, 200 * time.Millisecond},
+		{sinkClickHouse, time.Second},
+	} {
+		t.Run(tc.sink, func(t *testing.T) {
+			if got := flushIntervalFor(tc.sink); got != tc.want {
+				t.Fatalf("flushIntervalFor(%s) = %v, want %v", tc.sink, got, tc.want)
+			}
+		})
+	}
+}

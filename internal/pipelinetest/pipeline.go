@@ -104,7 +104,7 @@ func (p *Pipeline) StartTailer(t testing.TB, extra ...string) *proctest.Proc {
 func (p *Pipeline) StartReplayer(t testing.TB, sink string) *proctest.Proc {
 	t.Helper()
 	args := append([]string{"run", "--name-server", p.St.NameServer, "--broker-addr", p.St.BrokerAddr,
-		"--topic", p.Topic, "--group", p.groups[sink], "--flush-interval", "100ms",
+		"--topic", p.Topic, "--group", p.groups[sink],
 		// A stable instance name, as a supervisor restarting the same worker would give: the
 		// broker then hands the restarted process the orderly queue locks of its SIGKILLed
 		// predecessor at once instead of after the lock expires (60 s).
