@@ -29,6 +29,7 @@ import (
 
 	errors2 "github.com/apache/rocketmq-client-go/v2/errors"
 	"go.uber.org/atomic"
+	stdatomic "sync/atomic" // ferry patch
 
 	"github.com/pkg/errors"
 
@@ -64,8 +65,8 @@ func (callback PushConsumerCallback) UniqueID() string {
 type pushConsumer struct {
 	*defaultConsumer
 	// ferry patch: atomic; every queue's pull goroutine counts here (a data race under -race).
-	queueFlowControlTimes        atomic.Int64
-	queueMaxSpanFlowControlTimes atomic.Int64
+	queueFlowControlTimes        int64 // sync/atomic only
+	queueMaxSpanFlowControlTimes int64 // sync/atomic only
 	consumeFunc                  utils.Set
 	submitToConsume              func(*processQueue, *primitive.MessageQueue)
 	subscribedTopic              sync.Map
@@ -709,52 +710,52 @@ func (pc *pushConsumer) pullMessage(request *PullRequest) {
 
 		cachedMessageSizeInMiB := int(pq.cachedMsgSize.Load() / Mb)
 		if pq.cachedMsgCount.Load() > pc.option.PullThresholdForQueue.Load() {
-			if pc.queueFlowControlTimes.Load()%1000 == 0 {
+			if stdatomic.LoadInt64(&pc.queueFlowControlTimes)%1000 == 0 {
 				rlog.Warning("the cached message count exceeds the threshold, so do flow control", map[string]interface{}{
 					"PullThresholdForQueue": pc.option.PullThresholdForQueue.Load(),
 					"minOffset":             pq.Min(),
 					"maxOffset":             pq.Max(),
 					"count":                 pq.cachedMsgCount,
 					"size(MiB)":             cachedMessageSizeInMiB,
-					"flowControlTimes":      pc.queueFlowControlTimes.Load(),
+					"flowControlTimes":      stdatomic.LoadInt64(&pc.queueFlowControlTimes),
 					rlog.LogKeyPullRequest:  request.String(),
 				})
 			}
-			pc.queueFlowControlTimes.Inc()
+			stdatomic.AddInt64(&pc.queueFlowControlTimes, 1)
 			sleepTime = _PullDelayTimeWhenFlowControl
 			goto NEXT
 		}
 
 		if cachedMessageSizeInMiB > int(pc.option.PullThresholdSizeForQueue.Load()) {
-			if pc.queueFlowControlTimes.Load()%1000 == 0 {
+			if stdatomic.LoadInt64(&pc.queueFlowControlTimes)%1000 == 0 {
 				rlog.Warning("the cached message size exceeds the threshold, so do flow control", map[string]interface{}{
 					"PullThresholdSizeForQueue": pc.option.PullThresholdSizeForQueue.Load(),
 					"minOffset":                 pq.Min(),
 					"maxOffset":                 pq.Max(),
 					"count":                     pq.cachedMsgCount,
 					"size(MiB)":                 cachedMessageSizeInMiB,
-					"flowControlTimes":          pc.queueFlowControlTimes.Load(),
+					"flowControlTimes":          stdatomic.LoadInt64(&pc.queueFlowControlTimes),
 					rlog.LogKeyPullRequest:      request.String(),
 				})
 			}
-			pc.queueFlowControlTimes.Inc()
+			stdatomic.AddInt64(&pc.queueFlowControlTimes, 1)
 			sleepTime = _PullDelayTimeWhenFlowControl
 			goto NEXT
 		}
 
 		if !pc.consumeOrderly {
 			if pq.getMaxSpan() > pc.option.ConsumeConcurrentlyMaxSpan {
-				if pc.queueMaxSpanFlowControlTimes.Load()%1000 == 0 {
+				if stdatomic.LoadInt64(&pc.queueMaxSpanFlowControlTimes)%1000 == 0 {
 					rlog.Warning("the queue's messages span too long, so do flow control", map[string]interface{}{
 						"ConsumeConcurrentlyMaxSpan": pc.option.ConsumeConcurrentlyMaxSpan,
 						"minOffset":                  pq.Min(),
 						"maxOffset":                  pq.Max(),
 						"maxSpan":                    pq.getMaxSpan(),
-						"flowControlTimes":           pc.queueFlowControlTimes.Load(),
+						"flowControlTimes":           stdatomic.LoadInt64(&pc.queueFlowControlTimes),
 						rlog.LogKeyPullRequest:       request.String(),
 					})
 				}
-				pc.queueMaxSpanFlowControlTimes.Inc()
+				stdatomic.AddInt64(&pc.queueMaxSpanFlowControlTimes, 1)
 				sleepTime = _PullDelayTimeWhenFlowControl
 				goto NEXT
 			}
