@@ -88,12 +88,7 @@ func benchMessages(rows []sink.Row, queues, perMsg int) []*event.Message {
 		for len(qrows) > 0 {
 			chunk := qrows[:min(perMsg, len(qrows))]
 			qrows = qrows[len(chunk):]
-			m := rowMessage(chunk[0], int64(len(out)))
-			for _, r := range chunk[1:] {
-				m.Data = append(m.Data, rowMessage(r, 0).Data[0])
-				m.Ferry.Versions = append(m.Ferry.Versions, r.Version)
-			}
-			out = append(out, m)
+			out = append(out, chunkMessage(chunk, int64(len(out))))
 		}
 	}
 	return out

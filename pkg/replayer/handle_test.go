@@ -61,13 +61,7 @@ func callbackMessages(t *testing.T, n, perMsg int) []*primitive.MessageExt {
 	rows := sinktest.OrderRows(rng, table, 1, n*perMsg)
 	var out []*primitive.MessageExt
 	for i := 0; i < n; i++ {
-		chunk := rows[i*perMsg : (i+1)*perMsg]
-		m := rowMessage(chunk[0], int64(i))
-		for _, r := range chunk[1:] {
-			m.Data = append(m.Data, rowMessage(r, 0).Data[0])
-			m.Ferry.Versions = append(m.Ferry.Versions, r.Version)
-		}
-		body, err := event.Encode(m)
+		body, err := event.Encode(chunkMessage(rows[i*perMsg:(i+1)*perMsg], int64(i)))
 		if err != nil {
 			t.Fatal(err)
 		}

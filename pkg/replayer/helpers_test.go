@@ -138,6 +138,16 @@ func rowMessage(r sink.Row, id int64) *event.Message {
 	return m
 }
 
+// chunkMessage builds one message (id) carrying rows, which share a table and operation.
+func chunkMessage(rows []sink.Row, id int64) *event.Message {
+	m := rowMessage(rows[0], id)
+	for _, r := range rows[1:] {
+		m.Data = append(m.Data, rowMessage(r, 0).Data[0])
+		m.Ferry.Versions = append(m.Ferry.Versions, r.Version)
+	}
+	return m
+}
+
 // mysqlTarget is a fresh MySQL copy for one test.
 type mysqlTarget struct {
 	st             *testenv.Stack
