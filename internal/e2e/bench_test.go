@@ -59,10 +59,7 @@ func BenchmarkEndToEndCatchUp(b *testing.B) {
 			b.ReportMetric(e2e/raw, s+"_ratio")
 		}
 		b.ReportMetric(decode, "raw_decode_rows/s")
-		b.ReportMetric(rssMB(b, p.Tailer().Pid()), "tailer_rss_MB")
-		for _, s := range pipelinetest.Sinks {
-			b.ReportMetric(rssMB(b, p.Replayer(s).Pid()), s+"_replayer_rss_MB")
-		}
+		reportRSS(b, p)
 	}
 }
 
@@ -221,3 +218,11 @@ func rssMB(b *testing.B, pid int) float64 {
 }
 
 func decimalOf(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// reportRSS reports the peak resident set size of the tailer and of each replayer.
+func reportRSS(b *testing.B, p *pipelinetest.Pipeline) {
+	b.ReportMetric(rssMB(b, p.Tailer().Pid()), "tailer_rss_MB")
+	for _, s := range pipelinetest.Sinks {
+		b.ReportMetric(rssMB(b, p.Replayer(s).Pid()), s+"_replayer_rss_MB")
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/ferry-cdc/ferry/internal/pipelinetest"
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/orderflow/load"
 )
 
 const (
@@ -131,14 +132,6 @@ func lagTrend(pr *probe, sink string, from, to time.Time) string {
 	return strings.Join(parts, " ")
 }
 
-// reportRSS reports the peak resident set size of the tailer and of each replayer.
-func reportRSS(b *testing.B, p *pipelinetest.Pipeline) {
-	b.ReportMetric(rssMB(b, p.Tailer().Pid()), "tailer_rss_MB")
-	for _, s := range pipelinetest.Sinks {
-		b.ReportMetric(rssMB(b, p.Replayer(s).Pid()), s+"_replayer_rss_MB")
-	}
-}
-
 // mustCatchUp waits until every copy shows a probe write issued at or after since, failing the
 // benchmark (with the process logs) when one does not within catchUpTimeout.
 func mustCatchUp(ctx context.Context, b *testing.B, p *pipelinetest.Pipeline, pr *probe, since time.Time) map[string]time.Duration {
@@ -149,18 +142,9 @@ func mustCatchUp(ctx context.Context, b *testing.B, p *pipelinetest.Pipeline, pr
 	return d
 }
 
-// loadStats is the part of `orderflow load`'s final JSON report the benchmark uses.
-type loadStats struct {
-	Requests int64   `json:"requests"`
-	Errors   int64   `json:"errors"`
-	Shed     int64   `json:"shed"`
-	Rate     float64 `json:"requests_per_second"`
-	FirstErr string  `json:"first_error"`
-}
-
 // runLoad runs the order-flow load at a constant rate for d to completion and returns its final
 // report with the times it was started and exited.
-func runLoad(ctx context.Context, b *testing.B, p *pipelinetest.Pipeline, rate float64, d time.Duration, seed int64) (loadStats, time.Time, time.Time) {
+func runLoad(ctx context.Context, b *testing.B, p *pipelinetest.Pipeline, rate float64, d time.Duration, seed int64) (load.Stats, time.Time, time.Time) {
 	start := time.Now()
 	proc := p.StartLoad(b, rate, d, seed)
 	pipelinetest.WaitLoad(ctx, b, proc, d+2*time.Minute)
@@ -173,17 +157,17 @@ func runLoad(ctx context.Context, b *testing.B, p *pipelinetest.Pipeline, rate f
 }
 
 // parseLoadStats decodes the indented JSON report `orderflow load` prints last on stdout.
-func parseLoadStats(out string) (loadStats, error) {
+func parseLoadStats(out string) (load.Stats, error) {
 	i := strings.LastIndex(out, "\n{\n")
 	if i < 0 {
 		if !strings.HasPrefix(out, "{\n") {
-			return loadStats{}, fmt.Errorf("find the load report in the output:\n%s", out)
+			return load.Stats{}, fmt.Errorf("find the load report in the output:\n%s", out)
 		}
 		i = -1
 	}
-	var st loadStats
+	var st load.Stats
 	if err := json.NewDecoder(strings.NewReader(out[i+1:])).Decode(&st); err != nil {
-		return loadStats{}, fmt.Errorf("decode the load report: %w", err)
+		return load.Stats{}, fmt.Errorf("decode the load report: %w", err)
 	}
 	return st, nil
 }
