@@ -151,7 +151,10 @@ var flowChecks = []struct {
 	name, expr string
 	series     int
 }{
-	{"both sinks applied rows", `sum by (sink) (ferry_replayer_rows_applied_total{instance=~"$instance"}) > 0`, 2},
+	// A rate, not a count: FerryReplayerNotConsuming (checked next, without its `for`) treats a
+	// replayer as healthy once its applied-rows rate is positive, which takes two scrapes after
+	// its first batch; a ClickHouse replayer's first batch can come late (1 s linger, table creation).
+	{"both sinks applied rows", `sum by (sink) (rate(ferry_replayer_rows_applied_total{instance=~"$instance"}[5m])) > 0`, 2},
 	{"the tailer published rows", `sum(ferry_tailer_rows_total{instance=~"$instance",op!="DDL"}) > 0`, 1},
 	{"the tailer read the DDL", `sum(ferry_tailer_rows_total{instance=~"$instance",op="DDL"}) > 0`, 1},
 	{"both replayers handled the DDL", `sum by (job) (ferry_replayer_ddl_total{instance=~"$instance",action="handled"}) > 0`, 2},
