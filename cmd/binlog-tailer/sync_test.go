@@ -26,8 +26,8 @@ func TestSyncInitialCopy(t *testing.T) {
 	copies := backfilltest.NewCopies(t, st)
 	copies.EnsureSchema(t, st, srcDB)
 	topic := st.NewTopic(t, 3)
-	backfilltest.StartReplayer(t, st, topic, copies.MySQLSink, "mysql")
-	backfilltest.StartReplayer(t, st, topic, copies.CHSink, "clickhouse")
+	backfilltest.StartReplayer(t, st, topic, copies.MySQLSink, "mysql", 50*time.Millisecond)
+	backfilltest.StartReplayer(t, st, topic, copies.CHSink, "clickhouse", 50*time.Millisecond)
 
 	o := defaultOptions()
 	o.Config = backfilltest.TailerConfig(t, st, srcDB, topic)

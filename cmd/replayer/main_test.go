@@ -19,6 +19,7 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/replayer"
 )
 
 func freeAddr(t *testing.T) string {
@@ -205,8 +206,8 @@ func TestFlushIntervalPerSink(t *testing.T) {
 		{sinkClickHouse, time.Second},
 	} {
 		t.Run(tc.sink, func(t *testing.T) {
-			if got := flushIntervalFor(tc.sink); got != tc.want {
-				t.Fatalf("flushIntervalFor(%s) = %v, want %v", tc.sink, got, tc.want)
+			if got := replayer.DefaultFlushInterval(tc.sink); got != tc.want {
+				t.Fatalf("DefaultFlushInterval(%s) = %v, want %v", tc.sink, got, tc.want)
 			}
 		})
 	}

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -78,7 +77,7 @@ func run(ctx context.Context, cfg runConfig) error {
 		cfg.Group = "ferry_replayer_" + cfg.Sink
 	}
 	if cfg.FlushInterval == 0 {
-		cfg.FlushInterval = flushIntervalFor(cfg.Sink)
+		cfg.FlushInterval = replayer.DefaultFlushInterval(cfg.Sink)
 	}
 	switch cfg.FlushMode {
 	case "auto":
@@ -119,15 +118,4 @@ func run(ctx context.Context, cfg runConfig) error {
 	}
 	log.Info("replayer stopped")
 	return nil
-}
-
-// flushIntervalFor is the default flush interval of a sink. ClickHouse writes a part per insert
-// and per table and merges them in the background: under sustained load on a small machine,
-// 100-200 ms inserts starved the whole pipeline of CPU (end-to-end lag p50 of 10-14 s and
-// growing in BenchmarkLagAtPeak), while 1 s inserts held it at about 3 s.
-func flushIntervalFor(sinkName string) time.Duration {
-	if sinkName == sinkClickHouse {
-		return time.Second
-	}
-	return replayer.DefaultConfig().FlushInterval
 }

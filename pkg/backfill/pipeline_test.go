@@ -64,8 +64,8 @@ func newPipeline(t *testing.T, bulkOrders int) *pipeline {
 	topic := st.NewTopic(t, 4)
 	p.tailer = backfilltest.TailerConfig(t, st, p.srcDB, topic)
 	p.stopTailer = backfilltest.StartTailer(t, p.tailer)
-	backfilltest.StartReplayer(t, st, topic, p.copies.MySQLSink, "mysql")
-	backfilltest.StartReplayer(t, st, topic, p.copies.CHSink, "clickhouse")
+	backfilltest.StartReplayer(t, st, topic, p.copies.MySQLSink, "mysql", 50*time.Millisecond)
+	backfilltest.StartReplayer(t, st, topic, p.copies.CHSink, "clickhouse", 50*time.Millisecond)
 	return p
 }
 

@@ -73,14 +73,18 @@ func StartTailer(t testing.TB, cfg canal.Config) (stop func() error) {
 }
 
 // StartReplayer consumes topic into s (named sinkName) in a fresh consumer group until
-// cleanup; stop cancels it and returns Run's error.
-func StartReplayer(t testing.TB, st *testenv.Stack, topic string, s sink.Sink, sinkName string) (stop func() error) {
+// cleanup, flushing batches after flush (0: the shipped default for the sink); stop cancels it
+// and returns Run's error.
+func StartReplayer(t testing.TB, st *testenv.Stack, topic string, s sink.Sink, sinkName string, flush time.Duration) (stop func() error) {
 	t.Helper()
 	cfg := replayer.DefaultConfig()
 	cfg.NameServer, cfg.BrokerAddr, cfg.Topic = st.NameServer, st.BrokerAddr, topic
 	cfg.Group = testenv.UniqueName("ferry_test_" + sinkName)
 	cfg.Instance = testenv.UniqueName("bf_" + sinkName)
-	cfg.FlushInterval, cfg.RetryBackoff = 50*time.Millisecond, 50*time.Millisecond
+	cfg.FlushInterval, cfg.RetryBackoff = flush, 50*time.Millisecond
+	if flush == 0 {
+		cfg.FlushInterval = replayer.DefaultFlushInterval(sinkName)
+	}
 	r, err := replayer.New(cfg, s, sinkName, Logger(), replayer.NewMetrics(prometheus.NewRegistry()))
 	if err != nil {
 		t.Fatal(err)
