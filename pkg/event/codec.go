@@ -35,17 +35,23 @@ func Decode(b []byte) (*Message, error) {
 		return nil, malformed("body is not valid UTF-8")
 	}
 	var m Message
-	if err := decodeFast(b, &m); err != nil {
+	keys, err := decodeFast(b, &m)
+	if err != nil {
 		return nil, malformed("parse JSON: %v", err)
 	}
-	if err := m.Validate(); err != nil {
+	if err := m.validate(keys); err != nil {
 		return nil, err
 	}
 	return &m, nil
 }
 
 // Validate checks the invariants of the format; the error wraps ErrMalformed and names the field.
-func (m *Message) Validate() error {
+func (m *Message) Validate() error { return m.validate(nil) }
+
+// validate checks m. decodedKeys is nil, or, for a message that Decode parsed from a valid UTF-8
+// body (so every value is valid UTF-8), the set of column names its images use: then each name
+// is checked once instead of once per row.
+func (m *Message) validate(decodedKeys map[string]string) error {
 	if m == nil {
 		return malformed("message is nil")
 	}
@@ -64,7 +70,7 @@ func (m *Message) Validate() error {
 	if m.IsDDL {
 		return m.validateDDL()
 	}
-	return m.validateRows()
+	return m.validateRows(decodedKeys)
 }
 
 func (m *Message) validateDDL() error {
@@ -83,7 +89,7 @@ func (m *Message) validateDDL() error {
 	return nil
 }
 
-func (m *Message) validateRows() error {
+func (m *Message) validateRows(decodedKeys map[string]string) error {
 	if !IsRowType(m.Type) {
 		return malformed("unknown row type %q (isDdl=false)", m.Type)
 	}
@@ -103,7 +109,7 @@ func (m *Message) validateRows() error {
 	if err := m.validateVersions(); err != nil {
 		return err
 	}
-	if err := m.validateImages(cols); err != nil {
+	if err := m.validateImages(cols, decodedKeys); err != nil {
 		return err
 	}
 	return validateTypeMaps(m, cols)
@@ -142,22 +148,32 @@ func (m *Message) validateVersions() error {
 	return nil
 }
 
-func (m *Message) validateImages(cols map[string]bool) error {
+func (m *Message) validateImages(cols map[string]bool, decodedKeys map[string]string) error {
 	if len(m.Old) != 0 && (m.Type != TypeUpdate || len(m.Old) != len(m.Data)) {
 		return malformed("%s.%s: old must be absent or have one entry per row of an UPDATE", m.Database, m.Table)
+	}
+	for k := range decodedKeys {
+		if !cols[k] {
+			return malformed("%s.%s: row images have column %q that is not in ferry.columns", m.Database, m.Table, k)
+		}
 	}
 	for i, row := range m.Data {
 		if row == nil {
 			return malformed("%s.%s: data[%d] is null", m.Database, m.Table, i)
 		}
-		if err := checkImage(m, "data", i, row, cols); err != nil {
-			return err
+		if decodedKeys == nil {
+			if err := checkImage(m, "data", i, row, cols); err != nil {
+				return err
+			}
 		}
 		for _, pk := range m.PKNames {
 			if row[pk] == nil {
 				return malformed("%s.%s: data[%d] primary key column %q is null or missing", m.Database, m.Table, i, pk)
 			}
 		}
+	}
+	if decodedKeys != nil {
+		return nil
 	}
 	for i, row := range m.Old {
 		if err := checkImage(m, "old", i, row, cols); err != nil {

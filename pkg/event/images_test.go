@@ -25,6 +25,8 @@ var imageCases = []string{
 	`"s"`,
 	`[{"k":["x"]}]`,
 	`[{"k":true}]`,
+	`[{"a":"1"} {"b":"2"}]`, `[{"a":"1",}]`, `[{"a":"1"},]`, `[{"a" "1"}]`, `[{"a":"1"}] x`, `nul`, `null x`,
+	"[{\"a\":\"\x01\"}]", `[{"a":"\x"}]`, `[{"a":"\u12"}]`, `[{"a":"1"`, `[{"a":"1"}`,
 }
 
 // TestImagesMatchEncodingJSON checks parseImages against encoding/json on hand-picked inputs.
@@ -34,15 +36,16 @@ func TestImagesMatchEncodingJSON(t *testing.T) {
 	}
 }
 
-// FuzzImagesMatchEncodingJSON holds parseImages equal to encoding/json on every valid JSON input:
-// same result when encoding/json accepts, an error when it rejects.
+// FuzzImagesMatchEncodingJSON holds parseImages equal to encoding/json on every valid UTF-8
+// input: same result when encoding/json accepts, an error when it rejects (parseImages sees
+// the images as cut from the body, not checked by encoding/json first).
 func FuzzImagesMatchEncodingJSON(f *testing.F) {
 	for _, in := range imageCases {
 		f.Add([]byte(in))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		if !json.Valid(in) || !utf8.Valid(in) {
-			return // Decode checks UTF-8 and encoding/json validity before parseImages runs
+		if !utf8.Valid(in) {
+			return // Decode checks UTF-8 before parseImages runs
 		}
 		compareImages(t, in)
 	})
@@ -95,4 +98,86 @@ func BenchmarkDecode(b *testing.B) {
 	b.StopTimer()
 	per := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(refDur.Seconds()/20/per, "speedup_vs_encoding_json")
+}
+
+// decodeCases are message bodies whose envelope scan must agree with encoding/json.
+var decodeCases = []string{
+	`null`, ` null `, `nullx`, `{}`, ` { } `, `[]`, `"s"`, `1`, `{`, `{"a":1,}`, `{"a" 1}`, `{"a":1 "b":2}`,
+	`{"id":1,"database":"d","data":[{"a":"1"}],"old":null}`,
+	`{"DATA":[{"a":"1"}],"Old":[{"a":"2"}]}`,
+	`{"d\u0061ta":[{"a":"1"}]}`,
+	`{"data":[{"a":"1"}],"data":[{"b":"2"}]}`,
+	`{"data":[{"a":"1"} {"b":"2"}]}`,
+	`{"data":[{"a":"1",}]}`,
+	`{"data":[{"a":"1"},]}`,
+	`{"data":[{"a":"x` + "\x01" + `"}]}`,
+	`{"data":5}`, `{"data":{"a":"1"}}`, `{"data":[{"a":1}]}`, `{"data":[{"a":true}]}`, `{"data":[null]}`, `{"data":[]}`,
+	`{"id":01}`, `{"id":1e}`, `{"id":-}`, `{"isDdl":tru}`, `{"id":"x","data":[{"a":"1"}]}`,
+	`{"ferry":{"format":1,"columns":["a"],"versions":[1,2]},"pkNames":["a"],"sqlType":{"a":4}}`,
+	`{"ferry":{"x":[[[[{"y":"\u00e9"}]]]]}}`,
+	`{"data":[{"a":"1"}]} x`,
+	`{"a":"\"","data":[{"k\"":"v\\"}]}`,
+}
+
+// TestDecodeMatchesEncodingJSON checks decodeFast against encoding/json on hand-picked bodies.
+func TestDecodeMatchesEncodingJSON(t *testing.T) {
+	for _, in := range decodeCases {
+		t.Run(in, func(t *testing.T) { compareDecode(t, []byte(in)) })
+	}
+}
+
+// FuzzDecodeMatchesEncodingJSON holds decodeFast equal to encoding/json (with the last of
+// duplicate image keys winning) on every valid UTF-8 input: the same message when encoding/json
+// accepts the body, an error when it rejects it.
+func FuzzDecodeMatchesEncodingJSON(f *testing.F) {
+	for _, in := range append(decodeCases, imageCases...) {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if !utf8.Valid(in) {
+			return // Decode rejects invalid UTF-8 before decodeFast runs
+		}
+		compareDecode(t, in)
+	})
+}
+
+// compareDecode decodes in with decodeFast and with encoding/json, the images through
+// json.RawMessage so that the last of duplicate "data" keys wins, as in decodeFast.
+func compareDecode(t *testing.T, in []byte) {
+	t.Helper()
+	var want Message
+	aux := struct {
+		*noImages
+		Data json.RawMessage `json:"data"`
+		Old  json.RawMessage `json:"old"`
+	}{noImages: (*noImages)(&want)}
+	wantErr := json.Unmarshal(in, &aux)
+	for _, img := range []struct {
+		raw json.RawMessage
+		dst *[]map[string]*string
+	}{{aux.Data, &want.Data}, {aux.Old, &want.Old}} {
+		if wantErr == nil && img.raw != nil {
+			wantErr = json.Unmarshal(img.raw, img.dst)
+		}
+	}
+	var got Message
+	keys, err := decodeFast(in, &got)
+	if (err != nil) != (wantErr != nil) {
+		t.Fatalf("decodeFast(%q) error %v, encoding/json error %v", in, err, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("decodeFast(%q) = %+v, encoding/json = %+v", in, got, want)
+	}
+	for _, rows := range [][]map[string]*string{got.Data, got.Old} {
+		for _, r := range rows {
+			for k := range r {
+				if _, ok := keys[k]; !ok {
+					t.Fatalf("decodeFast(%q): column %q missing from the returned names", in, k)
+				}
+			}
+		}
+	}
 }
