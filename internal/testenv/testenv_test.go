@@ -155,3 +155,23 @@ func TestNewTopic(t *testing.T) {
 		t.Fatalf("QueueCount(%s) = %d, %v; want 4", topic, n, err)
 	}
 }
+
+func TestCPUSecondsReadsTheStack(t *testing.T) {
+	st := Get(t)
+	before := st.CPUSeconds()
+	for _, name := range CPUServers {
+		if _, ok := before[name]; !ok {
+			t.Fatalf("no CPU time for %s: %v", name, before)
+		}
+	}
+	db := st.OpenSource(t, "")
+	for i := 0; i < 200; i++ {
+		if _, err := db.Exec("SELECT BENCHMARK(20000, SHA2('x', 256))"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := st.CPUSeconds()
+	if after["source"] <= before["source"] {
+		t.Fatalf("source CPU did not grow under load: %v -> %v", before["source"], after["source"])
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/backfill"
 	"github.com/ferry-cdc/ferry/pkg/backfill/backfilltest"
 	"github.com/ferry-cdc/ferry/pkg/sink"
@@ -24,7 +26,8 @@ import (
 // Each copy also reports its own ingest ceiling in the same run: copy_ceiling_rows/s is a
 // server-side INSERT ... SELECT of the backfilled rows into an empty table of the same shape on
 // the copy server (no client, no parsing, no version guard), so *_vs_select above
-// copy_ceiling_vs_select is impossible on this machine whatever the pipeline does.
+// copy_ceiling_vs_select is impossible on this machine whatever the pipeline does, and the CPU
+// each server and the pipeline used (reportCPU), with the bound that CPU puts on the ratio.
 // FERRY_BENCH_INFLIGHT overrides the chunks in flight (default 3).
 func BenchmarkBackfill(b *testing.B) {
 	bs := backfilltest.NewBenchSource(b)
@@ -50,8 +53,9 @@ func benchBackfillInto(b *testing.B, bs *backfilltest.BenchSource, sinks []strin
 		"mysql":      {copies.MySQLSink, copies.MySQL, "`" + copies.MySQLCopy + "`.orders", "SELECT COUNT(*) FROM `" + copies.MySQLCopy + "`.orders"},
 		"clickhouse": {copies.CHSink, copies.CH, "`" + copies.CHCopy + "`.orders", "SELECT count() FROM `" + copies.CHCopy + "`.orders FINAL"},
 	}
+	applied := map[string]func() float64{}
 	for _, name := range sinks {
-		backfilltest.StartReplayer(b, st, topic, targets[name].sink, name, 0)
+		_, applied[name] = backfilltest.StartReplayerCounted(b, st, topic, targets[name].sink, name, 0)
 	}
 	pub, err := backfill.NewCanalPublisher(context.Background(), backfilltest.TailerConfig(b, st, bs.DB, topic), backfilltest.Logger())
 	if err != nil {
@@ -67,6 +71,7 @@ func benchBackfillInto(b *testing.B, bs *backfilltest.BenchSource, sinks []strin
 		b.Fatal(err)
 	}
 	b.ResetTimer()
+	cpu0 := st.CPUSeconds()
 	start := time.Now()
 	published := make(chan time.Duration, 1)
 	go func() {
@@ -75,16 +80,19 @@ func benchBackfillInto(b *testing.B, bs *backfilltest.BenchSource, sinks []strin
 		}
 		published <- time.Since(start)
 	}()
+	// Counting a copy's rows costs the copy a scan (FINAL on ClickHouse), which every 200 ms
+	// would slow the very thing measured: count only once the replayer says it applied n rows.
 	done := map[string]time.Duration{}
 	for len(done) < len(sinks) && time.Since(start) < 30*time.Minute {
 		for _, name := range sinks {
-			if _, ok := done[name]; !ok && count(b, targets[name].db, targets[name].count) >= n {
+			if _, ok := done[name]; !ok && applied[name]() >= float64(n) && count(b, targets[name].db, targets[name].count) >= n {
 				done[name] = time.Since(start)
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 	b.StopTimer()
+	cpu1 := st.CPUSeconds()
 	pubTime := <-published
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	_ = pub.Close(ctx)
@@ -98,11 +106,30 @@ func benchBackfillInto(b *testing.B, bs *backfilltest.BenchSource, sinks []strin
 		b.ReportMetric(rate, name+"_rows/s")
 		b.ReportMetric(rate/selectRate, name+"_vs_select")
 	}
+	reportCPU(b, cpu0, cpu1, n, selectRate)
 	if len(sinks) == 1 {
 		ceiling := targets[sinks[0]].ceiling(b, sinks[0], n)
 		b.ReportMetric(ceiling, "copy_ceiling_rows/s")
 		b.ReportMetric(ceiling/selectRate, "copy_ceiling_vs_select")
 	}
+}
+
+// reportCPU reports the CPU seconds each server and this process (the backfill and the
+// replayers) used during the run, and cpu_bound_vs_select: the ratio the run would have reached
+// had that CPU been spread perfectly over every core of the machine. On a machine whose cores
+// every server shares, no scheduling can beat that bound; only using less CPU can.
+func reportCPU(b *testing.B, before, after map[string]float64, n int, selectRate float64) {
+	total := 0.0
+	for _, name := range testenv.CPUServers {
+		if a, ok := after[name]; ok {
+			d := a - before[name]
+			total += d
+			b.ReportMetric(d, name+"_cpu_s")
+		}
+	}
+	b.ReportMetric(total, "cpu_s")
+	best := float64(n) / (total / float64(runtime.NumCPU()))
+	b.ReportMetric(best/selectRate, "cpu_bound_vs_select")
 }
 
 // benchCopy is one copy under benchmark: its sink, a connection, its orders table and the query

@@ -183,13 +183,27 @@ func (m *Message) validateImages(cols map[string]bool, decodedKeys map[string]st
 	return nil
 }
 
+// checkImage checks that row i of field uses only columns of ferry.columns and holds valid
+// UTF-8. It looks the columns up rather than ranging over the map (several times faster on the
+// publish path); only a row with a foreign column is ranged over, to name it.
 func checkImage(m *Message, field string, i int, row map[string]*string, cols map[string]bool) error {
-	for k, v := range row {
-		if !cols[k] {
-			return malformed("%s.%s: %s[%d] has column %q that is not in ferry.columns", m.Database, m.Table, field, i, k)
+	found := 0
+	for _, k := range m.Ferry.Columns {
+		v, ok := row[k]
+		if !ok {
+			continue
 		}
+		found++
 		if v != nil && !utf8.ValidString(*v) {
 			return malformed("%s.%s: %s[%d].%s is not valid UTF-8 (encode binary values with EncodeBytes)", m.Database, m.Table, field, i, k)
+		}
+	}
+	if found == len(row) {
+		return nil
+	}
+	for k := range row {
+		if !cols[k] {
+			return malformed("%s.%s: %s[%d] has column %q that is not in ferry.columns", m.Database, m.Table, field, i, k)
 		}
 	}
 	return nil

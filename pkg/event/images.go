@@ -11,9 +11,9 @@ import (
 
 // decodeFast parses a message body (valid UTF-8: Decode checks) exactly like json.Unmarshal would,
 // but only the small envelope goes through encoding/json. The row images ("data" and "old",
-// nearly all of a message's bytes) are cut out by a strict top-level scan and parsed by
-// parseImages: encoding/json would first validate and then skip them, which was about a third of
-// a replayer's CPU on 1,000-row messages. Keys match case-insensitively, as in encoding/json, and
+// nearly all of a message's bytes) are parsed in the same strict top-level scan that cuts them
+// out: encoding/json would first validate and then skip them, which was about a third of a
+// replayer's CPU on 1,000-row messages. Keys match case-insensitively, as in encoding/json, and
 // the last of duplicate keys wins. FuzzDecodeMatchesEncodingJSON and
 // FuzzImagesMatchEncodingJSON hold the two equal.
 //
@@ -21,82 +21,102 @@ import (
 // instead of once per row.
 func decodeFast(b []byte, m *Message) (keys map[string]string, err error) {
 	body := string(b) // one copy; image values are substrings of it
-	env, data, old, err := splitEnvelope(body)
+	p := &imageParser{s: body, keys: map[string]string{}}
+	env, imgs, err := p.envelope()
 	if err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(env, (*noImages)(m)); err != nil {
 		return nil, err
 	}
-	keys = map[string]string{}
-	if m.Data, err = parseImageString(body, data, keys); err != nil {
-		return nil, err
+	for _, img := range imgs {
+		if img.err != nil {
+			return nil, img.err
+		}
 	}
-	if m.Old, err = parseImageString(body, old, keys); err != nil {
-		return nil, err
-	}
-	return keys, nil
+	m.Data, m.Old = imgs[0].rows, imgs[1].rows
+	return p.keys, nil
 }
 
 // noImages has Message's fields without its methods; the envelope decodes into it.
 type noImages Message
 
-// span is a value's byte range in the body; a zero span means the key was absent.
-type span struct{ start, end int }
+// imagesResult is the outcome of parsing one "data" or "old" member.
+type imagesResult struct {
+	rows []map[string]*string
+	err  error
+}
 
-// splitEnvelope checks the top-level object's syntax and returns it without its "data" and "old"
-// members (each value verbatim, so encoding/json validates it), and those members' spans.
-func splitEnvelope(body string) (env []byte, data, old span, err error) {
-	p := &imageParser{s: body}
+// envelope checks the top-level object's syntax and returns it without its "data" and "old"
+// members (each other value verbatim, so encoding/json validates it), and those members parsed.
+// An image member that does not parse is skipped and its error kept: a later duplicate key may
+// still replace it, as in encoding/json.
+func (p *imageParser) envelope() (env []byte, imgs [2]imagesResult, err error) {
 	if p.space(); p.literal("null") { // encoding/json leaves the message untouched
-		if p.space(); p.i == len(body) {
-			return []byte("null"), data, old, nil
+		if p.space(); p.i == len(p.s) {
+			return []byte("null"), imgs, nil
 		}
-		return nil, data, old, errSyntax(p.i)
+		return nil, imgs, errSyntax(p.i)
 	}
 	if !p.consume('{') {
-		return nil, data, old, errors.New("message body is not a JSON object")
+		return nil, imgs, errors.New("message body is not a JSON object")
 	}
 	env = append(make([]byte, 0, 1024), '{')
-	for p.space(); !p.consume('}'); {
-		if len(env) > 1 || data != (span{}) || old != (span{}) {
+	for n := 0; ; n++ {
+		if p.space(); p.consume('}') {
+			break
+		}
+		if n > 0 {
 			if !p.consume(',') {
-				return nil, data, old, errSyntax(p.i)
+				return nil, imgs, errSyntax(p.i)
 			}
 			p.space()
 		}
 		ks := p.i
 		key, err := p.str()
 		if err != nil {
-			return nil, data, old, err
+			return nil, imgs, err
 		}
 		ke := p.i
-		p.space()
-		if !p.consume(':') {
-			return nil, data, old, errSyntax(p.i)
+		if p.space(); !p.consume(':') {
+			return nil, imgs, errSyntax(p.i)
 		}
 		p.space()
 		vs := p.i
-		if err := p.skipValue(0); err != nil {
-			return nil, data, old, err
-		}
-		switch v := (span{vs, p.i}); {
-		case strings.EqualFold(key, "data"):
-			data = v
-		case strings.EqualFold(key, "old"):
-			old = v
-		default:
-			if len(env) > 1 {
-				env = append(env, ',')
+		if slot := imageSlot(key); slot >= 0 {
+			rows, ierr := p.images()
+			if ierr != nil {
+				p.i = vs
+				if err := p.skipValue(0); err != nil {
+					return nil, imgs, err
+				}
 			}
-			env = append(append(append(env, body[ks:ke]...), ':'), body[vs:p.i]...)
+			imgs[slot] = imagesResult{rows, ierr}
+			continue
 		}
-		p.space()
+		if err := p.skipValue(0); err != nil {
+			return nil, imgs, err
+		}
+		if len(env) > 1 {
+			env = append(env, ',')
+		}
+		env = append(append(append(env, p.s[ks:ke]...), ':'), p.s[vs:p.i]...)
 	}
-	if p.space(); p.i != len(body) {
-		return nil, data, old, errSyntax(p.i)
+	if p.space(); p.i != len(p.s) {
+		return nil, imgs, errSyntax(p.i)
 	}
-	return append(env, '}'), data, old, nil
+	return append(env, '}'), imgs, nil
+}
+
+// imageSlot is 0 for a key encoding/json would match to "data", 1 for "old", else -1.
+func imageSlot(key string) int {
+	switch {
+	case strings.EqualFold(key, "data"):
+		return 0
+	case strings.EqualFold(key, "old"):
+		return 1
+	}
+	return -1
 }
 
 func errSyntax(at int) error { return errors.New("invalid JSON at byte " + strconv.Itoa(at)) }
@@ -116,26 +136,24 @@ type imageParser struct {
 	slab []string          // backing store for the row values' pointers, allocated in blocks
 }
 
-// parseImages parses `null` or `[{"col": "text" | null, ...}, ...]`.
+// parseImages parses `null` or `[{"col": "text" | null, ...}, ...]` (the whole of raw).
 func parseImages(raw []byte) ([]map[string]*string, error) {
-	if len(raw) == 0 {
+	p := &imageParser{s: string(raw), keys: map[string]string{}}
+	p.space()
+	rows, err := p.images()
+	if err != nil {
+		return nil, err
+	}
+	if p.space(); p.i != len(p.s) {
 		return nil, errImages
 	}
-	s := string(raw)
-	return parseImageString(s, span{0, len(s)}, map[string]string{})
+	return rows, nil
 }
 
-// parseImageString parses the images in body[at.start:at.end] (a zero span means absent: nil),
-// adding every column name it meets to keys.
-func parseImageString(body string, at span, keys map[string]string) ([]map[string]*string, error) {
-	if at == (span{}) {
-		return nil, nil
-	}
-	p := &imageParser{s: body[:at.end], i: at.start, keys: keys}
-	if p.space(); p.literal("null") {
-		if p.space(); p.i != len(p.s) {
-			return nil, errImages
-		}
+// images parses one image member's value, `null` or an array of row images, adding every
+// column name it meets to p.keys.
+func (p *imageParser) images() ([]map[string]*string, error) {
+	if p.literal("null") {
 		return nil, nil
 	}
 	if !p.consume('[') {
@@ -155,9 +173,6 @@ func parseImageString(body string, at span, keys map[string]string) ([]map[strin
 		}
 		out = append(out, row)
 		p.space()
-	}
-	if p.space(); p.i != len(p.s) {
-		return nil, errImages
 	}
 	return out, nil
 }

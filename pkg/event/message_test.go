@@ -131,6 +131,40 @@ func TestSnapshotVersionsMayRepeat(t *testing.T) {
 	}
 }
 
+// TestDecodeRejectsForeignColumns: Decode checks image column names once per message (not per
+// row, as Validate does); a name outside ferry.columns in any row of data or old is still refused.
+func TestDecodeRejectsForeignColumns(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(m *Message)
+	}{
+		{"data, last row", func(m *Message) { m.Data[1]["x"] = Str("1") }},
+		{"old", func(m *Message) { m.Old[0]["x"] = nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := sampleRows()
+			m.Type, m.Old = TypeUpdate, []map[string]*string{{"note": Str("was")}, {"note": nil}}
+			if _, err := Decode(mustMarshal(t, m)); err != nil {
+				t.Fatalf("unmutated UPDATE: %v", err)
+			}
+			tc.mutate(m)
+			if _, err := Decode(mustMarshal(t, m)); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), `column "x"`) {
+				t.Fatalf("Decode = %v, want ErrMalformed naming column \"x\"", err)
+			}
+		})
+	}
+}
+
+// mustMarshal encodes m with encoding/json, which does not validate on the way out.
+func mustMarshal(t *testing.T, m *Message) []byte {
+	t.Helper()
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestDecodeRejectsGarbage(t *testing.T) {
 	for name, in := range map[string]string{
 		"empty": "", "null": "null", "array": "[]", "string": `"x"`, "bad utf8": "{\"database\":\"\xff\"}",

@@ -77,6 +77,15 @@ func StartTailer(t testing.TB, cfg canal.Config) (stop func() error) {
 // and returns Run's error.
 func StartReplayer(t testing.TB, st *testenv.Stack, topic string, s sink.Sink, sinkName string, flush time.Duration) (stop func() error) {
 	t.Helper()
+	stop, _ = StartReplayerCounted(t, st, topic, s, sinkName, flush)
+	return stop
+}
+
+// StartReplayerCounted is StartReplayer that also returns how many rows the replayer has
+// applied so far (its ferry_replayer_rows_applied_total): a progress signal that costs the copy
+// nothing, unlike counting its rows.
+func StartReplayerCounted(t testing.TB, st *testenv.Stack, topic string, s sink.Sink, sinkName string, flush time.Duration) (stop func() error, applied func() float64) {
+	t.Helper()
 	cfg := replayer.DefaultConfig()
 	cfg.NameServer, cfg.BrokerAddr, cfg.Topic = st.NameServer, st.BrokerAddr, topic
 	cfg.Group = testenv.UniqueName("ferry_test_" + sinkName)
@@ -85,10 +94,12 @@ func StartReplayer(t testing.TB, st *testenv.Stack, topic string, s sink.Sink, s
 	if flush == 0 {
 		cfg.FlushInterval = replayer.DefaultFlushInterval(sinkName)
 	}
-	r, err := replayer.New(cfg, s, sinkName, Logger(), replayer.NewMetrics(prometheus.NewRegistry()))
+	reg := prometheus.NewRegistry()
+	r, err := replayer.New(cfg, s, sinkName, Logger(), replayer.NewMetrics(reg))
 	if err != nil {
 		t.Fatal(err)
 	}
+	applied = func() float64 { return sumCounter(t, reg, "ferry_replayer_rows_applied_total") }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
@@ -107,7 +118,7 @@ func StartReplayer(t testing.TB, st *testenv.Stack, topic string, s sink.Sink, s
 		return runErr
 	}
 	t.Cleanup(func() { _ = stop() })
-	return stop
+	return stop, applied
 }
 
 // EnsureSchema creates the copy tables of every table of source database srcDB on both sinks
@@ -125,4 +136,22 @@ func (c *Copies) EnsureSchema(t testing.TB, st *testenv.Stack, srcDB string) {
 	if _, err := c.CHSink.EnsureTables(context.Background(), tables); err != nil {
 		t.Fatalf("create clickhouse copy tables: %v", err)
 	}
+}
+
+// sumCounter sums every series of counter name in reg.
+func sumCounter(t testing.TB, reg *prometheus.Registry, name string) float64 {
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Errorf("gather replayer metrics: %v", err)
+		return 0
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
 }
