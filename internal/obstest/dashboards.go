@@ -63,6 +63,7 @@ type DataSourceRef struct {
 type Query struct {
 	Where string // "file: panel title [refId]"
 	Expr  string
+	Want  int // series that count as "has data" for EvaluateUntilData (0: any)
 }
 
 // LoadDashboards reads every *.json dashboard in dir.

@@ -17,8 +17,9 @@ type Evaluation struct {
 }
 
 // EvaluateUntilData evaluates every query (after substituting values) and re-evaluates the ones
-// that returned no data every interval until each has data or timeout passes; optional queries
-// (optional may be nil) are evaluated alongside but not waited for. Queries that fail to
+// that returned no data (fewer than Query.Want series, when set) every interval until each has
+// data or timeout passes; optional queries (optional may be nil) are evaluated alongside but not
+// waited for. Queries that fail to
 // substitute or that Prometheus rejects are not retried. The result is in input order.
 func EvaluateUntilData(ctx context.Context, p Prom, qs []Query, values map[string]string, timeout, interval time.Duration, optional func(Query) bool) []Evaluation {
 	out := make([]Evaluation, len(qs))
@@ -35,7 +36,7 @@ func EvaluateUntilData(ctx context.Context, p Prom, qs []Query, values map[strin
 		for i := range pending {
 			samples, err := p.Query(ctx, out[i].Expr)
 			out[i].Series, out[i].Err = len(samples), err
-			if err != nil || len(samples) > 0 {
+			if err != nil || len(samples) >= max(1, out[i].Query.Want) {
 				delete(pending, i)
 			}
 		}

@@ -169,7 +169,7 @@ func checkPipelineFlowed(ctx context.Context, t *testing.T, prom Prom, values ma
 	t.Helper()
 	qs := make([]Query, len(flowChecks))
 	for i, c := range flowChecks {
-		qs[i] = Query{Where: c.name, Expr: c.expr}
+		qs[i] = Query{Where: c.name, Expr: c.expr, Want: c.series} // e.g. wait for both sinks, not the first
 	}
 	for i, e := range EvaluateUntilData(ctx, prom, qs, values, 2*time.Minute, 2*time.Second, nil) {
 		if e.Err != nil || e.Series != flowChecks[i].series {

@@ -1,8 +1,10 @@
 package backfill
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -124,8 +126,8 @@ type job struct {
 // Invariant: the checkpoint moves past a chunk only after Publish acknowledged all of its
 // messages and those of every earlier chunk, so a crash republishes at most InFlight chunks
 // (harmless: same rows, versions at or below the current ones).
-func (b *Backfiller) pipeline(ctx context.Context, t *Table, cp *Checkpoint, progress func()) (int64, error) {
-	ctx, cancel := context.WithCancel(ctx)
+func (b *Backfiller) pipeline(parent context.Context, t *Table, cp *Checkpoint, progress func()) (int64, error) {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	jobs := make(chan *job, max(b.cfg.InFlight-1, 0))
 	go b.readAhead(ctx, t, cp.Last, jobs)
@@ -156,8 +158,22 @@ func (b *Backfiller) pipeline(ctx context.Context, t *Table, cp *Checkpoint, pro
 		b.metrics.chunk(t.String(), len(j.ch.Rows), time.Since(j.start))
 		progress()
 	}
+	// A cancelled caller is an interruption, never a completed backfill: readAhead may stop
+	// without an error of its own between two chunks, and a query cut off mid-read fails with
+	// the driver's "bad connection" rather than the context's error.
+	if !cp.Done && (firstErr == nil || parent.Err() != nil) {
+		cause := ""
+		if firstErr != nil {
+			cause = " (then: " + firstErr.Error() + ")"
+		}
+		firstErr = fmt.Errorf("backfill of %s interrupted after %d rows; running it again resumes from the checkpoint: %w%s",
+			t, cp.Rows, cmp.Or(parent.Err(), errStoppedEarly), cause)
+	}
 	return published, firstErr
 }
+
+// errStoppedEarly is reported if reading stopped early with no error and no cancellation.
+var errStoppedEarly = errors.New("the chunk reader stopped before the last chunk")
 
 // readAhead reads chunks after `after` and starts publishing each; it sends the jobs in order
 // and closes jobs after the last chunk or the first error.
