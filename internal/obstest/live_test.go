@@ -113,10 +113,12 @@ func onlyEventMetrics(expr string, catalog map[string]Metric) bool {
 	return len(refs) > 0
 }
 
-// thresholdAlerts fire on performance thresholds that a loaded 2-core CI machine may cross
+// thresholdAlerts fire on conditions that a loaded 2-core CI machine may meet for a moment
 // while the pipeline is healthy (the rule's `for` is not applied here); they are logged, not
-// failed, when they return a series for this run.
-var thresholdAlerts = map[string]bool{"FerryReplayerLagHigh": true, "FerryTailerBehindSource": true}
+// failed, when they return a series for this run. FerryTailerSendErrors is one: a busy broker
+// answers with flow control (TIMEOUT_CLEAN_QUEUE) and the tailer retries; only errors in every
+// minute for 5 minutes (its `for`) mean a broker that is gone.
+var thresholdAlerts = map[string]bool{"FerryReplayerLagHigh": true, "FerryTailerBehindSource": true, "FerryTailerSendErrors": true}
 
 // checkAlertExpressions evaluates every alert expression: it must parse and evaluate, and no
 // state alert may return a series for one of this run's healthy processes (instances), which
