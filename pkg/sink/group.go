@@ -41,6 +41,26 @@ func GroupByTable(b *Batch) ([]*Group, error) {
 	return groups, nil
 }
 
+// PlanGroups is the planning step of a sink's Apply: it groups b by table shape (GroupByTable),
+// wraps each group in the sink's own group type and prepares the groups in order, stopping at
+// the first error.
+func PlanGroups[G any](ctx context.Context, b *Batch, wrap func(*Group) G, prepare func(context.Context, G) error) ([]G, error) {
+	gs, err := GroupByTable(b)
+	if err != nil {
+		return nil, err
+	}
+	groups := make([]G, len(gs))
+	for i, g := range gs {
+		groups[i] = wrap(g)
+	}
+	for _, g := range groups {
+		if err := prepare(ctx, g); err != nil {
+			return nil, err
+		}
+	}
+	return groups, nil
+}
+
 // TableCache caches a sink's per-table state (the shape of a copy table) by "copyDB.table".
 // It is safe for concurrent use; loads run outside the lock, so two callers may load the same
 // table at once and the later result wins, which is harmless for read-only shapes.

@@ -41,6 +41,43 @@ func TestGroupByTable(t *testing.T) {
 	}
 }
 
+func TestPlanGroups(t *testing.T) {
+	a := &Table{Database: "d", Name: "a", Columns: []Column{{Name: "id"}}, PK: []string{"id"}}
+	b := &Table{Database: "d", Name: "b", Columns: []Column{{Name: "id"}}, PK: []string{"id"}}
+	v := func(s string) []*string { return []*string{&s} }
+	batch := &Batch{Rows: []Row{{Table: b, Values: v("1")}, {Table: a, Values: v("2")}, {Table: b, Values: v("3")}}}
+	wrap := func(g *Group) string { return fmt.Sprintf("%s:%d", g.Table.Name, len(g.Rows)) }
+	boom := errors.New("boom")
+	tests := []struct {
+		name     string
+		failOn   string // prepare fails for this group
+		want     []string
+		prepared []string
+	}{
+		{"prepares every group in order", "", []string{"b:2", "a:1"}, []string{"b:2", "a:1"}},
+		{"stops at the first failure", "b:2", nil, []string{"b:2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var prepared []string
+			prepare := func(_ context.Context, g string) error {
+				prepared = append(prepared, g)
+				if g == tt.failOn {
+					return boom
+				}
+				return nil
+			}
+			got, err := PlanGroups(context.Background(), batch, wrap, prepare)
+			if (tt.failOn != "") != errors.Is(err, boom) {
+				t.Fatalf("err = %v, want failure %v", err, tt.failOn != "")
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) || fmt.Sprint(prepared) != fmt.Sprint(tt.prepared) {
+				t.Fatalf("groups %v prepared %v, want %v and %v", got, prepared, tt.want, tt.prepared)
+			}
+		})
+	}
+}
+
 func TestTableCache(t *testing.T) {
 	var c TableCache[int]
 	loads, creates, exists := 0, 0, false

@@ -35,21 +35,9 @@ func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
 	return nil
 }
 
+// plan groups rows by table shape (keeping their order) and prepares each group.
 func (s *Sink) plan(ctx context.Context, b *sink.Batch) ([]*group, error) {
-	gs, err := sink.GroupByTable(b)
-	if err != nil {
-		return nil, err
-	}
-	groups := make([]*group, len(gs))
-	for i, g := range gs {
-		groups[i] = &group{table: g.Table, rows: g.Rows}
-	}
-	for _, g := range groups {
-		if err := s.prepare(ctx, g); err != nil {
-			return nil, err
-		}
-	}
-	return groups, nil
+	return sink.PlanGroups(ctx, b, func(g *sink.Group) *group { return &group{table: g.Table, rows: g.Rows} }, s.prepare)
 }
 
 func (s *Sink) prepare(ctx context.Context, g *group) error {
