@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/backfill/backfilltest"
 )
 
@@ -34,10 +33,8 @@ func captureStdout(t *testing.T, f func() error) (string, error) {
 // flags parsed by cobra) against a source copied into both sinks: a clean copy exits 0, a
 // corrupted one fails with errMismatch naming the key, and reports print their columns.
 func TestVerifyAndReportCommands(t *testing.T) {
-	st := testenv.Get(t)
-	srcDB := st.NewSourceDatabase(t)
-	testenv.LoadOrderSchema(t, st.OpenSource(t, srcDB))
-	src := backfilltest.OpenSource(t, st)
+	bs := backfilltest.NewOrderSource(t, 0)
+	st, src, srcDB := bs.Stack, bs.Src, bs.DB
 	backfilltest.SeedOrders(t, src, srcDB, 300, 2)
 	c := backfilltest.NewCopies(t, st)
 	c.EnsureSchema(t, st, srcDB)

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/backfill"
 	"github.com/ferry-cdc/ferry/pkg/backfill/backfilltest"
 )
@@ -31,12 +30,8 @@ func (p *countingPublisher) Publish(_ context.Context, msgs []backfill.Outgoing)
 // Table must then still report the interruption (it once returned nil, so a stopped
 // `binlog-tailer backfill` exited 0 as if complete), and leave the checkpoint open for resume.
 func TestInterruptedBackfillReportsIt(t *testing.T) {
-	st := testenv.Get(t)
-	srcDB := st.NewSourceDatabase(t)
-	testenv.LoadOrderSchema(t, st.OpenSource(t, srcDB))
-	src := backfilltest.OpenSource(t, st)
-	backfilltest.BulkOrders(t, src, srcDB, 0, 1000)
-	table := srcDB + ".orders"
+	bs := backfilltest.NewOrderSource(t, 1000)
+	src, table := bs.Src, bs.DB+".orders"
 	for _, inFlight := range []int{1, 3} {
 		for i := 0; i < 15; i++ {
 			dir := t.TempDir()

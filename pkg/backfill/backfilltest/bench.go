@@ -23,7 +23,13 @@ type BenchSource struct {
 // BenchRows() orders into it.
 func NewBenchSource(t testing.TB) *BenchSource {
 	t.Helper()
-	n := BenchRows()
+	return NewOrderSource(t, BenchRows())
+}
+
+// NewOrderSource creates a source database with the order schema, bulk-loads n orders into it
+// (BulkOrders; n may be 0) and opens it as backfill opens the source.
+func NewOrderSource(t testing.TB, n int) *BenchSource {
+	t.Helper()
 	st := testenv.Get(t)
 	srcDB := st.NewSourceDatabase(t)
 	testenv.LoadOrderSchema(t, st.OpenSource(t, srcDB))
