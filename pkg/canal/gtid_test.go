@@ -32,17 +32,16 @@ func TestGTIDReconnectRedeliversIdentically(t *testing.T) {
 		t.Fatalf("source GTID position: %q, %v", h.GTID, err)
 	}
 	from := checkpoint.State{File: h.File, Pos: h.Pos, GTID: h.GTID}
-	mt := startMem(t, cfg, 2, &from)
 	var rowsEvents, broken atomic.Int32
 	// Count only this test's rows events: other packages' tests write to the same source in
 	// parallel, and breaking on their events would cut the stream outside this transaction.
-	mt.tailer.hooks.afterEvent = func(e *replication.BinlogEvent) error {
+	mt := startMemHooked(t, cfg, 2, &from, testHooks{afterEvent: func(e *replication.BinlogEvent) error {
 		re, ok := e.Event.(*replication.RowsEvent)
 		if ok && re.Table != nil && string(re.Table.Schema) == dbName && rowsEvents.Add(1) == 2 && broken.Add(1) == 1 {
 			return fmt.Errorf("injected connection loss")
 		}
 		return nil
-	}
+	}})
 	tx, err := src.Begin()
 	if err != nil {
 		t.Fatal(err)

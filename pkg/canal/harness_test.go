@@ -126,6 +126,13 @@ type memTailer struct {
 // startMem starts a tailer at the source head (or at from, if non-nil) publishing into memory.
 func startMem(t *testing.T, cfg Config, queues int, from *checkpoint.State) *memTailer {
 	t.Helper()
+	return startMemHooked(t, cfg, queues, from, testHooks{})
+}
+
+// startMemHooked is startMem with test hooks installed before the tailer starts (setting them
+// later races with the tailer's reads of them).
+func startMemHooked(t *testing.T, cfg Config, queues int, from *checkpoint.State, hooks testHooks) *memTailer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var start checkpoint.State
 	if from != nil {
@@ -147,6 +154,7 @@ func startMem(t *testing.T, cfg Config, queues int, from *checkpoint.State) *mem
 	if err != nil {
 		t.Fatal(err)
 	}
+	tl.hooks = hooks
 	mt := &memTailer{rec: rec, tailer: tl, cancel: cancel, done: make(chan error, 1)}
 	go func() { mt.done <- tl.runWithCheckpoints(ctx, cfg.DataDir, start, nil) }()
 	t.Cleanup(func() { mt.stop(t) })
