@@ -63,14 +63,12 @@ func (p *imageParser) envelope() (env []byte, imgs [2]imagesResult, err error) {
 	}
 	env = append(make([]byte, 0, 1024), '{')
 	for n := 0; ; n++ {
-		if p.space(); p.consume('}') {
-			break
+		end, ok := p.element(n, '}')
+		if !ok {
+			return nil, imgs, errSyntax(p.i)
 		}
-		if n > 0 {
-			if !p.consume(',') {
-				return nil, imgs, errSyntax(p.i)
-			}
-			p.space()
+		if end {
+			break
 		}
 		ks := p.i
 		key, err := p.str()
@@ -160,21 +158,20 @@ func (p *imageParser) images() ([]map[string]*string, error) {
 		return nil, errImages
 	}
 	out := []map[string]*string{}
-	for p.space(); !p.consume(']'); {
-		if len(out) > 0 {
-			if !p.consume(',') {
-				return nil, errImages
-			}
-			p.space()
+	for {
+		end, ok := p.element(len(out), ']')
+		if !ok {
+			return nil, errImages
+		}
+		if end {
+			return out, nil
 		}
 		row, err := p.object()
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, row)
-		p.space()
 	}
-	return out, nil
 }
 
 // object parses one row image: null or a flat object of strings and nulls.
@@ -187,14 +184,12 @@ func (p *imageParser) object() (map[string]*string, error) {
 	}
 	row := make(map[string]*string, len(p.prev))
 	for col := 0; ; col++ {
-		if p.space(); p.consume('}') {
-			return row, nil
+		end, ok := p.element(col, '}')
+		if !ok {
+			return nil, errImages
 		}
-		if col > 0 {
-			if !p.consume(',') {
-				return nil, errImages
-			}
-			p.space()
+		if end {
+			return row, nil
 		}
 		k, err := p.key(col)
 		if err != nil {
@@ -282,14 +277,12 @@ func (p *imageParser) skipContainer(open byte, depth int) error {
 	}
 	p.i++
 	for n := 0; ; n++ {
-		if p.space(); p.consume(closer) {
-			return nil
+		end, ok := p.element(n, closer)
+		if !ok {
+			return errSyntax(p.i)
 		}
-		if n > 0 {
-			if !p.consume(',') {
-				return errSyntax(p.i)
-			}
-			p.space()
+		if end {
+			return nil
 		}
 		if open == '{' {
 			if _, err := p.str(); err != nil {
@@ -304,6 +297,22 @@ func (p *imageParser) skipContainer(open byte, depth int) error {
 			return err
 		}
 	}
+}
+
+// element moves to element n (0-based) of the object or array that closer ends: end reports
+// the closer, consumed; otherwise the comma JSON requires before every element but the first is
+// consumed (ok is false when it is missing), and p is at the element.
+func (p *imageParser) element(n int, closer byte) (end, ok bool) {
+	if p.space(); p.consume(closer) {
+		return true, true
+	}
+	if n > 0 {
+		if !p.consume(',') {
+			return false, false
+		}
+		p.space()
+	}
+	return false, true
 }
 
 func (p *imageParser) space() {
