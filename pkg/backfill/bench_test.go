@@ -50,8 +50,8 @@ func benchBackfillInto(b *testing.B, bs *backfilltest.BenchSource, sinks []strin
 	copies.EnsureSchema(b, st, bs.DB)
 	topic := st.NewTopic(b, 4)
 	targets := map[string]benchCopy{
-		"mysql":      {copies.MySQLSink, copies.MySQL, "`" + copies.MySQLCopy + "`.orders", "SELECT COUNT(*) FROM `" + copies.MySQLCopy + "`.orders"},
-		"clickhouse": {copies.CHSink, copies.CH, "`" + copies.CHCopy + "`.orders", "SELECT count() FROM `" + copies.CHCopy + "`.orders FINAL"},
+		"mysql":      {sink: copies.MySQLSink, db: copies.MySQL, schema: copies.MySQLCopy, like: "LIKE"},
+		"clickhouse": {sink: copies.CHSink, db: copies.CH, schema: copies.CHCopy, like: "AS", final: " FINAL"},
 	}
 	applied := map[string]func() float64{}
 	for _, name := range sinks {
@@ -85,7 +85,7 @@ func benchBackfillInto(b *testing.B, bs *backfilltest.BenchSource, sinks []strin
 	done := map[string]time.Duration{}
 	for len(done) < len(sinks) && time.Since(start) < 30*time.Minute {
 		for _, name := range sinks {
-			if _, ok := done[name]; !ok && applied[name]() >= float64(n) && count(b, targets[name].db, targets[name].count) >= n {
+			if _, ok := done[name]; !ok && applied[name]() >= float64(n) && targets[name].rows(b, "orders") >= n {
 				done[name] = time.Since(start)
 			}
 		}
@@ -108,7 +108,7 @@ func benchBackfillInto(b *testing.B, bs *backfilltest.BenchSource, sinks []strin
 	}
 	reportCPU(b, cpu0, cpu1, n, selectRate)
 	if len(sinks) == 1 {
-		ceiling := targets[sinks[0]].ceiling(b, sinks[0], n)
+		ceiling := targets[sinks[0]].ceiling(b, n)
 		b.ReportMetric(ceiling, "copy_ceiling_rows/s")
 		b.ReportMetric(ceiling/selectRate, "copy_ceiling_vs_select")
 	}
@@ -132,42 +132,40 @@ func reportCPU(b *testing.B, before, after map[string]float64, n int, selectRate
 	b.ReportMetric(best/selectRate, "cpu_bound_vs_select")
 }
 
-// benchCopy is one copy under benchmark: its sink, a connection, its orders table and the query
-// counting the rows it holds.
+// benchCopy is one copy under benchmark: its sink, a connection to its server, its database,
+// how that server creates an empty table shaped like another ("LIKE" or "AS"), and what makes a
+// count see the rows a reader sees (" FINAL" on ClickHouse).
 type benchCopy struct {
-	sink  sink.Sink
-	db    *sql.DB
-	table string
-	count string
+	sink                sink.Sink
+	db                  *sql.DB
+	schema, like, final string
+}
+
+func (c benchCopy) table(name string) string { return "`" + c.schema + "`." + name }
+
+// rows counts the rows of table name in the copy.
+func (c benchCopy) rows(b *testing.B, name string) int {
+	var n int
+	if err := c.db.QueryRow("SELECT count(*) FROM " + c.table(name) + c.final).Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
 
 // ceiling copies the n backfilled rows into an empty table of the same shape inside the copy
 // server and returns rows/s: the copy's own ingest rate without any client.
-func (c benchCopy) ceiling(b *testing.B, sinkName string, n int) float64 {
-	like := c.table[:len(c.table)-len("orders")] + "orders_ceiling"
-	create := "CREATE TABLE " + like + " LIKE " + c.table
-	if sinkName == "clickhouse" {
-		create = "CREATE TABLE " + like + " AS " + c.table
-	}
-	if _, err := c.db.Exec(create); err != nil {
+func (c benchCopy) ceiling(b *testing.B, n int) float64 {
+	to := c.table("orders_ceiling")
+	if _, err := c.db.Exec("CREATE TABLE " + to + " " + c.like + " " + c.table("orders")); err != nil {
 		b.Fatalf("create ceiling table: %v", err)
 	}
 	t0 := time.Now()
-	res, err := c.db.Exec("INSERT INTO " + like + " SELECT * FROM " + c.table)
-	if err != nil {
+	if _, err := c.db.Exec("INSERT INTO " + to + " SELECT * FROM " + c.table("orders")); err != nil {
 		b.Fatalf("copy-side INSERT ... SELECT: %v", err)
 	}
 	d := time.Since(t0)
-	if got, err := res.RowsAffected(); err == nil && sinkName == "mysql" && got != int64(n) {
+	if got := c.rows(b, "orders_ceiling"); got != n {
 		b.Fatalf("ceiling copied %d rows, want %d", got, n)
 	}
 	return float64(n) / d.Seconds()
-}
-
-func count(b *testing.B, db *sql.DB, q string) int {
-	var n int
-	if err := db.QueryRow(q).Scan(&n); err != nil {
-		b.Fatal(err)
-	}
-	return n
 }
