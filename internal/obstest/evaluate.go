@@ -19,8 +19,8 @@ type Evaluation struct {
 // EvaluateUntilData evaluates every query (after substituting values) and re-evaluates the ones
 // that returned no data (fewer than Query.Want series, when set) every interval until each has
 // data or timeout passes; optional queries (optional may be nil) are evaluated alongside but not
-// waited for. Queries that fail to
-// substitute or that Prometheus rejects are not retried. The result is in input order.
+// waited for. Queries that fail to substitute or that Prometheus rejects are not retried. The
+// result is in input order.
 func EvaluateUntilData(ctx context.Context, p Prom, qs []Query, values map[string]string, timeout, interval time.Duration, optional func(Query) bool) []Evaluation {
 	out := make([]Evaluation, len(qs))
 	pending := map[int]bool{}
