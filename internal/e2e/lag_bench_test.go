@@ -98,7 +98,7 @@ func lagAtPeak(b *testing.B, st *testenv.Stack) {
 	b.ReportMetric(steady.Rate, "requests/s")
 	b.ReportMetric(steady.Rate/lagPeak, "achieved/target_ratio")
 	b.ReportMetric(burst.Rate, "burst_requests/s")
-	reportRSS(b, p)
+	reportRSS(b, p, pipelinetest.Sinks)
 	waited := p.WaitConverged(ctx, b, 5*time.Minute)
 	b.Logf("copies converged %s after the probe stopped", waited.Round(time.Millisecond))
 }
