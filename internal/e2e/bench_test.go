@@ -93,9 +93,11 @@ func catchUp(b *testing.B, st *testenv.Stack, sinks []string, n int) {
 	for _, s := range sinks {
 		sp := spans[s]
 		rate := sp.rate(n)
-		raw := rawMySQL(b, st, p, n)
+		var raw float64
 		if s == "clickhouse" {
 			raw = rawClickHouse(ctx, b, st, p, n)
+		} else {
+			raw = rawMySQL(b, st, p, n)
 		}
 		b.Logf("%s: first rows at +%s (%.0f applied), all %d at +%s; %.0f rows/s; raw %.0f rows/s", s,
 			sp.first.Sub(started).Round(time.Millisecond), sp.firstRows, n, sp.last.Sub(started).Round(time.Millisecond), rate, raw)

@@ -28,6 +28,17 @@ type srcRows struct {
 	rows [][]*string
 }
 
+// textSource opens the pipeline's source database with temporal values as MySQL's own text
+// (parseTime off), so they can be pasted into SQL and parsed per ClickHouse column type.
+func textSource(b *testing.B, st *testenv.Stack, p *pipelinetest.Pipeline) *sql.DB {
+	db, err := sql.Open("mysql", st.SourceDSN(p.SourceDB)+"&parseTime=false")
+	if err != nil {
+		b.Fatalf("open source: %v", err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
 // eachSourceBlock reads the source's orders table in id order, per rows each, and calls fn with
 // every block. Reading is not timed: fn times only its own insert.
 func eachSourceBlock(b *testing.B, src *sql.DB, per int, fn func(srcRows)) {
@@ -95,7 +106,7 @@ func rawMySQL(b *testing.B, st *testenv.Stack, p *pipelinetest.Pipeline, n int) 
 		b.Fatalf("create raw MySQL table: %v", err)
 	}
 	var took time.Duration
-	eachSourceBlock(b, st.OpenSource(b, p.SourceDB), rawMySQLBlock, func(blk srcRows) {
+	eachSourceBlock(b, textSource(b, st, p), rawMySQLBlock, func(blk srcRows) {
 		q := mysqlInsert(blk)
 		t0 := time.Now()
 		if _, err := cp.Exec(q); err != nil {
@@ -148,7 +159,7 @@ func rawClickHouse(ctx context.Context, b *testing.B, st *testenv.Stack, p *pipe
 	}
 	types := chTypes(ctx, b, st, db)
 	var took time.Duration
-	eachSourceBlock(b, st.OpenSource(b, p.SourceDB), rawCHBlock, func(blk srcRows) {
+	eachSourceBlock(b, textSource(b, st, p), rawCHBlock, func(blk srcRows) {
 		cols := make([]any, len(blk.cols))
 		for j, name := range blk.cols {
 			cols[j] = chColumn(b, types[name], blk.rows, j)
