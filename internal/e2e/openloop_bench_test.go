@@ -24,12 +24,12 @@ const (
 type olConfig struct {
 	rate     float64       // FERRY_BENCH_LAG_RATE: transactions/s, default 2000
 	duration time.Duration // FERRY_BENCH_LAG_DURATION: default 60s
-	workers  int           // FERRY_BENCH_LAG_WORKERS: source connections, default 64
+	workers  int           // FERRY_BENCH_LAG_WORKERS: source connections, default 128
 	csv      string        // FERRY_BENCH_LAG_CSV: where to write the lag samples ("" = nowhere)
 }
 
 func olConfigFromEnv() olConfig {
-	c := olConfig{rate: 2000, duration: 60 * time.Second, workers: 64, csv: os.Getenv("FERRY_BENCH_LAG_CSV")}
+	c := olConfig{rate: 2000, duration: 60 * time.Second, workers: 128, csv: os.Getenv("FERRY_BENCH_LAG_CSV")}
 	if v, err := strconv.ParseFloat(os.Getenv("FERRY_BENCH_LAG_RATE"), 64); err == nil && v > 0 {
 		c.rate = v
 	}
@@ -46,7 +46,7 @@ func olConfigFromEnv() olConfig {
 // visible in the copy, while an open-loop writer replays the order flow's transaction shapes
 // (see txWriter) with plain SQL at a fixed rate: FERRY_BENCH_LAG_RATE transactions/s (default
 // 2,000, the order system's peak) for FERRY_BENCH_LAG_DURATION (default 60 s), on
-// FERRY_BENCH_LAG_WORKERS source connections (default 64). Transactions are scheduled by the
+// FERRY_BENCH_LAG_WORKERS source connections (default 128). Transactions are scheduled by the
 // clock: a start more than 50 ms behind schedule counts as late, and a start that finds every
 // worker busy and the queue full is skipped and counted as missed (not postponed).
 //
