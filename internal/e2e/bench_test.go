@@ -78,9 +78,9 @@ func catchUp(b *testing.B, st *testenv.Stack, sinks []string, n int) {
 	from := head(b, src)
 	loadOrders(b, src, n)
 	b.ResetTimer()
+	cpu0 := procStats(st, p, sinks) // no tailer yet: its CPU counts from its start
 	started := time.Now()
 	p.StartTailer(b, "--start-file", from.file, "--start-pos", fmt.Sprint(from.pos))
-	cpu0 := procStats(st, p, sinks)
 	spans := waitApplied(ctx, b, p, sinks, n)
 	cpu1 := procStats(st, p, sinks)
 	b.StopTimer()

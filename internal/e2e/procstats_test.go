@@ -94,12 +94,11 @@ func procStats(st *testenv.Stack, p *pipelinetest.Pipeline, sinks []string) map[
 	return out
 }
 
-// reportCPUDelta reports every CPU counter of after minus before.
+// reportCPUDelta reports every CPU counter of after minus before (a process missing from before
+// started in between: all its CPU counts).
 func reportCPUDelta(b *testing.B, before, after map[string]float64) {
 	for k, a := range after {
-		if v, ok := before[k]; ok {
-			b.ReportMetric(a-v, k)
-		}
+		b.ReportMetric(a-before[k], k)
 	}
 }
 
