@@ -75,12 +75,7 @@ func BenchmarkLagOpenLoop(b *testing.B) {
 func lagOpenLoop(b *testing.B, st *testenv.Stack, cfg olConfig) {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.duration+20*time.Minute)
 	defer cancel()
-	p := pipelinetest.New(b, st, pipelinetest.Options{Queues: lagQueues})
-	p.StartTailer(b)
-	for _, s := range pipelinetest.Sinks {
-		p.StartReplayer(b, s)
-	}
-	p.Seed(b, lagProducts)
+	p := startLagPipeline(b, st)
 	w := newTxWriter(b, st, p, cfg)
 	startPollers(ctx, b, st, p, w.probes)
 	tail0, _ := scrape(ctx, p.MetricsAddr(p.Tailer()))

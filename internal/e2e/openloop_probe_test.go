@@ -138,25 +138,18 @@ func (pl *probeLog) txTimes() []time.Duration {
 // poll reads, every olPollEvery on its own connection, the probe ids above the low water that
 // the sink's copy holds, until ctx ends; the first error stops it and is kept for done.
 func (pl *probeLog) poll(ctx context.Context, conn *sql.Conn, sink string) {
-	tick := time.NewTicker(olPollEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		at := time.Now()
+	err := everyTick(ctx, olPollEvery, func(at time.Time) error {
 		ids, err := probeIDsAbove(ctx, conn, pl.lowWater(sink))
 		if err != nil {
-			if ctx.Err() == nil {
-				pl.mu.Lock()
-				pl.err = fmt.Errorf("poll the %s copy's %s: %w", sink, olProbeTable, err)
-				pl.mu.Unlock()
-			}
-			return
+			return fmt.Errorf("poll the %s copy's %s: %w", sink, olProbeTable, err)
 		}
 		pl.saw(sink, ids, at)
+		return nil
+	})
+	if err != nil {
+		pl.mu.Lock()
+		pl.err = err
+		pl.mu.Unlock()
 	}
 }
 
