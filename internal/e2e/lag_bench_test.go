@@ -74,12 +74,7 @@ func BenchmarkLagAtPeak(b *testing.B) {
 func lagAtPeak(b *testing.B, st *testenv.Stack) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	p := pipelinetest.New(b, st, pipelinetest.Options{Queues: lagQueues})
-	p.StartTailer(b)
-	for _, s := range pipelinetest.Sinks {
-		p.StartReplayer(b, s)
-	}
-	p.Seed(b, lagProducts)
+	p := startLagPipeline(b, st)
 	pr := startProbe(ctx, b, st, p)
 	warm := time.Now()
 	time.Sleep(lagWarmUp)
@@ -98,7 +93,7 @@ func lagAtPeak(b *testing.B, st *testenv.Stack) {
 	b.ReportMetric(steady.Rate, "requests/s")
 	b.ReportMetric(steady.Rate/lagPeak, "achieved/target_ratio")
 	b.ReportMetric(burst.Rate, "burst_requests/s")
-	reportRSS(b, p)
+	reportRSS(b, p, pipelinetest.Sinks)
 	waited := p.WaitConverged(ctx, b, 5*time.Minute)
 	b.Logf("copies converged %s after the probe stopped", waited.Round(time.Millisecond))
 }
@@ -346,26 +341,51 @@ func (pr *probe) write(seq int64) error {
 // pollLoop reads the copy's visible seq every pollEvery until ctx ends or a read fails.
 func (pr *probe) pollLoop(ctx context.Context, sink string) {
 	defer pr.wg.Done()
-	tick := time.NewTicker(pollEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		at := time.Now()
+	err := everyTick(ctx, pollEvery, func(at time.Time) error {
 		n, seq, err := visibleSeq(ctx, pr.conns[sink], sink)
 		if err != nil {
-			if ctx.Err() == nil {
-				pr.fail(fmt.Errorf("poll the %s copy: %w", sink, err))
-			}
-			return
+			return fmt.Errorf("poll the %s copy: %w", sink, err)
 		}
 		if n == len(pr.ids) {
 			pr.markSeen(sink, seq, at)
 		}
+		return nil
+	})
+	if err != nil {
+		pr.fail(err)
 	}
+}
+
+// everyTick calls fn with the tick's time every d until ctx ends (nil) or fn fails (its error,
+// unless ctx ended meanwhile: a read cut short by the stop is no failure).
+func everyTick(ctx context.Context, d time.Duration, fn func(at time.Time) error) error {
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		if err := fn(time.Now()); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// startLagPipeline starts a fresh pipeline of lagQueues queues with the tailer and both
+// replayers running and lagProducts products seeded.
+func startLagPipeline(b *testing.B, st *testenv.Stack) *pipelinetest.Pipeline {
+	p := pipelinetest.New(b, st, pipelinetest.Options{Queues: lagQueues})
+	p.StartTailer(b)
+	for _, s := range pipelinetest.Sinks {
+		p.StartReplayer(b, s)
+	}
+	p.Seed(b, lagProducts)
+	return p
 }
 
 // querier is what visibleSeq needs of a *sql.DB or *sql.Conn.

@@ -46,7 +46,8 @@ type Pipeline struct {
 	tailer    *proctest.Proc
 	replayers map[string]*proctest.Proc
 	groups    map[string]string
-	procs     []*proctest.Proc // every process ever started, for logs
+	procs     []*proctest.Proc          // every process ever started, for logs
+	metrics   map[*proctest.Proc]string // long-running process -> its --metrics-addr
 }
 
 // New creates the databases, the topic and the copy schemas of a fresh pipeline; nothing runs yet.
@@ -57,7 +58,8 @@ func New(t testing.TB, st *testenv.Stack, opt Options) *Pipeline {
 	}
 	p := &Pipeline{St: st, SourceDB: st.NewSourceDatabase(t), Topic: st.NewTopic(t, opt.Queues),
 		CopyDB: map[string]string{}, ViewDB: map[string]string{}, TailerDir: t.TempDir(),
-		serverID: 20000 + rand.IntN(1<<20), replayers: map[string]*proctest.Proc{}, groups: map[string]string{}}
+		serverID: 20000 + rand.IntN(1<<20), replayers: map[string]*proctest.Proc{}, groups: map[string]string{},
+		metrics: map[*proctest.Proc]string{}}
 	testenv.LoadOrderSchema(t, st.OpenSource(t, p.SourceDB))
 	p.CopyDB["mysql"], p.ViewDB["mysql"] = st.NewCopyDatabase(t), st.NewCopyDatabase(t)
 	p.CopyDB["clickhouse"], p.ViewDB["clickhouse"] = st.NewClickHouseDatabase(t), st.NewClickHouseDatabase(t)
@@ -133,9 +135,18 @@ func (p *Pipeline) start(t testing.TB, name, pkg string, args []string) *proctes
 	proc := proctest.Start(t, name, proctest.Build(t, pkg), append(args, "--metrics-addr", addr))
 	p.mu.Lock()
 	p.procs = append(p.procs, proc)
+	p.metrics[proc] = addr
 	p.mu.Unlock()
 	proctest.WaitHTTP(t, proc, "http://"+addr+"/healthz", startWait)
 	return proc
+}
+
+// MetricsAddr returns the host:port where a tailer or replayer this pipeline started serves
+// /metrics ("" for a process it did not start).
+func (p *Pipeline) MetricsAddr(proc *proctest.Proc) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.metrics[proc]
 }
 
 // Once runs a one-shot Ferry command to completion, failing the test unless it exits 0, and

@@ -44,7 +44,17 @@ func procCPUSeconds(pidFile string) (float64, bool) {
 	if err != nil {
 		return 0, false
 	}
-	stat, err := os.ReadFile(filepath.Join("/proc", strings.TrimSpace(string(pid)), "stat"))
+	n, err := strconv.Atoi(strings.TrimSpace(string(pid)))
+	if err != nil {
+		return 0, false
+	}
+	return ProcessCPUSeconds(n)
+}
+
+// ProcessCPUSeconds reads the CPU time (utime + stime) that process pid has used so far; false
+// when the process is gone or its stat cannot be parsed.
+func ProcessCPUSeconds(pid int) (float64, bool) {
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
 	if err != nil {
 		return 0, false
 	}
