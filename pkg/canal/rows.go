@@ -86,7 +86,7 @@ func opOf(ev *replication.RowsEvent) (string, error) {
 
 func (t *Tailer) template(h *replication.EventHeader, ti *tableInfo, op string, start uint64) *event.Message {
 	return &event.Message{Database: ti.db, Table: ti.table, PKNames: ti.pk, Type: op,
-		ES: int64(h.Timestamp) * 1000, TS: time.Now().UnixMilli(), SQLType: ti.sqlType, MySQLType: ti.mysqlType,
+		ES: int64(h.Timestamp) * 1000, TS: time.Now().UnixMilli(), SQLType: ti.sqlType, MySQLType: ti.mysqlType, GTID: t.gsetTx,
 		Ferry: &event.Meta{Format: event.Format, Epoch: t.epoch, File: t.file, Pos: start, GTID: t.gtid,
 			ServerID: h.ServerID, Columns: ti.names}}
 }

@@ -29,6 +29,7 @@ type Tailer struct {
 	fileIdx uint32        // its index
 	gtid    string        // GTID of the current transaction
 	gset    mysql.GTIDSet // executed GTID set (nil when unknown)
+	gsetTx  string        // Message.GTID of the current transaction: gset with it, else its GTID
 	inTx    bool
 
 	last       checkpoint.State // latest transaction boundary read
@@ -77,6 +78,7 @@ func (t *Tailer) handle(e *replication.BinlogEvent) error {
 		if s, ok := t.gset.(*mysql.MariadbGTIDSet); ok {
 			err = s.AddSet(&ev.GTID)
 		}
+		t.setGTIDSetText()
 	case *replication.GTIDEvent:
 		err = t.onMySQLGTID(ev)
 	case *replication.RowsEvent:
@@ -115,7 +117,18 @@ func (t *Tailer) onMySQLGTID(ev *replication.GTIDEvent) error {
 	if s, ok := t.gset.(*mysql.MysqlGTIDSet); ok {
 		s.AddGTID(u, ev.GNO)
 	}
+	t.setGTIDSetText()
 	return nil
+}
+
+// setGTIDSetText sets the top-level gtid of the current transaction's messages as Canal fills it:
+// the executed GTID set including this transaction; the transaction's own GTID (itself a one-GTID
+// set) when the tailer does not know the set (MySQL started from a file position).
+func (t *Tailer) setGTIDSetText() {
+	t.gsetTx = t.gtid
+	if t.gset != nil {
+		t.gsetTx = t.gset.String()
+	}
 }
 
 // onQuery handles BEGIN/COMMIT and DDL; DDL is published to every queue.
@@ -148,7 +161,7 @@ func (t *Tailer) publishDDL(h *replication.EventHeader, ev *replication.QueryEve
 		return fmt.Errorf("DDL at %s:%d: %w", t.file, start, err)
 	}
 	m := &event.Message{Database: info.db, Table: info.table, IsDDL: true, Type: info.typ,
-		ES: int64(h.Timestamp) * 1000, TS: time.Now().UnixMilli(), SQL: sql,
+		ES: int64(h.Timestamp) * 1000, TS: time.Now().UnixMilli(), SQL: sql, GTID: t.gsetTx,
 		Ferry: &event.Meta{Format: event.Format, Epoch: t.epoch, Versions: []uint64{v}, File: t.file, Pos: start,
 			GTID: t.gtid, ServerID: h.ServerID}}
 	if err := t.batch.sealAll(); err != nil {
@@ -173,7 +186,7 @@ func (t *Tailer) onBoundary(h *replication.EventHeader) error {
 	if t.gset != nil {
 		st.GTID = t.gset.String()
 	}
-	t.last, t.registered, t.inTx, t.gtid = st, false, false, ""
+	t.last, t.registered, t.inTx, t.gtid, t.gsetTx = st, false, false, "", ""
 	t.observeEventTime(h)
 	if t.batch.rows == 0 || time.Since(t.lastFlush) >= t.cfg.FlushInterval {
 		return t.flush()
