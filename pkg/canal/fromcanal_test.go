@@ -271,6 +271,8 @@ func waitIDs(t *testing.T, r *topicReader, n int, timeout time.Duration) ([]stri
 
 // sortIDs sorts decimal ids numerically.
 func sortIDs(ids []string) []string {
-	sort.Slice(ids, func(i, j int) bool { return len(ids[i]) < len(ids[j]) || (len(ids[i]) == len(ids[j]) && ids[i] < ids[j]) })
+	sort.Slice(ids, func(i, j int) bool {
+		return len(ids[i]) < len(ids[j]) || (len(ids[i]) == len(ids[j]) && ids[i] < ids[j])
+	})
 	return ids
 }
