@@ -45,7 +45,10 @@ func (t *Tailer) onRows(h *replication.EventHeader, ev *replication.RowsEvent) e
 	if !t.filter.table(db, table) {
 		return nil
 	}
-	start := uint64(h.LogPos - h.EventSize)
+	start := t.evEnd - uint64(h.EventSize)
+	if err := t.forward(start); err != nil {
+		return err
+	}
 	where := fmt.Sprintf("%s.%s at %s:%d", db, table, t.file, start)
 	ti, err := t.tableFor(tm)
 	if err != nil {

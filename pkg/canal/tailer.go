@@ -31,6 +31,9 @@ type Tailer struct {
 	gset    mysql.GTIDSet // executed GTID set (nil when unknown)
 	gsetTx  string        // Message.GTID of the current transaction: gset with it, else its GTID
 	inTx    bool
+	wpos    posWidener // 64-bit positions in the current file
+	evEnd   uint64     // end position of the current event (64-bit)
+	floor   uint64     // version of this connection's resume point (forward.go)
 
 	last       checkpoint.State // latest transaction boundary read
 	registered bool             // last is registered with the ack tracker
@@ -67,7 +70,8 @@ func (t *Tailer) handle(e *replication.BinlogEvent) error {
 	h := e.Header
 	t.metrics.Events.WithLabelValues(h.EventType.String()).Inc()
 	if h.LogPos > 0 {
-		t.metrics.HeadPos.Set(float64(h.LogPos))
+		t.evEnd = t.wpos.end(h.LogPos)
+		t.metrics.HeadPos.Set(float64(t.evEnd))
 	}
 	var err error
 	switch ev := e.Event.(type) {
@@ -104,6 +108,11 @@ func (t *Tailer) onRotate(ev *replication.RotateEvent) error {
 		return fmt.Errorf("rotate to %s: %w", name, err)
 	}
 	t.file, t.fileIdx = name, idx
+	if name == t.last.File && uint32(t.last.Pos) == uint32(ev.Position) {
+		t.wpos.reset(t.last.Pos) // a connection's start: the checkpoint has the 64-bit position
+	} else {
+		t.wpos.reset(ev.Position)
+	}
 	t.metrics.HeadFile.Set(float64(idx))
 	return nil
 }
@@ -155,7 +164,10 @@ func (t *Tailer) publishDDL(h *replication.EventHeader, ev *replication.QueryEve
 		t.log.Debug("DDL not published (no database or filtered)", "sql", truncate(sql, 200))
 		return nil
 	}
-	start := uint64(h.LogPos - h.EventSize)
+	start := t.evEnd - uint64(h.EventSize)
+	if err := t.forward(start); err != nil {
+		return err
+	}
 	v, err := event.Version(t.epoch, t.fileIdx, start, 0)
 	if err != nil {
 		return fmt.Errorf("DDL at %s:%d: %w", t.file, start, err)
@@ -182,7 +194,7 @@ func truncate(s string, n int) string {
 
 // onBoundary marks the end of a transaction at the event's end position.
 func (t *Tailer) onBoundary(h *replication.EventHeader) error {
-	st := checkpoint.State{File: t.file, Pos: uint64(h.LogPos), Epoch: t.epoch, ServerID: h.ServerID, UpdatedAt: time.Now()}
+	st := checkpoint.State{File: t.file, Pos: t.evEnd, Epoch: t.epoch, ServerID: h.ServerID, UpdatedAt: time.Now()}
 	if t.gset != nil {
 		st.GTID = t.gset.String()
 	}
