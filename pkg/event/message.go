@@ -99,9 +99,7 @@ func (m *Message) MarkDDLCopy() {
 func (m *Message) restoreDDLCopy() {
 	if m.IsDDL && m.Ferry != nil && m.Ferry.DDLCopy != nil {
 		m.Type, m.SQL = m.Ferry.DDLCopy.Type, m.Ferry.DDLCopy.SQL
-		if len(m.PKNames) == 0 {
-			m.PKNames = nil // the wire form's [] (see wireTypeSQL); a DDL has no key
-		}
+		m.PKNames = nil // the wire form's [] (see wireTypeSQL); a DDL has no key
 	}
 }
 
