@@ -113,10 +113,10 @@ func insertEach(t *testing.T, src *sql.DB, from, to int) {
 	}
 }
 
-// TestFromCanalNoGapNoRepeat moves from a Canal-format position (meta.dat at an acknowledged
-// transaction end) to Ferry through the real broker: every row after the position arrives
-// exactly once and none before it, checked against the source table.
-func TestFromCanalNoGapNoRepeat(t *testing.T) {
+// canalHistory writes ids 1..4, an ALTER and ids 5..8 into table t of a new database, one
+// transaction each, and returns the points Canal would have acknowledged in them.
+func canalHistory(t *testing.T) (*testenv.Stack, *sql.DB, Config, canalAcks) {
+	t.Helper()
 	st := testenv.Get(t)
 	dbName := st.NewSourceDatabase(t)
 	src := st.OpenSource(t, dbName)
@@ -129,7 +129,14 @@ func TestFromCanalNoGapNoRepeat(t *testing.T) {
 	insertEach(t, src, 1, 4)
 	mustExec(t, src, "ALTER TABLE t ADD COLUMN w INT NULL")
 	insertEach(t, src, 5, 8)
-	acks := scanCanalAcks(t, cfg, head, dbName, "8")
+	return st, src, cfg, scanCanalAcks(t, cfg, head, dbName, "8")
+}
+
+// TestFromCanalNoGapNoRepeat moves from a Canal-format position (meta.dat at an acknowledged
+// transaction end) to Ferry through the real broker: every row after the position arrives
+// exactly once and none before it, checked against the source table.
+func TestFromCanalNoGapNoRepeat(t *testing.T) {
+	st, src, cfg, acks := canalHistory(t)
 
 	// Canal's consumer acknowledged up to the end of the transaction that inserted id 4.
 	p, err := ParseCanalPosition(mustRead(t, metaDatFor(t, acks.afterID["4"])))
@@ -167,19 +174,7 @@ func TestFromCanalNoGapNoRepeat(t *testing.T) {
 // TestFromCanalAtDDL: a ZooKeeper cursor at an acknowledged DDL statement resumes after it: the
 // ALTER is not published again, the rows after it are.
 func TestFromCanalAtDDL(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE t (id INT PRIMARY KEY, v INT)")
-	cfg := testConfig(t, st, dbName)
-	head, err := SourceHead(context.Background(), &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	insertEach(t, src, 1, 4)
-	mustExec(t, src, "ALTER TABLE t ADD COLUMN w INT NULL")
-	insertEach(t, src, 5, 8)
-	acks := scanCanalAcks(t, cfg, head, dbName, "8")
+	_, src, cfg, acks := canalHistory(t)
 	cur, err := json.Marshal(map[string]any{"@type": "com.alibaba.otter.canal.protocol.position.LogPosition",
 		"identity": map[string]any{"slaveId": -1}, "postion": acks.ddl})
 	if err != nil {
