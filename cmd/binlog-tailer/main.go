@@ -2,7 +2,7 @@
 //
 //	binlog-tailer run      --config tailer.yaml [flags]   stream until SIGTERM
 //	binlog-tailer position [flags]                        checkpoint and source head
-//	binlog-tailer resync   --from-file F --from-pos P | --from-gtid G | --from-time T [--epoch N]
+//	binlog-tailer resync   --from-file F --from-pos P | --from-gtid G | --from-time T | --from-canal meta.dat [--epoch N]
 //
 // Every flag can also be set in the YAML file (key = flag name) or as FERRY_TAILER_<FLAG>.
 // See docs/tailer.md.
@@ -162,27 +162,26 @@ func positionCmd() *cobra.Command {
 }
 
 func resyncCmd() *cobra.Command {
-	var fromFile, fromGTID, fromTime string
-	var fromPos uint64
+	var r resyncFrom
 	var cmd *cobra.Command
 	extra := func(fs *pflag.FlagSet) {
-		fs.StringVar(&fromFile, "from-file", "", "binlog file to resume from")
-		fs.Uint64Var(&fromPos, "from-pos", 4, "position in --from-file")
-		fs.StringVar(&fromGTID, "from-gtid", "", "GTID set to resume from (use with gtid: true)")
-		fs.StringVar(&fromTime, "from-time", "", "RFC 3339 time: resume from the binlog file that was current then")
+		fs.StringVar(&r.file, "from-file", "", "binlog file to resume from")
+		fs.Uint64Var(&r.pos, "from-pos", 4, "position in --from-file")
+		fs.StringVar(&r.gtid, "from-gtid", "", "GTID set to resume from (use with gtid: true)")
+		fs.StringVar(&r.time, "from-time", "", "RFC 3339 time: resume from the binlog file that was current then")
+		fs.StringVar(&r.canal, "from-canal", "", "Canal position file (meta.dat, or a ZooKeeper cursor's JSON): resume exactly where Canal's consumer stopped")
 	}
 	cmd = command("resync", "move the checkpoint (refuses while a tailer runs on the data dir)", extra,
 		func(ctx context.Context, o *options, log *slog.Logger) error {
-			target, err := resyncTarget(ctx, o, fromFile, fromPos, fromGTID, fromTime)
+			target, err := resyncTarget(ctx, o, r)
 			if err != nil {
 				return err
 			}
 			prev, _ := checkpoint.Load(o.DataDir)
-			target.Epoch = o.Epoch
-			if prev != nil {
-				target.Epoch = prev.Epoch
+			if target.Epoch, err = canal.NextEpoch(prev, o.Epoch); err != nil && !cmd.Flags().Changed("epoch") {
+				return err
 			}
-			if cmd.Flags().Changed("epoch") { // --epoch N: the epoch after the resync (bump it after a failover / RESET MASTER)
+			if cmd.Flags().Changed("epoch") { // --epoch N: refused below the checkpoint's (canal.CheckResyncEpoch)
 				target.Epoch = o.Epoch
 			}
 			old, err := canal.Resync(&o.Config, target)
@@ -190,28 +189,43 @@ func resyncCmd() *cobra.Command {
 				return err
 			}
 			fmt.Printf("checkpoint moved from %s to %s:%d gtid %q epoch %d\n", describe(old), target.File, target.Pos, target.GTID, target.Epoch)
+			if r.canal != "" {
+				fmt.Println("Ferry continues where Canal's consumer stopped: stop Canal (and its consumers) before starting the tailer, then run verify")
+				return nil
+			}
 			fmt.Println("changes that were skipped are not in the stream: run the backfill for every table before trusting the copies")
 			return nil
 		})
-	cmd.Long = "Move the checkpoint to --from-file/--from-pos, --from-gtid or --from-time. --epoch N sets the version\n" +
-		"epoch from then on (default: keep the checkpoint's); bump it after a failover or RESET MASTER."
+	cmd.Long = "Move the checkpoint to --from-file/--from-pos, --from-gtid, --from-time or --from-canal (a Canal\n" +
+		"instance's meta.dat or ZooKeeper cursor JSON: the exact position its consumer acknowledged).\n" +
+		"The epoch becomes the checkpoint's + 1 (the first start's --epoch without a checkpoint), so versions\n" +
+		"never go backwards on another server's binlog; --epoch N may keep the checkpoint's epoch only to move\n" +
+		"forward in the same binlog, and may never lower it."
 	return cmd
 }
 
-func resyncTarget(ctx context.Context, o *options, file string, pos uint64, gtid, at string) (checkpoint.State, error) {
+// resyncFrom holds resync's --from-* flags; exactly one of file, gtid, time and canal is set.
+type resyncFrom struct {
+	file, gtid, time, canal string
+	pos                     uint64
+}
+
+func resyncTarget(ctx context.Context, o *options, r resyncFrom) (checkpoint.State, error) {
 	set := 0
-	for _, s := range []string{file, gtid, at} {
+	for _, s := range []string{r.file, r.gtid, r.time, r.canal} {
 		if s != "" {
 			set++
 		}
 	}
 	if set != 1 {
-		return checkpoint.State{}, fmt.Errorf("give exactly one of --from-file (with --from-pos), --from-gtid, --from-time")
+		return checkpoint.State{}, fmt.Errorf("give exactly one of --from-file (with --from-pos), --from-gtid, --from-time, --from-canal")
 	}
 	switch {
-	case file != "":
-		return checkpoint.State{File: file, Pos: pos}, nil
-	case gtid != "":
+	case r.file != "":
+		return checkpoint.State{File: r.file, Pos: r.pos}, nil
+	case r.canal != "":
+		return canalTarget(ctx, o, r.canal)
+	case r.gtid != "":
 		if !o.UseGTID {
 			return checkpoint.State{}, fmt.Errorf("--from-gtid needs gtid: true (GTID mode) in the tailer config")
 		}
@@ -219,17 +233,30 @@ func resyncTarget(ctx context.Context, o *options, file string, pos uint64, gtid
 		if err != nil {
 			return checkpoint.State{}, err
 		}
-		return checkpoint.State{File: h.File, Pos: h.Pos, GTID: gtid}, nil
+		return checkpoint.State{File: h.File, Pos: h.Pos, GTID: r.gtid}, nil
 	}
-	t, err := time.Parse(time.RFC3339, at)
+	t, err := time.Parse(time.RFC3339, r.time)
 	if err != nil {
-		return checkpoint.State{}, fmt.Errorf("--from-time %q: want RFC 3339 like 2026-01-02T15:04:05Z: %w", at, err)
+		return checkpoint.State{}, fmt.Errorf("--from-time %q: want RFC 3339 like 2026-01-02T15:04:05Z: %w", r.time, err)
 	}
 	f, err := canal.FileForTime(ctx, &o.Config, t)
 	if err != nil {
 		return checkpoint.State{}, err
 	}
 	return checkpoint.State{File: f, Pos: 4}, nil
+}
+
+// canalTarget reads a Canal position file and resolves it against the source (canal.CanalStart).
+func canalTarget(ctx context.Context, o *options, path string) (checkpoint.State, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return checkpoint.State{}, fmt.Errorf("--from-canal: %w", err)
+	}
+	p, err := canal.ParseCanalPosition(b)
+	if err != nil {
+		return checkpoint.State{}, fmt.Errorf("--from-canal %s: %w", path, err)
+	}
+	return canal.CanalStart(ctx, &o.Config, p)
 }
 
 func describe(s *checkpoint.State) string {

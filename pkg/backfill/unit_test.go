@@ -26,7 +26,7 @@ func TestEncodeValue(t *testing.T) {
 		{"bit(64)", []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, event.Str("18446744073709551615")},
 		{"varbinary(4)", []byte{0x00, 0xe9, 'a'}, event.Str("\x00\u00e9a")},
 		{"float", []byte("1.1"), event.Str("1.1")},
-		{"double", []byte("1e-7"), event.Str("1e-07")},
+		{"double", []byte("1e-7"), event.Str("0.0000001")}, // event.FormatFloat, as the stream
 		{"decimal(12,2)", []byte("12.30"), event.Str("12.30")},
 		{"datetime(3)", []byte("2026-11-01 00:00:00.120"), event.Str("2026-11-01 00:00:00.120")},
 		{"varchar(10)", nil, nil},

@@ -35,7 +35,7 @@ func encodeValue(c *Column, raw []byte) (*string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("column %s: float value %q: %w", c.Name, raw, err)
 		}
-		s = strconv.FormatFloat(f, 'g', -1, bits)
+		s = event.FormatFloat(f, bits)
 	default:
 		s = string(raw)
 	}

@@ -202,6 +202,7 @@ func (b *batcher) broadcast(m *event.Message) error {
 		c := *m
 		meta := *m.Ferry
 		c.Ferry = &meta
+		markDDLCopy(&c, q)
 		if err := b.pub.enqueue(b.ctx, q, &c, b.doneChan(), len(c.SQL)+512); err != nil {
 			return err
 		}

@@ -63,7 +63,7 @@ func classify(err error, cfg *Config, at string) (fatal bool, out error) {
 	case 4052:
 		return true, serverIDError(cfg, msg)
 	}
-	for _, fatal := range []error{ErrNoRowMetadata, ErrRowImage, ErrSchemaMismatch, ErrNoPrimaryKey, ErrConfig} {
+	for _, fatal := range []error{ErrNoRowMetadata, ErrRowImage, ErrSchemaMismatch, ErrNoPrimaryKey, ErrConfig, ErrVersionsBackwards} {
 		if errors.Is(err, fatal) {
 			return true, err
 		}

@@ -23,6 +23,7 @@ import (
 type recorded struct {
 	queue int
 	msg   *event.Message
+	body  []byte // the message bytes as sent
 }
 
 // recorder is an in-memory Sender: it decodes (and so validates) every body and keeps the
@@ -52,7 +53,7 @@ func (r *recorder) SendSync(ctx context.Context, msgs ...*primitive.Message) (*p
 		if err != nil {
 			return nil, err
 		}
-		r.msgs = append(r.msgs, recorded{queue: m.Queue.QueueId, msg: ev})
+		r.msgs = append(r.msgs, recorded{queue: m.Queue.QueueId, msg: ev, body: m.Body})
 	}
 	return &primitive.SendResult{Status: primitive.SendOK}, nil
 }

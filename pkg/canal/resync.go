@@ -3,6 +3,7 @@ package canal
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -14,8 +15,14 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/event"
 )
 
+// ErrVersionsBackwards is wrapped when a resync would make versions go backwards: the copies
+// would then reject every later change as older than what they hold.
+var ErrVersionsBackwards = errors.New("versions would go backwards")
+
 // Resync replaces the checkpoint in cfg.DataDir with target. It refuses while a tailer holds the
-// data directory's lock (checkpoint.ErrLocked). It returns the previous checkpoint (nil if none).
+// data directory's lock (checkpoint.ErrLocked), and refuses a target whose versions could be
+// below the checkpoint's (ErrVersionsBackwards, see CheckResyncEpoch). It returns the previous
+// checkpoint (nil if none).
 func Resync(cfg *Config, target checkpoint.State) (*checkpoint.State, error) {
 	if target.File == "" && target.GTID == "" {
 		return nil, fmt.Errorf("%w: resync needs --from-file/--from-pos, --from-gtid or --from-time", ErrConfig)
@@ -34,6 +41,9 @@ func Resync(cfg *Config, target checkpoint.State) (*checkpoint.State, error) {
 	if err != nil {
 		prev = nil // a broken checkpoint is exactly what resync repairs
 	}
+	if err := CheckResyncEpoch(prev, target); err != nil {
+		return prev, err
+	}
 	if target.Pos < 4 {
 		target.Pos = 4
 	}
@@ -42,6 +52,41 @@ func Resync(cfg *Config, target checkpoint.State) (*checkpoint.State, error) {
 		return prev, fmt.Errorf("resync: %w", err)
 	}
 	return prev, nil
+}
+
+// NextEpoch is the default epoch of a resync: one above the checkpoint's (a resync moves to other
+// binlog coordinates, possibly on another server, so the old epoch could make versions go
+// backwards), or first without a checkpoint.
+func NextEpoch(prev *checkpoint.State, first uint8) (uint8, error) {
+	if prev == nil {
+		return first, nil
+	}
+	if prev.Epoch == 255 {
+		return 0, fmt.Errorf("%w: the checkpoint's epoch is 255, the last one: re-create the copies from scratch (new copy databases, backfill) and start at epoch 0", ErrVersionsBackwards)
+	}
+	return prev.Epoch + 1, nil
+}
+
+// CheckResyncEpoch accepts a resync from checkpoint prev (nil: none) to target when every version
+// after it is above every version before it: a higher epoch, or the same epoch moving forward in
+// the same binlog file sequence (target at or after prev). A lower epoch, or the same epoch at an
+// earlier or unknown position (a failover's new server, RESET MASTER, a GTID-only target), is
+// refused: the copies would drop every change as older than what they hold.
+func CheckResyncEpoch(prev *checkpoint.State, target checkpoint.State) error {
+	switch {
+	case prev == nil || target.Epoch > prev.Epoch:
+		return nil
+	case target.Epoch < prev.Epoch:
+		return fmt.Errorf("%w: epoch %d is below the checkpoint's %d; use --epoch %d (the default)",
+			ErrVersionsBackwards, target.Epoch, prev.Epoch, prev.Epoch+1)
+	}
+	ti, terr := event.FileIndex(target.File)
+	pi, perr := event.FileIndex(prev.File)
+	if terr == nil && perr == nil && (ti > pi || (ti == pi && target.Pos >= prev.Pos)) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s:%d in the checkpoint's epoch %d is not after the checkpoint %s:%d; leave --epoch out (it defaults to %d)",
+		ErrVersionsBackwards, target.File, target.Pos, prev.Epoch, prev.File, prev.Pos, prev.Epoch+1)
 }
 
 // BinlogFiles lists the source's binlog files (SHOW BINARY LOGS), oldest first.

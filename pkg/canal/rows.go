@@ -45,7 +45,10 @@ func (t *Tailer) onRows(h *replication.EventHeader, ev *replication.RowsEvent) e
 	if !t.filter.table(db, table) {
 		return nil
 	}
-	start := uint64(h.LogPos - h.EventSize)
+	start := t.evEnd - uint64(h.EventSize)
+	if err := t.forward(start); err != nil {
+		return err
+	}
 	where := fmt.Sprintf("%s.%s at %s:%d", db, table, t.file, start)
 	ti, err := t.tableFor(tm)
 	if err != nil {
@@ -86,7 +89,7 @@ func opOf(ev *replication.RowsEvent) (string, error) {
 
 func (t *Tailer) template(h *replication.EventHeader, ti *tableInfo, op string, start uint64) *event.Message {
 	return &event.Message{Database: ti.db, Table: ti.table, PKNames: ti.pk, Type: op,
-		ES: int64(h.Timestamp) * 1000, TS: time.Now().UnixMilli(), SQLType: ti.sqlType, MySQLType: ti.mysqlType,
+		ES: int64(h.Timestamp) * 1000, TS: time.Now().UnixMilli(), SQLType: ti.sqlType, MySQLType: ti.mysqlType, GTID: t.gsetTx,
 		Ferry: &event.Meta{Format: event.Format, Epoch: t.epoch, File: t.file, Pos: start, GTID: t.gtid,
 			ServerID: h.ServerID, Columns: ti.names}}
 }

@@ -92,6 +92,10 @@ func (t *Tailer) syncerConfig() (replication.BinlogSyncerConfig, error) {
 
 // streamOnce runs one binlog connection from a boundary.
 func (t *Tailer) streamOnce(ctx context.Context, from checkpoint.State) error {
+	if err := checkResumable(&t.cfg, from); err != nil {
+		return err
+	}
+	t.setFloor(from)
 	sc, err := t.syncerConfig()
 	if err != nil {
 		return err

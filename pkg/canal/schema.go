@@ -186,15 +186,15 @@ func withFSP(name string, fsp uint16) string {
 func (c *column) describe(typ byte, meta uint16, unsigned bool, coll map[int]uint64, i int, enum, set []string) (string, error) {
 	switch typ {
 	case mysql.MYSQL_TYPE_TINY:
-		return intType("tinyint", unsigned), nil
+		return event.IntegerType("tinyint", unsigned), nil
 	case mysql.MYSQL_TYPE_SHORT:
-		return intType("smallint", unsigned), nil
+		return event.IntegerType("smallint", unsigned), nil
 	case mysql.MYSQL_TYPE_INT24:
-		return intType("mediumint", unsigned), nil
+		return event.IntegerType("mediumint", unsigned), nil
 	case mysql.MYSQL_TYPE_LONG:
-		return intType("int", unsigned), nil
+		return event.IntegerType("int", unsigned), nil
 	case mysql.MYSQL_TYPE_LONGLONG:
-		return intType("bigint", unsigned), nil
+		return event.IntegerType("bigint", unsigned), nil
 	case mysql.MYSQL_TYPE_NEWDECIMAL:
 		return intType(fmt.Sprintf("decimal(%d,%d)", meta>>8, meta&0xFF), unsigned), nil
 	case mysql.MYSQL_TYPE_FLOAT:
@@ -215,7 +215,7 @@ func (c *column) describe(typ byte, meta uint16, unsigned bool, coll map[int]uin
 		return "date", nil
 	case mysql.MYSQL_TYPE_YEAR:
 		c.kind = kindYear
-		return "year", nil
+		return event.IntegerType("year", false), nil
 	case mysql.MYSQL_TYPE_JSON:
 		c.kind = kindText
 		return "json", nil

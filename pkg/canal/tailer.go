@@ -29,7 +29,11 @@ type Tailer struct {
 	fileIdx uint32        // its index
 	gtid    string        // GTID of the current transaction
 	gset    mysql.GTIDSet // executed GTID set (nil when unknown)
+	gsetTx  string        // Message.GTID of the current transaction: gset with it, else its GTID
 	inTx    bool
+	wpos    posWidener // 64-bit positions in the current file
+	evEnd   uint64     // end position of the current event (64-bit)
+	floor   uint64     // version of this connection's resume point (forward.go)
 
 	last       checkpoint.State // latest transaction boundary read
 	registered bool             // last is registered with the ack tracker
@@ -66,7 +70,8 @@ func (t *Tailer) handle(e *replication.BinlogEvent) error {
 	h := e.Header
 	t.metrics.Events.WithLabelValues(h.EventType.String()).Inc()
 	if h.LogPos > 0 {
-		t.metrics.HeadPos.Set(float64(h.LogPos))
+		t.evEnd = t.wpos.end(h.LogPos)
+		t.metrics.HeadPos.Set(float64(t.evEnd))
 	}
 	var err error
 	switch ev := e.Event.(type) {
@@ -77,6 +82,7 @@ func (t *Tailer) handle(e *replication.BinlogEvent) error {
 		if s, ok := t.gset.(*mysql.MariadbGTIDSet); ok {
 			err = s.AddSet(&ev.GTID)
 		}
+		t.setGTIDSetText()
 	case *replication.GTIDEvent:
 		err = t.onMySQLGTID(ev)
 	case *replication.RowsEvent:
@@ -102,6 +108,11 @@ func (t *Tailer) onRotate(ev *replication.RotateEvent) error {
 		return fmt.Errorf("rotate to %s: %w", name, err)
 	}
 	t.file, t.fileIdx = name, idx
+	if name == t.last.File && uint32(t.last.Pos) == uint32(ev.Position) {
+		t.wpos.reset(t.last.Pos) // a connection's start: the checkpoint has the 64-bit position
+	} else {
+		t.wpos.reset(ev.Position)
+	}
 	t.metrics.HeadFile.Set(float64(idx))
 	return nil
 }
@@ -115,7 +126,18 @@ func (t *Tailer) onMySQLGTID(ev *replication.GTIDEvent) error {
 	if s, ok := t.gset.(*mysql.MysqlGTIDSet); ok {
 		s.AddGTID(u, ev.GNO)
 	}
+	t.setGTIDSetText()
 	return nil
+}
+
+// setGTIDSetText sets the top-level gtid of the current transaction's messages as Canal fills it:
+// the executed GTID set including this transaction; the transaction's own GTID (itself a one-GTID
+// set) when the tailer does not know the set (MySQL started from a file position).
+func (t *Tailer) setGTIDSetText() {
+	t.gsetTx = t.gtid
+	if t.gset != nil {
+		t.gsetTx = t.gset.String()
+	}
 }
 
 // onQuery handles BEGIN/COMMIT and DDL; DDL is published to every queue.
@@ -142,13 +164,16 @@ func (t *Tailer) publishDDL(h *replication.EventHeader, ev *replication.QueryEve
 		t.log.Debug("DDL not published (no database or filtered)", "sql", truncate(sql, 200))
 		return nil
 	}
-	start := uint64(h.LogPos - h.EventSize)
+	start := t.evEnd - uint64(h.EventSize)
+	if err := t.forward(start); err != nil {
+		return err
+	}
 	v, err := event.Version(t.epoch, t.fileIdx, start, 0)
 	if err != nil {
 		return fmt.Errorf("DDL at %s:%d: %w", t.file, start, err)
 	}
 	m := &event.Message{Database: info.db, Table: info.table, IsDDL: true, Type: info.typ,
-		ES: int64(h.Timestamp) * 1000, TS: time.Now().UnixMilli(), SQL: sql,
+		ES: int64(h.Timestamp) * 1000, TS: time.Now().UnixMilli(), SQL: sql, GTID: t.gsetTx,
 		Ferry: &event.Meta{Format: event.Format, Epoch: t.epoch, Versions: []uint64{v}, File: t.file, Pos: start,
 			GTID: t.gtid, ServerID: h.ServerID}}
 	if err := t.batch.sealAll(); err != nil {
@@ -169,11 +194,11 @@ func truncate(s string, n int) string {
 
 // onBoundary marks the end of a transaction at the event's end position.
 func (t *Tailer) onBoundary(h *replication.EventHeader) error {
-	st := checkpoint.State{File: t.file, Pos: uint64(h.LogPos), Epoch: t.epoch, ServerID: h.ServerID, UpdatedAt: time.Now()}
+	st := checkpoint.State{File: t.file, Pos: t.evEnd, Epoch: t.epoch, ServerID: h.ServerID, UpdatedAt: time.Now()}
 	if t.gset != nil {
 		st.GTID = t.gset.String()
 	}
-	t.last, t.registered, t.inTx, t.gtid = st, false, false, ""
+	t.last, t.registered, t.inTx, t.gtid, t.gsetTx = st, false, false, "", ""
 	t.observeEventTime(h)
 	if t.batch.rows == 0 || time.Since(t.lastFlush) >= t.cfg.FlushInterval {
 		return t.flush()

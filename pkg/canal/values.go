@@ -58,9 +58,9 @@ func formatPlain(v any) (string, error) {
 	case uint64:
 		return strconv.FormatUint(x, 10), nil
 	case float32:
-		return strconv.FormatFloat(float64(x), 'g', -1, 32), nil
+		return event.FormatFloat(float64(x), 32), nil
 	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64), nil
+		return event.FormatFloat(x, 64), nil
 	}
 	return "", fmt.Errorf("unexpected decoded value of Go type %T", v)
 }

@@ -39,6 +39,7 @@ func Decode(b []byte) (*Message, error) {
 	if err != nil {
 		return nil, malformed("parse JSON: %v", err)
 	}
+	m.restoreDDLCopy()
 	if err := m.validate(keys); err != nil {
 		return nil, err
 	}
@@ -86,12 +87,18 @@ func (m *Message) validateDDL() error {
 	if len(m.Ferry.Versions) != 1 {
 		return malformed("DDL message needs exactly one version, has %d", len(m.Ferry.Versions))
 	}
+	if d := m.Ferry.DDLCopy; d != nil && (d.Type != m.Type || d.SQL != m.SQL) {
+		return malformed("ferry.ddlCopy (%s) differs from the message's type and sql (%s)", d.Type, m.Type)
+	}
 	return nil
 }
 
 func (m *Message) validateRows(decodedKeys map[string]string) error {
 	if !IsRowType(m.Type) {
 		return malformed("unknown row type %q (isDdl=false)", m.Type)
+	}
+	if m.Ferry.DDLCopy != nil {
+		return malformed("%s.%s: ferry.ddlCopy on a row message", m.Database, m.Table)
 	}
 	if m.Table == "" {
 		return malformed("row message without table")

@@ -16,6 +16,7 @@ func AppendJSON(dst []byte, m *Message) ([]byte, error) {
 		return dst, malformed("missing \"ferry\" object")
 	}
 	w := jw{b: dst}
+	typ, sql, pkNames := m.wireTypeSQL()
 	w.raw(`{"id":`)
 	w.int(m.ID)
 	w.key("database")
@@ -23,17 +24,17 @@ func AppendJSON(dst []byte, m *Message) ([]byte, error) {
 	w.key("table")
 	w.str(m.Table)
 	w.key("pkNames")
-	w.strs(m.PKNames)
+	w.strs(pkNames)
 	w.key("isDdl")
 	w.bool(m.IsDDL)
 	w.key("type")
-	w.str(m.Type)
+	w.str(typ)
 	w.key("es")
 	w.int(m.ES)
 	w.key("ts")
 	w.int(m.TS)
 	w.key("sql")
-	w.str(m.SQL)
+	w.str(sql)
 	w.key("sqlType")
 	w.intMap(m.SQLType)
 	w.key("mysqlType")
@@ -42,6 +43,8 @@ func AppendJSON(dst []byte, m *Message) ([]byte, error) {
 	w.images(m.Data, m.Ferry.Columns)
 	w.key("old")
 	w.images(m.Old, m.Ferry.Columns)
+	w.key("gtid")
+	w.str(m.GTID)
 	w.key("ferry")
 	w.meta(m.Ferry)
 	w.raw("}")
@@ -270,5 +273,12 @@ func (w *jw) meta(f *Meta) {
 	}
 	w.key("columns")
 	w.strs(f.Columns)
+	if d := f.DDLCopy; d != nil {
+		w.raw(`,"ddlCopy":{"type":`)
+		w.str(d.Type)
+		w.key("sql")
+		w.str(d.SQL)
+		w.raw("}")
+	}
 	w.raw("}")
 }

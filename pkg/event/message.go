@@ -59,6 +59,7 @@ type Message struct {
 	MySQLType map[string]string    `json:"mysqlType"` // column type as in SHOW CREATE, e.g. "decimal(12,2)"
 	Data      []map[string]*string `json:"data"`      // row images (after image; before image for DELETE); nil = SQL NULL
 	Old       []map[string]*string `json:"old"`       // UPDATE only: old values of changed columns (Canal)
+	GTID      string               `json:"gtid"`      // Canal's gtid: executed GTID set once this transaction committed ("" unknown)
 	Ferry     *Meta                `json:"ferry"`     // Ferry's own fields; required
 }
 
@@ -73,6 +74,41 @@ type Meta struct {
 	ServerID uint32   `json:"serverId"`           // server id that wrote the event
 	Snapshot bool     `json:"snapshot,omitempty"` // true for backfill rows
 	Columns  []string `json:"columns"`            // column order of the table at event time
+	DDLCopy  *DDLCopy `json:"ddlCopy,omitempty"`  // set on the copies of a DDL for queues 1..n (see DDLCopy)
+}
+
+// DDLCopy marks a copy of a DDL message sent to a queue other than queue 0. Canal sends a DDL to
+// queue 0 only; Ferry sends it to every queue (each queue must see it before the rows after it),
+// so that a Canal consumer does not run it once per queue, a copy's wire form looks like a
+// statement a Canal client skips: "type" is QUERY, "sql" is "" and "pkNames" is [], and the real
+// type and statement travel here. Decode puts them back into Message.Type and Message.SQL, so Go
+// consumers see every copy as the same DDL; AppendJSON writes the wire form from those fields.
+type DDLCopy struct {
+	Type string `json:"type"` // the DDL's type (Type* constant)
+	SQL  string `json:"sql"`  // the statement
+}
+
+// MarkDDLCopy turns m, a DDL message, into the copy for a queue other than queue 0 (see DDLCopy).
+func (m *Message) MarkDDLCopy() {
+	if m.IsDDL && m.Ferry != nil {
+		m.Ferry.DDLCopy = &DDLCopy{Type: m.Type, SQL: m.SQL}
+	}
+}
+
+// restoreDDLCopy puts a decoded copy's real type and statement back into m (see DDLCopy).
+func (m *Message) restoreDDLCopy() {
+	if m.IsDDL && m.Ferry != nil && m.Ferry.DDLCopy != nil {
+		m.Type, m.SQL = m.Ferry.DDLCopy.Type, m.Ferry.DDLCopy.SQL
+		m.PKNames = nil // the wire form's [] (see wireTypeSQL); a DDL has no key
+	}
+}
+
+// wireTypeSQL returns the "type" and "sql" a message is written with: a DDL copy's are blanked.
+func (m *Message) wireTypeSQL() (typ, sql string, pkNames []string) {
+	if m.IsDDL && m.Ferry != nil && m.Ferry.DDLCopy != nil {
+		return TypeQuery, "", []string{}
+	}
+	return m.Type, m.SQL, m.PKNames
 }
 
 // Str returns a pointer to s, for building Data maps.

@@ -325,6 +325,14 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 			t.Fatalf("message %d: %v", i, err)
 		}
 		std, _ := json.Marshal(m)
+		if m.Ferry.DDLCopy != nil { // the copy's wire form differs by design; both decode alike
+			a, aerr := Decode(fast)
+			b, berr := Decode(std)
+			if aerr != nil || berr != nil || !reflect.DeepEqual(a, b) {
+				t.Fatalf("DDL copy %d: %v %v\nfast %s\nstd  %s", i, aerr, berr, fast, std)
+			}
+			continue
+		}
 		var a, b any
 		if err := json.Unmarshal(fast, &a); err != nil {
 			t.Fatalf("message %d: AppendJSON output is not JSON: %v\n%s", i, err, fast)

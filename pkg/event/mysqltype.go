@@ -118,6 +118,30 @@ func (ct *ColumnType) setArgs(args []string) error {
 	return nil
 }
 
+// DisplayWidth returns the display width MariaDB (and MySQL before 8.0.19) shows for an integer
+// column declared without one, as SHOW CREATE TABLE and Canal's mysqlType write it:
+// "bigint(20) unsigned", "int(11)", "tinyint(4)"; for YEAR it is 4. It returns 0 for other types.
+// The binlog does not carry a declared width (INT(5)) or ZEROFILL, so Ferry always reports this one.
+func DisplayWidth(base string, unsigned bool) int {
+	w := displayWidths[base]
+	if unsigned {
+		return w[1]
+	}
+	return w[0]
+}
+
+// displayWidths holds the default widths, signed and unsigned.
+var displayWidths = map[string][2]int{
+	"tinyint": {4, 3}, "smallint": {6, 5}, "mediumint": {9, 8}, "int": {11, 10}, "integer": {11, 10},
+	"bigint": {20, 20}, "year": {4, 4},
+}
+
+// IntegerType returns the mysqlType text of an integer (or YEAR) column with its default display
+// width, as Canal reports it for MariaDB: IntegerType("bigint", true) = "bigint(20) unsigned".
+func IntegerType(base string, unsigned bool) string {
+	return ColumnType{Base: base, Unsigned: unsigned, Length: DisplayWidth(base, unsigned)}.String()
+}
+
 // IsInteger reports tinyint, smallint, mediumint, int, integer and bigint.
 func (ct ColumnType) IsInteger() bool {
 	switch ct.Base {

@@ -23,23 +23,34 @@ const (
 	JavaClob          = 2005
 )
 
-// SQLTypeOf returns the java.sql.Types code Canal reports for a column type. Unsigned BIGINT is
-// reported as DECIMAL because it does not fit a Java long; YEAR as VARCHAR; ENUM and SET as CHAR;
-// JSON as LONGVARCHAR; unknown types as VARCHAR.
+// SQLTypeOf returns the java.sql.Types code of a column, chosen as Canal 1.1.x chooses it for the
+// column's non-NULL values (LogEventConvert after RowsLogBuffer), so consumers that map columns by
+// sqlType (Canal's RDB adapter) see Canal's types. Where Ferry's value text differs from Canal's,
+// the code follows the value, because Canal's adapters parse the value by its code
+// (schemas/change-event.md, "sqlType"):
+//
+//   - BIGINT (also UNSIGNED) is BIGINT -5: Canal's adapter reads a -5 column whose mysqlType ends
+//     in "unsigned" as a BigInteger, so every unsigned value fits.
+//   - TINYINT/SMALLINT/INT UNSIGNED are SMALLINT 5/INTEGER 4/BIGINT -5, the code Canal gives a value
+//     above the signed maximum (it raises the code per row; its adapter would fail to parse 200 as
+//     a TINYINT). MEDIUMINT (also UNSIGNED) is INTEGER 4.
+//   - ENUM and SET are CHAR 1: Ferry sends member names, Canal the index (INTEGER 4) or bitmask (BIT
+//     -7); an adapter given "paid" with code 4 would fail Integer.parseInt.
+//   - BINARY, VARBINARY, BLOBs and GEOMETRY are BLOB 2004, TEXTs CLOB 2005, MySQL's JSON type
+//     VARCHAR 12 (MariaDB logs JSON as LONGTEXT: CLOB 2005), YEAR VARCHAR 12, unknown types 12.
 func SQLTypeOf(ct ColumnType) int {
 	switch ct.Base {
 	case "bit":
 		return JavaBit
 	case "tinyint":
-		return JavaTinyInt
+		return unsignedUp(ct, JavaTinyInt, JavaSmallInt)
 	case "smallint":
-		return JavaSmallInt
-	case "mediumint", "int", "integer":
+		return unsignedUp(ct, JavaSmallInt, JavaInteger)
+	case "mediumint":
 		return JavaInteger
+	case "int", "integer":
+		return unsignedUp(ct, JavaInteger, JavaBigInt)
 	case "bigint":
-		if ct.Unsigned {
-			return JavaDecimal
-		}
 		return JavaBigInt
 	case "float", "real":
 		return JavaReal
@@ -51,20 +62,21 @@ func SQLTypeOf(ct ColumnType) int {
 		return JavaChar
 	case "tinytext", "text", "mediumtext", "longtext":
 		return JavaClob
-	case "json":
-		return JavaLongVarchar
 	case "date":
 		return JavaDate
 	case "time":
 		return JavaTime
 	case "datetime", "timestamp":
 		return JavaTimestamp
-	case "binary":
-		return JavaBinary
-	case "varbinary":
-		return JavaVarbinary
-	case "tinyblob", "blob", "mediumblob", "longblob":
+	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "geometry":
 		return JavaBlob
 	}
-	return JavaVarchar
+	return JavaVarchar // varchar, json, year, unknown
+}
+
+func unsignedUp(ct ColumnType, signed, unsigned int) int {
+	if ct.Unsigned {
+		return unsigned
+	}
+	return signed
 }

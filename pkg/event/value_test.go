@@ -93,12 +93,12 @@ func TestColumnTypeClasses(t *testing.T) {
 		integer, decimal, float, temporal, bin, text bool
 		sqlType                                      int
 	}{
-		{"bigint(20) unsigned", true, false, false, false, false, false, JavaDecimal},
+		{"bigint(20) unsigned", true, false, false, false, false, false, JavaBigInt},
 		{"bigint(20)", true, false, false, false, false, false, JavaBigInt},
 		{"decimal(5,2)", false, true, false, false, false, false, JavaDecimal},
 		{"double", false, false, true, false, false, false, JavaDouble},
 		{"datetime(6)", false, false, false, true, false, false, JavaTimestamp},
-		{"varbinary(3)", false, false, false, false, true, false, JavaVarbinary},
+		{"varbinary(3)", false, false, false, false, true, false, JavaBlob},
 		{"longtext", false, false, false, false, false, true, JavaClob},
 		{"enum('a')", false, false, false, false, false, false, JavaChar},
 	}

@@ -16,6 +16,10 @@ import (
 // Invariant: versions strictly increase along the binlog. Inside one file, event i+1 starts at or
 // after the end of event i, and an event with n rows is longer than n bytes, so start+row of event i
 // stays below the start of event i+1. A rotation increases the file index, an epoch bump the epoch.
+// The position is the 64-bit one: binlog event headers hold 32-bit positions, which wrap in a file
+// past 4 GiB; the tailer counts the wraps (pkg/canal forward.go), so versions keep increasing up
+// to 64 GiB per file and Version refuses beyond. Where coordinates go down (a GTID-mode failover
+// to a server with lower file indexes, RESET MASTER, a resync), the epoch is raised instead.
 const (
 	EpochBits     = 8
 	FileIndexBits = 20
