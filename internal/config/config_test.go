@@ -10,20 +10,18 @@ import (
 )
 
 type testConfig struct {
-	Addr     string        `yaml:"addr"`
-	Port     int           `yaml:"port"`
-	Tables   []string      `yaml:"tables"`
-	Interval time.Duration `yaml:"interval"`
-	Password string        `yaml:"password"`
+	Addr     string        `yaml:"addr" help:"address"`
+	Port     int           `yaml:"port" help:"port"`
+	Tables   []string      `yaml:"tables" help:"tables"`
+	Interval time.Duration `yaml:"interval" help:"interval"`
+	Password string        `yaml:"password" help:"password"`
 }
 
 func newFlags(cfg *testConfig) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
-	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "")
-	fs.IntVar(&cfg.Port, "port", cfg.Port, "")
-	fs.StringSliceVar(&cfg.Tables, "tables", cfg.Tables, "")
-	fs.DurationVar(&cfg.Interval, "interval", cfg.Interval, "")
-	fs.StringVar(&cfg.Password, "password", cfg.Password, "")
+	if err := Bind(fs, cfg, nil); err != nil {
+		panic(err)
+	}
 	return fs
 }
 
@@ -60,7 +58,7 @@ func TestLoadPrecedence(t *testing.T) {
 			if err := fs.Parse(tt.args); err != nil {
 				t.Fatal(err)
 			}
-			if err := Load(fs, tt.file, "T_", &cfg); err != nil {
+			if err := Load(fs, tt.file, "T_"); err != nil {
 				t.Fatalf("Load: %v", err)
 			}
 			if cfg.Addr != tt.want.Addr || cfg.Port != tt.want.Port || cfg.Interval != tt.want.Interval ||
@@ -97,7 +95,7 @@ func TestLoadErrors(t *testing.T) {
 			}
 			var cfg testConfig
 			fs := newFlags(&cfg)
-			if err := Load(fs, tt.file, "T_", &cfg); err == nil {
+			if err := Load(fs, tt.file, "T_"); err == nil {
 				t.Fatal("Load succeeded, want an error")
 			}
 		})
