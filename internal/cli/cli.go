@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -29,6 +30,8 @@ type App struct {
 	Help config.Help
 	// JSON selects JSON log lines; text otherwise.
 	JSON bool
+	// Stderr receives the log lines; nil means os.Stderr.
+	Stderr io.Writer
 }
 
 // Spec describes one subcommand.
@@ -95,10 +98,14 @@ func (a App) NewLogger(level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("%w %q: use debug, info, warn or error", ErrLogLevel, level)
 	}
 	opts := &slog.HandlerOptions{Level: l}
-	if a.JSON {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	w := a.Stderr
+	if w == nil {
+		w = os.Stderr
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	if a.JSON {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
 }
 
 // SetMemoryLimit sets the Go soft memory limit to mb MiB unless mb is 0 or GOMEMLIMIT is set.
