@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -80,5 +84,44 @@ func TestSecretsNotLogged(t *testing.T) {
 	}
 	if !strings.Contains(out, "addr=visible") || !strings.Contains(out, "password=[redacted]") {
 		t.Fatalf("config line missing or not redacted:\n%s", out)
+	}
+}
+
+// TestMetricsServer serves a registry, scrapes it, and stops it twice (a deferred Stop backing up
+// an explicit one must not block).
+func TestMetricsServer(t *testing.T) {
+	if _, err := ServeMetrics(context.Background(), "256.0.0.1:1", NewRegistry(), nil, nil); err == nil {
+		t.Fatal("ServeMetrics on an invalid address succeeded")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	m, err := ServeMetrics(context.Background(), addr, NewRegistry(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "go_goroutines") {
+		t.Fatalf("/metrics lacks the Go collector:\n%.300s", body)
+	}
+	done := make(chan error, 2)
+	go func() { done <- m.Stop(); done <- m.Stop() }()
+	for range 2 {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("Stop: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Stop blocked")
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -17,6 +18,8 @@ import (
 type Metrics struct {
 	cancel context.CancelFunc
 	done   chan error
+	once   sync.Once
+	err    error
 }
 
 // NewRegistry returns a registry with the Go and process collectors.
@@ -40,11 +43,14 @@ func ServeMetrics(ctx context.Context, addr string, reg prometheus.Gatherer, rea
 	return m, nil
 }
 
-// Stop stops the server and returns its error, if it failed.
+// Stop stops the server and returns its error, if it failed. Calling it again returns the same
+// result (so a deferred Stop may back up an explicit one).
 func (m *Metrics) Stop() error {
-	m.cancel()
-	if err := <-m.done; err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("metrics server: %w", err)
-	}
-	return nil
+	m.once.Do(func() {
+		m.cancel()
+		if err := <-m.done; err != nil && !errors.Is(err, context.Canceled) {
+			m.err = fmt.Errorf("metrics server: %w", err)
+		}
+	})
+	return m.err
 }
