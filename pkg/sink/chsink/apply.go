@@ -15,7 +15,7 @@ type group struct {
 	copy    *copyTable
 	cols    []int       // indexes into table.Columns of columns the copy has
 	convert []converter // per entry of cols
-	insert  string      // column-listed INSERT: clickhouse-go's PrepareBatch("INSERT INTO t") without a column list fails ("expected 0 arguments, got N")
+	insert  string      // column-listed: clickhouse-go rejects INSERT INTO t without one ("expected 0 arguments")
 }
 
 // Apply inserts the batch, one native block per table shape. Rows of the same key are all
