@@ -14,42 +14,44 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/ferry-cdc/ferry/pkg/backfill"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 )
 
-// backfillOptions are the backfill-specific flags (the tailer's flags give source, RocketMQ and
-// data directory).
-type backfillOptions struct {
-	tables    []string
-	sourceDSN string
-	cfg       backfill.Config
+// backfillHelp documents the keys of backfill.Config that are flags (the tailer's keys give
+// source, RocketMQ, epoch and data directory).
+var backfillHelp = map[string]string{
+	"chunk-rows":     "rows per consistent-snapshot chunk",
+	"in-flight":      "chunks read ahead and published concurrently",
+	"restart":        "ignore backfill checkpoints and start every table from its first key",
+	"progress-every": "progress log interval when not on a terminal",
 }
 
-func (b *backfillOptions) bind(fs *pflag.FlagSet) {
-	b.cfg = backfill.DefaultConfig()
-	fs.StringSliceVar(&b.tables, "table", nil, "table to backfill as db.table, or a database for all its tables (repeatable)")
-	fs.StringVar(&b.sourceDSN, "source-dsn", "", "DSN for reading the source (default: user/password@source-addr; needs SELECT, and RELOAD for repairs)")
-	fs.IntVar(&b.cfg.ChunkRows, "chunk-rows", b.cfg.ChunkRows, "rows per consistent-snapshot chunk")
-	fs.IntVar(&b.cfg.InFlight, "in-flight", b.cfg.InFlight, "chunks read ahead and published concurrently")
-	fs.BoolVar(&b.cfg.Restart, "restart", false, "ignore backfill checkpoints and start every table from its first key")
-	fs.DurationVar(&b.cfg.Progress, "progress-every", b.cfg.Progress, "progress log interval when not on a terminal")
+// backfillOptions are the keys of `binlog-tailer backfill`.
+type backfillOptions struct {
+	options   `yaml:",inline"`
+	Tables    []string        `yaml:"table" help:"table to backfill as db.table, or a database for all its tables (repeatable)"`
+	SourceDSN string          `yaml:"source-dsn" help:"DSN for reading the source (default: user/password@source-addr; needs SELECT, and RELOAD for repairs)"`
+	Backfill  backfill.Config `yaml:",inline"`
+}
+
+func defaultBackfillOptions() backfillOptions {
+	return backfillOptions{options: defaultOptions(), Backfill: backfill.DefaultConfig()}
 }
 
 func backfillCmd() *cobra.Command {
-	var b backfillOptions
-	cmd := command("backfill", "publish snapshot rows of tables (chunked by primary key, resumable) into the change topic", b.bind,
+	b := defaultBackfillOptions()
+	cmd := command("backfill", "publish snapshot rows of tables (chunked by primary key, resumable) into the change topic", &b.options, &b,
 		func(ctx context.Context, o *options, log *slog.Logger) error {
-			if len(b.tables) == 0 {
+			if len(b.Tables) == 0 {
 				return fmt.Errorf("give the tables with --table db.table (or --table db for all tables of a database)")
 			}
 			epoch, err := currentEpoch(o)
 			if err != nil {
 				return err
 			}
-			return runBackfill(ctx, o, &b, epoch, nil, log)
+			return runBackfill(ctx, &b, epoch, nil, log)
 		})
 	cmd.Long = "Reads each table in primary-key chunks, every chunk in its own consistent snapshot with that\n" +
 		"snapshot's binlog position, and publishes the rows as snapshot INSERTs into the tailer's topic with\n" +
@@ -71,10 +73,11 @@ func currentEpoch(o *options) (uint8, error) {
 	return o.Epoch, nil
 }
 
-// runBackfill backfills every table of b.tables with epoch through the tailer's publisher.
+// runBackfill backfills every table of b.Tables with epoch through the tailer's publisher.
 // reg (may be nil) receives the backfill metrics.
-func runBackfill(ctx context.Context, o *options, b *backfillOptions, epoch uint8, reg prometheus.Registerer, log *slog.Logger) error {
-	dsn := b.sourceDSN
+func runBackfill(ctx context.Context, b *backfillOptions, epoch uint8, reg prometheus.Registerer, log *slog.Logger) error {
+	o := &b.options
+	dsn := b.SourceDSN
 	if dsn == "" {
 		dsn = fmt.Sprintf("%s:%s@tcp(%s)/", o.User, o.Password, o.SourceAddr)
 	}
@@ -83,7 +86,7 @@ func runBackfill(ctx context.Context, o *options, b *backfillOptions, epoch uint
 		return err
 	}
 	defer src.Close()
-	cfg := b.cfg
+	cfg := b.Backfill
 	cfg.CheckpointDir, cfg.Epoch = o.DataDir, epoch
 	if cfg.ServerID, err = serverID(ctx, src); err != nil {
 		return err
@@ -107,7 +110,7 @@ func runBackfill(ctx context.Context, o *options, b *backfillOptions, epoch uint
 	if err != nil {
 		return err
 	}
-	tables, err := bf.Tables(ctx, b.tables)
+	tables, err := bf.Tables(ctx, b.Tables)
 	if err != nil {
 		return err
 	}

@@ -15,109 +15,83 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"runtime/debug"
+	"reflect"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
+	"github.com/ferry-cdc/ferry/internal/cli"
 	"github.com/ferry-cdc/ferry/internal/config"
+	"github.com/ferry-cdc/ferry/pkg/backfill"
 	"github.com/ferry-cdc/ferry/pkg/canal"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 	"github.com/ferry-cdc/ferry/pkg/event"
-	"github.com/ferry-cdc/ferry/pkg/obs"
 )
 
-const envPrefix = "FERRY_TAILER_"
+// app is the tailer's command scaffold: FERRY_TAILER_<KEY> environment variables.
+var app = cli.App{EnvPrefix: "FERRY_TAILER_", Help: config.Help{
+	reflect.TypeFor[canal.Config]():    canalHelp,
+	reflect.TypeFor[backfill.Config](): backfillHelp,
+}}
 
-// options is the command's configuration: the tailer's plus process-level settings.
+// canalHelp documents the keys of canal.Config (declared in pkg/canal by their yaml tags).
+var canalHelp = map[string]string{
+	"source-addr":      "source MySQL/MariaDB host:port",
+	"user":             "replication user",
+	"password":         "replication password (prefer FERRY_TAILER_PASSWORD)",
+	"flavor":           "mariadb or mysql",
+	"server-id":        "replica server id, unique among the source's replicas",
+	"gtid":             "resume by GTID set instead of file/position",
+	"start-file":       "first start without checkpoint: binlog file (default: source head)",
+	"start-pos":        "first start without checkpoint: position",
+	"start-gtid":       "first start without checkpoint: GTID set",
+	"epoch":            "version epoch of a first start (a checkpoint's epoch wins)",
+	"include":          "db.table globs to publish (default all)",
+	"exclude":          "db.table globs to skip",
+	"exclude-columns":  "db.table.column globs to drop",
+	"no-pk-policy":     "tables without primary key: halt or all-columns",
+	"heartbeat":        "source heartbeat period",
+	"read-timeout":     "binlog read timeout (> heartbeat)",
+	"name-server":      "RocketMQ name server host:port",
+	"topic":            "change-event topic",
+	"producer-group":   "RocketMQ producer group",
+	"max-batch-rows":   "rows per message at most",
+	"max-batch-bytes":  "message body bytes at most (approximate)",
+	"flush-interval":   "longest time a row waits in an open batch",
+	"send-timeout":     "timeout of one send attempt",
+	"max-retry-delay":  "cap of the send retry backoff",
+	"queue-buffer":     "sealed messages buffered per queue",
+	"data-dir":         "checkpoint and lock directory",
+	"checkpoint-every": "checkpoint write interval at most",
+}
+
+// options is the configuration every subcommand has: the tailer's plus process-level settings.
 type options struct {
 	canal.Config `yaml:",inline"`
-	MetricsAddr  string `yaml:"metrics-addr"`    // /metrics, /healthz, /readyz
-	LogLevel     string `yaml:"log-level"`       // debug, info, warn, error
-	MemoryMB     int    `yaml:"memory-limit-mb"` // Go soft memory limit (GOMEMLIMIT); 0 = none
+	MetricsAddr  string `yaml:"metrics-addr" help:"address for /metrics, /healthz, /readyz"`
+	MemoryMB     int    `yaml:"memory-limit-mb" help:"Go soft memory limit in MiB (GC works harder near it); 0 = none"`
 }
 
 func defaultOptions() options {
-	return options{Config: canal.DefaultConfig(), MetricsAddr: "127.0.0.1:9101", LogLevel: "info", MemoryMB: 64}
+	return options{Config: canal.DefaultConfig(), MetricsAddr: "127.0.0.1:9101", MemoryMB: 64}
 }
 
-func bindFlags(fs *pflag.FlagSet, o *options) {
-	c := &o.Config
-	fs.StringVar(&c.SourceAddr, "source-addr", c.SourceAddr, "source MySQL/MariaDB host:port")
-	fs.StringVar(&c.User, "user", c.User, "replication user")
-	fs.StringVar(&c.Password, "password", c.Password, "replication password (prefer FERRY_TAILER_PASSWORD)")
-	fs.StringVar(&c.Flavor, "flavor", c.Flavor, "mariadb or mysql")
-	fs.Uint32Var(&c.ServerID, "server-id", c.ServerID, "replica server id, unique among the source's replicas")
-	fs.BoolVar(&c.UseGTID, "gtid", c.UseGTID, "resume by GTID set instead of file/position")
-	fs.StringVar(&c.StartFile, "start-file", c.StartFile, "first start without checkpoint: binlog file (default: source head)")
-	fs.Uint64Var(&c.StartPos, "start-pos", c.StartPos, "first start without checkpoint: position")
-	fs.StringVar(&c.StartGTID, "start-gtid", c.StartGTID, "first start without checkpoint: GTID set")
-	fs.Uint8Var(&c.Epoch, "epoch", c.Epoch, "version epoch of a first start (a checkpoint's epoch wins)")
-	fs.StringSliceVar(&c.Include, "include", c.Include, "db.table globs to publish (default all)")
-	fs.StringSliceVar(&c.Exclude, "exclude", c.Exclude, "db.table globs to skip")
-	fs.StringSliceVar(&c.ExcludeColumns, "exclude-columns", c.ExcludeColumns, "db.table.column globs to drop")
-	fs.StringVar(&c.NoPKPolicy, "no-pk-policy", c.NoPKPolicy, "tables without primary key: halt or all-columns")
-	fs.DurationVar(&c.Heartbeat, "heartbeat", c.Heartbeat, "source heartbeat period")
-	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "binlog read timeout (> heartbeat)")
-	fs.StringVar(&c.NameServer, "name-server", c.NameServer, "RocketMQ name server host:port")
-	fs.StringVar(&c.Topic, "topic", c.Topic, "change-event topic")
-	fs.StringVar(&c.ProducerGroup, "producer-group", c.ProducerGroup, "RocketMQ producer group")
-	fs.IntVar(&c.MaxBatchRows, "max-batch-rows", c.MaxBatchRows, "rows per message at most")
-	fs.IntVar(&c.MaxBatchBytes, "max-batch-bytes", c.MaxBatchBytes, "message body bytes at most (approximate)")
-	fs.DurationVar(&c.FlushInterval, "flush-interval", c.FlushInterval, "longest time a row waits in an open batch")
-	fs.DurationVar(&c.SendTimeout, "send-timeout", c.SendTimeout, "timeout of one send attempt")
-	fs.DurationVar(&c.MaxRetryDelay, "max-retry-delay", c.MaxRetryDelay, "cap of the send retry backoff")
-	fs.IntVar(&c.QueueBuffer, "queue-buffer", c.QueueBuffer, "sealed messages buffered per queue")
-	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "checkpoint and lock directory")
-	fs.DurationVar(&c.CheckpointWait, "checkpoint-every", c.CheckpointWait, "checkpoint write interval at most")
-	fs.StringVar(&o.MetricsAddr, "metrics-addr", o.MetricsAddr, "address for /metrics, /healthz, /readyz")
-	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "debug, info, warn or error")
-	fs.IntVar(&o.MemoryMB, "memory-limit-mb", o.MemoryMB, "Go soft memory limit in MiB (GC works harder near it); 0 = none")
-}
-
-func newLogger(level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
-}
-
-// command builds a subcommand whose options are loaded (defaults < YAML < env < flags) before run.
-func command(use, short string, extra func(*pflag.FlagSet), run func(context.Context, *options, *slog.Logger) error) *cobra.Command {
-	o := defaultOptions()
-	var file string
-	cmd := &cobra.Command{Use: use, Short: short, SilenceUsage: true, Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := config.Load(cmd.Flags(), file, envPrefix, &o); err != nil {
-				return err
-			}
-			if o.MemoryMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
-				debug.SetMemoryLimit(int64(o.MemoryMB) << 20)
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
-			defer stop()
-			return run(ctx, &o, newLogger(o.LogLevel))
-		}}
-	cmd.Flags().StringVar(&file, "config", "", "YAML config file (keys = flag names)")
-	bindFlags(cmd.Flags(), &o)
-	if extra != nil {
-		extra(cmd.Flags())
-	}
-	return cmd
+// command builds a subcommand whose keys are the fields of keys (a struct embedding *o's type);
+// run gets o once the keys are loaded (defaults < YAML < env < flags).
+func command(use, short string, o *options, keys any, run func(context.Context, *options, *slog.Logger) error) *cobra.Command {
+	return app.Command(cli.Spec{Use: use, Short: short, Config: keys,
+		Run: func(ctx context.Context, _ *cobra.Command, _ []string, log *slog.Logger) error {
+			cli.SetMemoryLimit(o.MemoryMB)
+			return run(ctx, o, log)
+		}})
 }
 
 func runCmd() *cobra.Command {
-	return command("run", "stream the binlog into RocketMQ until SIGTERM", nil, func(ctx context.Context, o *options, log *slog.Logger) error {
+	o := defaultOptions()
+	return command("run", "stream the binlog into RocketMQ until SIGTERM", &o, &o, func(ctx context.Context, o *options, log *slog.Logger) error {
 		log.Info("config", "config", fmt.Sprintf("%+v", o.Config.Redacted()))
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg := cli.NewRegistry()
 		var started atomic.Bool
 		ready := func() error {
 			if !started.Load() {
@@ -125,12 +99,12 @@ func runCmd() *cobra.Command {
 			}
 			return nil
 		}
-		sctx, cancel := context.WithCancel(context.Background())
-		srvDone := make(chan error, 1)
-		go func() { srvDone <- obs.Serve(sctx, o.MetricsAddr, reg, ready, log) }()
-		err := canal.Run(ctx, o.Config, log, reg, func() { started.Store(true) })
-		cancel()
-		if serr := <-srvDone; serr != nil && err == nil {
+		m, err := cli.ServeMetrics(ctx, o.MetricsAddr, reg, ready, log)
+		if err != nil {
+			return err
+		}
+		err = canal.Run(ctx, o.Config, log, reg, func() { started.Store(true) })
+		if serr := m.Stop(); serr != nil && err == nil {
 			err = serr
 		}
 		return err
@@ -138,7 +112,8 @@ func runCmd() *cobra.Command {
 }
 
 func positionCmd() *cobra.Command {
-	return command("position", "print the checkpoint and the source's binlog head as JSON", nil,
+	o := defaultOptions()
+	return command("position", "print the checkpoint and the source's binlog head as JSON", &o, &o,
 		func(ctx context.Context, o *options, log *slog.Logger) error {
 			cp, err := checkpoint.Load(o.DataDir)
 			if err != nil {
@@ -161,19 +136,22 @@ func positionCmd() *cobra.Command {
 		})
 }
 
+// resyncOptions are the keys of `binlog-tailer resync`.
+type resyncOptions struct {
+	options   `yaml:",inline"`
+	FromFile  string `yaml:"from-file" help:"binlog file to resume from"`
+	FromPos   uint64 `yaml:"from-pos" help:"position in --from-file"`
+	FromGTID  string `yaml:"from-gtid" help:"GTID set to resume from (use with gtid: true)"`
+	FromTime  string `yaml:"from-time" help:"RFC 3339 time: resume from the binlog file that was current then"`
+	FromCanal string `yaml:"from-canal" help:"Canal position file (meta.dat, or a ZooKeeper cursor's JSON): resume exactly where Canal's consumer stopped"`
+}
+
 func resyncCmd() *cobra.Command {
-	var r resyncFrom
+	r := resyncOptions{options: defaultOptions(), FromPos: 4}
 	var cmd *cobra.Command
-	extra := func(fs *pflag.FlagSet) {
-		fs.StringVar(&r.file, "from-file", "", "binlog file to resume from")
-		fs.Uint64Var(&r.pos, "from-pos", 4, "position in --from-file")
-		fs.StringVar(&r.gtid, "from-gtid", "", "GTID set to resume from (use with gtid: true)")
-		fs.StringVar(&r.time, "from-time", "", "RFC 3339 time: resume from the binlog file that was current then")
-		fs.StringVar(&r.canal, "from-canal", "", "Canal position file (meta.dat, or a ZooKeeper cursor's JSON): resume exactly where Canal's consumer stopped")
-	}
-	cmd = command("resync", "move the checkpoint (refuses while a tailer runs on the data dir)", extra,
+	cmd = command("resync", "move the checkpoint (refuses while a tailer runs on the data dir)", &r.options, &r,
 		func(ctx context.Context, o *options, log *slog.Logger) error {
-			target, err := resyncTarget(ctx, o, r)
+			target, err := resyncTarget(ctx, o, resyncFrom{file: r.FromFile, pos: r.FromPos, gtid: r.FromGTID, time: r.FromTime, canal: r.FromCanal})
 			if err != nil {
 				return err
 			}
@@ -189,7 +167,7 @@ func resyncCmd() *cobra.Command {
 				return err
 			}
 			fmt.Printf("checkpoint moved from %s to %s:%d gtid %q epoch %d\n", describe(old), target.File, target.Pos, target.GTID, target.Epoch)
-			if r.canal != "" {
+			if r.FromCanal != "" {
 				fmt.Println("Ferry continues where Canal's consumer stopped: stop Canal (and its consumers) before starting the tailer, then run verify")
 				return nil
 			}
@@ -266,10 +244,11 @@ func describe(s *checkpoint.State) string {
 	return fmt.Sprintf("%s:%d gtid %q epoch %d", s.File, s.Pos, s.GTID, s.Epoch)
 }
 
-func main() {
+func main() { cli.Main(newRootCmd(), nil) }
+
+// newRootCmd returns the tailer's command tree.
+func newRootCmd() *cobra.Command {
 	root := &cobra.Command{Use: "binlog-tailer", Short: "stream the source's row binlog into RocketMQ as Ferry change events (topic " + event.DefaultTopic + ")"}
 	root.AddCommand(runCmd(), positionCmd(), resyncCmd(), backfillCmd(), syncCmd(), topicCmd())
-	if err := root.Execute(); err != nil {
-		os.Exit(1)
-	}
+	return root
 }

@@ -8,43 +8,42 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
+	"github.com/ferry-cdc/ferry/internal/cli"
 	"github.com/ferry-cdc/ferry/pkg/backfill"
 	"github.com/ferry-cdc/ferry/pkg/canal"
-	"github.com/ferry-cdc/ferry/pkg/obs"
 )
 
 // syncCmd is `binlog-tailer sync`: streaming plus a backfill of every included table, in one
 // process (initial sync of a new copy), or with --resync after a purged binlog or a failover.
+// syncOptions are the keys of `binlog-tailer sync`.
+type syncOptions struct {
+	backfillOptions `yaml:",inline"`
+	Resync          bool `yaml:"resync" help:"first move the checkpoint to the source head with a new epoch (purged binlog, failover)"`
+	NewEpoch        int  `yaml:"new-epoch" help:"with --resync: the new epoch (default: checkpoint's + 1)"`
+}
+
 func syncCmd() *cobra.Command {
-	var b backfillOptions
-	var resync bool
-	var newEpoch int
-	extra := func(fs *pflag.FlagSet) {
-		b.bind(fs)
-		fs.BoolVar(&resync, "resync", false, "first move the checkpoint to the source head with a new epoch (purged binlog, failover)")
-		fs.IntVar(&newEpoch, "new-epoch", -1, "with --resync: the new epoch (default: checkpoint's + 1)")
-	}
-	cmd := command("sync", "stream and backfill every included table: initial sync, or --resync after a purged binlog", extra,
+	s := syncOptions{backfillOptions: defaultBackfillOptions(), NewEpoch: -1}
+	b := &s.backfillOptions
+	cmd := command("sync", "stream and backfill every included table: initial sync, or --resync after a purged binlog", &b.options, &s,
 		func(ctx context.Context, o *options, log *slog.Logger) error {
-			if len(b.tables) == 0 {
-				b.tables = includedDatabases(o.Include)
+			if len(b.Tables) == 0 {
+				b.Tables = includedDatabases(o.Include)
 			}
-			if len(b.tables) == 0 {
+			if len(b.Tables) == 0 {
 				return fmt.Errorf("give the tables with --table (db or db.table), or include patterns of the form db.*")
 			}
-			if resync {
-				st, err := backfill.ResyncCheckpoint(ctx, &o.Config, newEpoch)
+			if s.Resync {
+				st, err := backfill.ResyncCheckpoint(ctx, &o.Config, s.NewEpoch)
 				if err != nil {
 					return err
 				}
-				b.cfg.Restart = true
+				b.Backfill.Restart = true
 				log.Info("resync: checkpoint moved to the source head", "file", st.File, "pos", st.Pos, "epoch", st.Epoch)
 			}
-			return runSync(ctx, o, &b, resync, log)
+			return runSync(ctx, b, s.Resync, log)
 		})
 	cmd.Long = "Starts streaming (as `run`), and once the stream is live backfills every table given by --table\n" +
 		"(default: the databases of the db.* include patterns), then keeps streaming until SIGTERM.\n" +
@@ -64,21 +63,23 @@ func includedDatabases(include []string) []string {
 	return out
 }
 
-func runSync(ctx context.Context, o *options, b *backfillOptions, resync bool, log *slog.Logger) error {
-	reg := prometheus.NewRegistry()
+func runSync(ctx context.Context, b *backfillOptions, resync bool, log *slog.Logger) error {
+	o := &b.options
+	reg := cli.NewRegistry()
 	var streaming atomic.Bool
 	ready := make(chan struct{})
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	srvDone := make(chan error, 1)
-	go func() {
-		srvDone <- obs.Serve(sctx, o.MetricsAddr, reg, func() error {
-			if !streaming.Load() {
-				return errors.New("binlog stream not started")
-			}
-			return nil
-		}, log)
-	}()
+	m, err := cli.ServeMetrics(sctx, o.MetricsAddr, reg, func() error {
+		if !streaming.Load() {
+			return errors.New("binlog stream not started")
+		}
+		return nil
+	}, log)
+	if err != nil {
+		return err
+	}
+	defer m.Stop()
 	runDone := make(chan error, 1)
 	go func() {
 		runDone <- canal.Run(sctx, o.Config, log, reg, func() { streaming.Store(true); close(ready) })
@@ -86,20 +87,17 @@ func runSync(ctx context.Context, o *options, b *backfillOptions, resync bool, l
 	select {
 	case <-ready:
 	case err := <-runDone:
-		cancel()
-		<-srvDone
 		return err
 	}
 	// Invariant: the backfill starts only after the stream is live, so every change committed
 	// after a chunk's snapshot is in the stream with a higher version.
 	epoch, err := currentEpoch(o)
 	if err == nil {
-		err = runBackfill(sctx, o, b, epoch, reg, log)
+		err = runBackfill(sctx, b, epoch, reg, log)
 	}
 	if err != nil {
 		cancel()
 		<-runDone
-		<-srvDone
 		return err
 	}
 	log.Info("sync: backfill complete; streaming continues until SIGTERM", "epoch", epoch)
@@ -107,8 +105,7 @@ func runSync(ctx context.Context, o *options, b *backfillOptions, resync bool, l
 		log.Warn(fmt.Sprintf("resync: once the replayers have applied the backfill, run `replayer sweep --epoch %d` on every copy, then `replayer verify`", epoch))
 	}
 	err = <-runDone
-	cancel()
-	if serr := <-srvDone; serr != nil && err == nil {
+	if serr := m.Stop(); serr != nil && err == nil {
 		err = serr
 	}
 	return err

@@ -29,18 +29,18 @@ func TestSyncInitialCopy(t *testing.T) {
 	backfilltest.StartReplayer(t, st, topic, copies.MySQLSink, "mysql", 50*time.Millisecond)
 	backfilltest.StartReplayer(t, st, topic, copies.CHSink, "clickhouse", 50*time.Millisecond)
 
-	o := defaultOptions()
+	b := defaultBackfillOptions()
+	o := &b.options
 	o.Config = backfilltest.TailerConfig(t, st, srcDB, topic)
 	o.MetricsAddr = "127.0.0.1:0"
-	b := backfillOptions{cfg: backfill.DefaultConfig()}
-	b.cfg.ChunkRows = 100
-	b.tables = includedDatabases(o.Include)
-	if len(b.tables) != 1 || b.tables[0] != srcDB {
-		t.Fatalf("includedDatabases(%v) = %v", o.Include, b.tables)
+	b.Backfill.ChunkRows = 100
+	b.Tables = includedDatabases(o.Include)
+	if len(b.Tables) != 1 || b.Tables[0] != srcDB {
+		t.Fatalf("includedDatabases(%v) = %v", o.Include, b.Tables)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- runSync(ctx, &o, &b, false, slog.New(slog.DiscardHandler)) }()
+	go func() { done <- runSync(ctx, &b, false, slog.New(slog.DiscardHandler)) }()
 	for _, q := range []string{
 		"UPDATE orders SET remark = 'during sync' WHERE id % 7 = 0",
 		"DELETE FROM orders WHERE id % 11 = 0",

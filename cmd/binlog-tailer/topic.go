@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/ferry-cdc/ferry/pkg/mq"
 )
@@ -17,14 +16,14 @@ import (
 // broker's default. Growing the queue count on a live topic is safe: a key's changes may move to
 // another queue, and the replayer's version guard turns the possible reordering into duplicates.
 func topicCmd() *cobra.Command {
-	var brokerAddr string
-	var queues int
-	extra := func(fs *pflag.FlagSet) {
-		fs.StringVar(&brokerAddr, "broker-addr", "127.0.0.1:10911", "RocketMQ broker that hosts the topic")
-		fs.IntVar(&queues, "queues", 8, "queue count (more queues: more replayer parallelism)")
-	}
-	return command("create-topic", "create the change topic with --queues queues, or grow it to that many", extra,
+	t := struct {
+		options    `yaml:",inline"`
+		BrokerAddr string `yaml:"broker-addr" help:"RocketMQ broker that hosts the topic"`
+		Queues     int    `yaml:"queues" help:"queue count (more queues: more replayer parallelism)"`
+	}{options: defaultOptions(), BrokerAddr: "127.0.0.1:10911", Queues: 8}
+	return command("create-topic", "create the change topic with --queues queues, or grow it to that many", &t.options, &t,
 		func(ctx context.Context, o *options, log *slog.Logger) error {
+			brokerAddr, queues := t.BrokerAddr, t.Queues
 			if queues < 1 {
 				return fmt.Errorf("--queues must be at least 1, not %d", queues)
 			}

@@ -10,10 +10,7 @@ import (
 )
 
 func runCloser(cmd *cobra.Command, cfg *closerConfig) error {
-	log, err := cfg.load(cmd, cfg)
-	if err != nil {
-		return err
-	}
+	log := cfg.log
 	ccfg := service.CloserConfig{Batch: cfg.CloseBatch, Interval: cfg.CloseInterval}
 	if err := ccfg.Validate(); err != nil {
 		return err

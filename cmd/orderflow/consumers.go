@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/ferry-cdc/ferry/internal/cli"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/consumers"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/service"
 )
@@ -13,35 +14,24 @@ import (
 // consumersConfig configures `orderflow consumers`.
 type consumersConfig struct {
 	common       `yaml:",inline"`
-	Names        []string `yaml:"consumers"`
-	PaidTopic    string   `yaml:"paid-topic"`
-	GroupPrefix  string   `yaml:"group-prefix"`
-	MaxReconsume int      `yaml:"max-reconsume"`
+	Names        []string `yaml:"consumers" help:"consumers to run: points, coupon, notification, shipment"`
+	PaidTopic    string   `yaml:"paid-topic" help:"RocketMQ topic of order-paid messages"`
+	GroupPrefix  string   `yaml:"group-prefix" help:"consumer group = <prefix>_<consumer>"`
+	MaxReconsume int      `yaml:"max-reconsume" help:"redeliveries before the broker dead-letters a message (%DLQ%<group>)"`
 }
 
 func newConsumersCmd() *cobra.Command {
 	d := consumers.DefaultConfig()
 	cfg := &consumersConfig{common: defaultCommon(), Names: []string{"points", "coupon", "notification", "shipment"},
 		PaidTopic: d.Topic, GroupPrefix: d.GroupPrefix, MaxReconsume: int(d.MaxRetries)}
-	cmd := &cobra.Command{
+	return cfg.command(cli.Spec{
 		Use:   "consumers",
 		Short: "Run the order-paid consumers (each in its own consumer group, idempotent by order id)",
-		RunE:  func(cmd *cobra.Command, _ []string) error { return runConsumers(cmd, cfg) },
-	}
-	cfg.common.bind(cmd)
-	fs := cmd.Flags()
-	fs.StringSliceVar(&cfg.Names, "consumers", cfg.Names, "consumers to run: points, coupon, notification, shipment")
-	fs.StringVar(&cfg.PaidTopic, "paid-topic", cfg.PaidTopic, "RocketMQ topic of order-paid messages")
-	fs.StringVar(&cfg.GroupPrefix, "group-prefix", cfg.GroupPrefix, "consumer group = <prefix>_<consumer>")
-	fs.IntVar(&cfg.MaxReconsume, "max-reconsume", cfg.MaxReconsume, "redeliveries before the broker dead-letters a message (%DLQ%<group>)")
-	return cmd
+	}, cfg, func(cmd *cobra.Command) error { return runConsumers(cmd, cfg) })
 }
 
 func runConsumers(cmd *cobra.Command, cfg *consumersConfig) error {
-	log, err := cfg.load(cmd, cfg)
-	if err != nil {
-		return err
-	}
+	log := cfg.log
 	handlers, err := consumers.ByName(cfg.Names)
 	if err != nil {
 		return err
@@ -75,23 +65,16 @@ func runConsumers(cmd *cobra.Command, cfg *consumersConfig) error {
 // closerConfig configures `orderflow closer`.
 type closerConfig struct {
 	common        `yaml:",inline"`
-	CloseBatch    int           `yaml:"close-batch"`
-	CloseInterval time.Duration `yaml:"close-interval"`
-	Once          bool          `yaml:"once"`
+	CloseBatch    int           `yaml:"close-batch" help:"orders closed per round"`
+	CloseInterval time.Duration `yaml:"close-interval" help:"pause between rounds when idle"`
+	Once          bool          `yaml:"once" help:"close what is expired now and exit"`
 }
 
 func newCloserCmd() *cobra.Command {
 	d := service.DefaultCloserConfig()
 	cfg := &closerConfig{common: defaultCommon(), CloseBatch: d.Batch, CloseInterval: d.Interval}
-	cmd := &cobra.Command{
+	return cfg.command(cli.Spec{
 		Use:   "closer",
 		Short: "Close unpaid orders past expire_at in bounded batches (releases coupons, restores reserved stock)",
-		RunE:  func(cmd *cobra.Command, _ []string) error { return runCloser(cmd, cfg) },
-	}
-	cfg.common.bind(cmd)
-	fs := cmd.Flags()
-	fs.IntVar(&cfg.CloseBatch, "close-batch", cfg.CloseBatch, "orders closed per round")
-	fs.DurationVar(&cfg.CloseInterval, "close-interval", cfg.CloseInterval, "pause between rounds when idle")
-	fs.BoolVar(&cfg.Once, "once", false, "close what is expired now and exit")
-	return cmd
+	}, cfg, func(cmd *cobra.Command) error { return runCloser(cmd, cfg) })
 }

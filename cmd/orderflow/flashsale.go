@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/ferry-cdc/ferry/internal/cli"
 	"github.com/ferry-cdc/ferry/pkg/orderflow"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/flashsale"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/service"
@@ -17,21 +18,21 @@ import (
 // flashConfig configures the `orderflow flash-sale` subcommands.
 type flashConfig struct {
 	common      `yaml:",inline"`
-	RedisAddr   string        `yaml:"redis-addr"`
-	FlashTopic  string        `yaml:"flash-topic"`
-	SaleID      uint64        `yaml:"sale-id"`
-	Scope       string        `yaml:"scope"`
-	ProductID   uint64        `yaml:"product-id"`
-	Units       int           `yaml:"units"`
-	Price       string        `yaml:"price"`
-	Listen      string        `yaml:"listen"`
-	Group       string        `yaml:"flash-group"`
-	MaxRate     float64       `yaml:"max-rate"`
-	MaxBurst    int           `yaml:"max-burst"`
-	Workers     int           `yaml:"workers"`
-	Buyers      int           `yaml:"buyers"`
-	Window      time.Duration `yaml:"window"`
-	Concurrency int           `yaml:"concurrency"`
+	RedisAddr   string        `yaml:"redis-addr" help:"Redis host:port"`
+	FlashTopic  string        `yaml:"flash-topic" help:"RocketMQ topic of won units"`
+	SaleID      uint64        `yaml:"sale-id" help:"flash_sales.id"`
+	Scope       string        `yaml:"scope" help:"Redis key scope (default: the DSN's database name)"`
+	ProductID   uint64        `yaml:"product-id" help:"create: product sold (dedicate one to the sale)"`
+	Units       int           `yaml:"units" help:"create: units for sale"`
+	Price       string        `yaml:"price" help:"create: sale price"`
+	Listen      string        `yaml:"listen" help:"serve: HTTP listen address"`
+	Group       string        `yaml:"flash-group" help:"workers: consumer group"`
+	MaxRate     float64       `yaml:"max-rate" help:"workers: max orders created per second"`
+	MaxBurst    int           `yaml:"max-burst" help:"workers: token-bucket burst"`
+	Workers     int           `yaml:"workers" help:"workers: goroutines sharing the rate cap"`
+	Buyers      int           `yaml:"buyers" help:"burst: distinct buyers"`
+	Window      time.Duration `yaml:"window" help:"burst: spread the buyers over this window"`
+	Concurrency int           `yaml:"concurrency" help:"burst: concurrent requests"`
 }
 
 func newFlashSaleCmd() *cobra.Command {
@@ -43,51 +44,25 @@ func newFlashSaleCmd() *cobra.Command {
 		Use:   "flash-sale",
 		Short: "Flash sale: Redis stock gate, peak-shaving order workers (pull consumer), bursts, reconciliation",
 	}
-	sub := []*cobra.Command{
-		{Use: "create", Short: "Create a sale for --product-id with --units at --price and load its stock into Redis",
-			RunE: func(c *cobra.Command, _ []string) error { return runFlashCreate(c, cfg) }},
-		{Use: "serve", Short: "Serve POST /flash-sales/{id}/buy for --sale-id on --listen",
-			RunE: func(c *cobra.Command, _ []string) error { return runFlashServe(c, cfg) }},
-		{Use: "workers", Short: "Create orders from won units at most --max-rate per second (pull consumer)",
-			RunE: func(c *cobra.Command, _ []string) error { return runFlashWorkers(c, cfg) }},
-		{Use: "burst", Short: "Send --buyers distinct buyers within --window to --sale-id (in-process gate)",
-			RunE: func(c *cobra.Command, _ []string) error { return runFlashBurst(c, cfg) }},
-		{Use: "reconcile", Short: "Compare the sale's Redis stock, its orders and the product's MariaDB stock",
-			RunE: func(c *cobra.Command, _ []string) error { return runFlashReconcile(c, cfg) }},
+	sub := []struct {
+		spec cli.Spec
+		run  func(*cobra.Command, *flashConfig) error
+	}{
+		{cli.Spec{Use: "create", Short: "Create a sale for --product-id with --units at --price and load its stock into Redis"}, runFlashCreate},
+		{cli.Spec{Use: "serve", Short: "Serve POST /flash-sales/{id}/buy for --sale-id on --listen"}, runFlashServe},
+		{cli.Spec{Use: "workers", Short: "Create orders from won units at most --max-rate per second (pull consumer)"}, runFlashWorkers},
+		{cli.Spec{Use: "burst", Short: "Send --buyers distinct buyers within --window to --sale-id (in-process gate)"}, runFlashBurst},
+		{cli.Spec{Use: "reconcile", Short: "Compare the sale's Redis stock, its orders and the product's MariaDB stock"}, runFlashReconcile},
 	}
-	for _, c := range sub {
-		cfg.bind(c)
-		cmd.AddCommand(c)
+	for _, s := range sub {
+		cmd.AddCommand(cfg.command(s.spec, cfg, func(c *cobra.Command) error { return s.run(c, cfg) }))
 	}
 	return cmd
 }
 
-func (cfg *flashConfig) bind(cmd *cobra.Command) {
-	cfg.common.bind(cmd)
-	fs := cmd.Flags()
-	fs.StringVar(&cfg.RedisAddr, "redis-addr", cfg.RedisAddr, "Redis host:port")
-	fs.StringVar(&cfg.FlashTopic, "flash-topic", cfg.FlashTopic, "RocketMQ topic of won units")
-	fs.Uint64Var(&cfg.SaleID, "sale-id", cfg.SaleID, "flash_sales.id")
-	fs.StringVar(&cfg.Scope, "scope", cfg.Scope, "Redis key scope (default: the DSN's database name)")
-	fs.Uint64Var(&cfg.ProductID, "product-id", cfg.ProductID, "create: product sold (dedicate one to the sale)")
-	fs.IntVar(&cfg.Units, "units", cfg.Units, "create: units for sale")
-	fs.StringVar(&cfg.Price, "price", cfg.Price, "create: sale price")
-	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "serve: HTTP listen address")
-	fs.StringVar(&cfg.Group, "flash-group", cfg.Group, "workers: consumer group")
-	fs.Float64Var(&cfg.MaxRate, "max-rate", cfg.MaxRate, "workers: max orders created per second")
-	fs.IntVar(&cfg.MaxBurst, "max-burst", cfg.MaxBurst, "workers: token-bucket burst")
-	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "workers: goroutines sharing the rate cap")
-	fs.IntVar(&cfg.Buyers, "buyers", cfg.Buyers, "burst: distinct buyers")
-	fs.DurationVar(&cfg.Window, "window", cfg.Window, "burst: spread the buyers over this window")
-	fs.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "burst: concurrent requests")
-}
-
-// setup loads settings and opens MariaDB and Redis.
+// setup opens MariaDB and Redis (the keys are loaded by then).
 func (cfg *flashConfig) setup(cmd *cobra.Command) (*flashEnv, error) {
-	log, err := cfg.load(cmd, cfg)
-	if err != nil {
-		return nil, err
-	}
+	log := cfg.log
 	if cfg.Scope == "" {
 		cfg.Scope = cfg.databaseName()
 	}

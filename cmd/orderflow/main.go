@@ -8,13 +8,10 @@ package main
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
+	"reflect"
 	"strings"
-	"syscall"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
@@ -22,59 +19,62 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/ferry-cdc/ferry/internal/cli"
 	"github.com/ferry-cdc/ferry/internal/config"
 	"github.com/ferry-cdc/ferry/pkg/mq"
-	"github.com/ferry-cdc/ferry/pkg/obs"
+	"github.com/ferry-cdc/ferry/pkg/orderflow/load"
 )
 
-// envPrefix prefixes environment variables: FERRY_ORDERFLOW_<FLAG_NAME>.
-const envPrefix = "FERRY_ORDERFLOW_"
+// app is orderflow's command scaffold: FERRY_ORDERFLOW_<KEY> environment variables.
+var app = cli.App{EnvPrefix: "FERRY_ORDERFLOW_", Help: config.Help{
+	reflect.TypeFor[load.Config]():     loadHelp,
+	reflect.TypeFor[load.Mix]():        mixHelp,
+	reflect.TypeFor[load.SeedConfig](): seedHelp,
+}}
 
 // defaultDSN is the local stack's source `shop` database. interpolateParams saves the
 // prepare/close round trips of every statement with arguments.
 const defaultDSN = "ferry:ferry@tcp(127.0.0.1:3307)/shop?parseTime=true&loc=UTC&interpolateParams=true&collation=utf8mb4_unicode_ci"
 
-func main() {
-	root := &cobra.Command{
-		Use:           "orderflow",
-		Short:         "The order system that produces Ferry's source changes",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
+func main() { cli.Main(newRootCmd(), nil) }
+
+// newRootCmd returns orderflow's command tree.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{Use: "orderflow", Short: "The order system that produces Ferry's source changes"}
 	root.AddCommand(newServeCmd(), newConsumersCmd(), newCloserCmd(), newSeedCmd(), newLoadCmd(), newFlashSaleCmd())
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "orderflow:", err)
-		os.Exit(1)
-	}
+	return root
 }
 
 // common holds the settings every subcommand shares.
 type common struct {
-	configFile  string
-	DSN         string `yaml:"dsn"`
-	NameServer  string `yaml:"name-server"`
-	MetricsAddr string `yaml:"metrics-addr"`
-	LogLevel    string `yaml:"log-level"`
-	BrokerAddr  string `yaml:"broker-addr"`
-	TopicQueues int    `yaml:"topic-queues"`
+	DSN         string `yaml:"dsn" help:"order database DSN (go-sql-driver form; prefer FERRY_ORDERFLOW_DSN, it holds a password)"`
+	NameServer  string `yaml:"name-server" help:"RocketMQ name server host:port"`
+	MetricsAddr string `yaml:"metrics-addr" help:"address of /metrics, /healthz, /readyz (empty: off)"`
+	BrokerAddr  string `yaml:"broker-addr" help:"RocketMQ broker host:port, used to create missing topics"`
+	TopicQueues int    `yaml:"topic-queues" help:"queues of a topic created at startup (0: never create topics)"`
+	log         *slog.Logger
 }
 
 func defaultCommon() common {
-	return common{DSN: defaultDSN, NameServer: "127.0.0.1:9876", MetricsAddr: "127.0.0.1:9104", LogLevel: "info",
+	return common{DSN: defaultDSN, NameServer: "127.0.0.1:9876", MetricsAddr: "127.0.0.1:9104",
 		BrokerAddr: "127.0.0.1:10911", TopicQueues: 8}
 }
 
-func (c *common) bind(cmd *cobra.Command) {
-	fs := cmd.Flags()
-	fs.StringVar(&c.configFile, "config", "", "YAML file with settings (keys are flag names)")
-	fs.StringVar(&c.DSN, "dsn", c.DSN, "order database DSN (go-sql-driver form; prefer FERRY_ORDERFLOW_DSN, it holds a password)")
-	fs.StringVar(&c.NameServer, "name-server", c.NameServer, "RocketMQ name server host:port")
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address of /metrics, /healthz, /readyz (empty: off)")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
-	fs.StringVar(&c.BrokerAddr, "broker-addr", c.BrokerAddr, "RocketMQ broker host:port, used to create missing topics")
-	fs.IntVar(&c.TopicQueues, "topic-queues", c.TopicQueues, "queues of a topic created at startup (0: never create topics)")
+// command builds a subcommand whose keys are the fields of cfg (a struct embedding c); run gets
+// the command once the keys are loaded, c.log is set and the RocketMQ client logs through it.
+func (c *common) command(spec cli.Spec, cfg any, run func(*cobra.Command) error) *cobra.Command {
+	spec.Config = cfg
+	spec.Run = func(ctx context.Context, cmd *cobra.Command, _ []string, log *slog.Logger) error {
+		c.log = log
+		mq.SetLogger(log.With("lib", "rocketmq"))
+		mq.SetLogLevel(slog.LevelWarn)
+		if log.Enabled(ctx, slog.LevelError) && !log.Enabled(ctx, slog.LevelWarn) {
+			mq.SetLogLevel(slog.LevelError)
+		}
+		cmd.SetContext(ctx)
+		return run(cmd)
+	}
+	return app.Command(spec)
 }
 
 // ensureTopic creates topic if it does not exist (consumers cannot start on a missing topic).
@@ -88,21 +88,6 @@ func (c *common) ensureTopic(ctx context.Context, topic string) error {
 		return fmt.Errorf("ensure topic %s: %w (create it with the broker's admin tool, or check --broker-addr)", topic, err)
 	}
 	return nil
-}
-
-// load layers file/env/flags onto cfg (which embeds c) and returns a logger.
-func (c *common) load(cmd *cobra.Command, cfg any) (*slog.Logger, error) {
-	if err := config.Load(cmd.Flags(), c.configFile, envPrefix, cfg); err != nil {
-		return nil, err
-	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
-		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", c.LogLevel)
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-	mq.SetLogger(log.With("lib", "rocketmq"))
-	mq.SetLogLevel(max(lvl, slog.LevelWarn))
-	return log, nil
 }
 
 // openDB opens and pings the order database; the DSN is never logged (it holds a password).
@@ -152,8 +137,14 @@ func (c *common) serveMetrics(ctx context.Context, reg *prometheus.Registry, rea
 		return
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m, err := cli.ServeMetrics(ctx, c.MetricsAddr, reg, ready, log)
+	if err != nil {
+		log.Error("metrics server not started", "err", err)
+		return
+	}
 	go func() {
-		if err := obs.Serve(ctx, c.MetricsAddr, reg, ready, log); err != nil && !errors.Is(err, context.Canceled) {
+		<-ctx.Done()
+		if err := m.Stop(); err != nil {
 			log.Error("metrics server stopped", "err", err)
 		}
 	}()

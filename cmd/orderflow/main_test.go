@@ -32,7 +32,7 @@ func TestLoadSettingsPrecedence(t *testing.T) {
 	if err := cmd.ParseFlags([]string{"--workers", "9", "--duration", "3s"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cfg.load(cmd, cfg); err != nil {
+	if err := cmd.PreRunE(cmd, nil); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Rate != 321 || cfg.Shape != "evening" || cfg.Workers != 9 || cfg.Duration != 3*time.Second || cfg.Peak != 2000 {

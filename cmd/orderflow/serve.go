@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/ferry-cdc/ferry/internal/cli"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/publish"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/service"
 )
@@ -16,16 +17,16 @@ import (
 // serveConfig configures `orderflow serve`.
 type serveConfig struct {
 	common        `yaml:",inline"`
-	Listen        string        `yaml:"listen"`
-	OrderTTL      time.Duration `yaml:"order-ttl"`
-	PaidTopic     string        `yaml:"paid-topic"`
-	SendMode      string        `yaml:"send-mode"`
-	SendRetries   int           `yaml:"send-retries"`
-	SendTimeout   time.Duration `yaml:"send-timeout"`
-	ProducerGroup string        `yaml:"producer-group"`
-	SweepInterval time.Duration `yaml:"outbox-sweep-interval"`
-	RetryAfter    time.Duration `yaml:"outbox-retry-after"`
-	DBConns       int           `yaml:"db-conns"`
+	Listen        string        `yaml:"listen" help:"HTTP listen address of the order API"`
+	OrderTTL      time.Duration `yaml:"order-ttl" help:"how long an unpaid order stays payable"`
+	PaidTopic     string        `yaml:"paid-topic" help:"RocketMQ topic of order-paid messages"`
+	SendMode      string        `yaml:"send-mode" help:"producer send mode: sync or async (oneway is refused: it can lose messages)"`
+	SendRetries   int           `yaml:"send-retries" help:"client retries per send"`
+	SendTimeout   time.Duration `yaml:"send-timeout" help:"timeout per send"`
+	ProducerGroup string        `yaml:"producer-group" help:"RocketMQ producer group"`
+	SweepInterval time.Duration `yaml:"outbox-sweep-interval" help:"how often the relay looks for unsent messages"`
+	RetryAfter    time.Duration `yaml:"outbox-retry-after" help:"age of an unsent outbox row before the sweep re-sends it"`
+	DBConns       int           `yaml:"db-conns" help:"max open database connections"`
 }
 
 func newServeCmd() *cobra.Command {
@@ -33,34 +34,17 @@ func newServeCmd() *cobra.Command {
 	cfg := &serveConfig{common: defaultCommon(), Listen: "127.0.0.1:8080", OrderTTL: s.OrderTTL, PaidTopic: s.PaidTopic,
 		SendMode: string(p.Mode), SendRetries: p.Retries, SendTimeout: p.Timeout, ProducerGroup: p.Group,
 		SweepInterval: r.SweepInterval, RetryAfter: r.RetryAfter, DBConns: 64}
-	cmd := &cobra.Command{
+	return cfg.command(cli.Spec{
 		Use:   "serve",
 		Short: "Run the HTTP order service and the order-paid outbox relay",
 		Long: "Serves POST /orders, POST /orders/{id}/pay|refund|cancel, GET /orders/{id}, GET /users/{id}/orders.\n" +
 			"Pay commits the order, payment, stock and an order_outbox row in one transaction, then sends the\n" +
 			"order-paid message (send-mode sync by default); unsent rows are re-sent by the relay's sweep.",
-		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, cfg) },
-	}
-	cfg.common.bind(cmd)
-	fs := cmd.Flags()
-	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "HTTP listen address of the order API")
-	fs.DurationVar(&cfg.OrderTTL, "order-ttl", cfg.OrderTTL, "how long an unpaid order stays payable")
-	fs.StringVar(&cfg.PaidTopic, "paid-topic", cfg.PaidTopic, "RocketMQ topic of order-paid messages")
-	fs.StringVar(&cfg.SendMode, "send-mode", cfg.SendMode, "producer send mode: sync or async (oneway is refused: it can lose messages)")
-	fs.IntVar(&cfg.SendRetries, "send-retries", cfg.SendRetries, "client retries per send")
-	fs.DurationVar(&cfg.SendTimeout, "send-timeout", cfg.SendTimeout, "timeout per send")
-	fs.StringVar(&cfg.ProducerGroup, "producer-group", cfg.ProducerGroup, "RocketMQ producer group")
-	fs.DurationVar(&cfg.SweepInterval, "outbox-sweep-interval", cfg.SweepInterval, "how often the relay looks for unsent messages")
-	fs.DurationVar(&cfg.RetryAfter, "outbox-retry-after", cfg.RetryAfter, "age of an unsent outbox row before the sweep re-sends it")
-	fs.IntVar(&cfg.DBConns, "db-conns", cfg.DBConns, "max open database connections")
-	return cmd
+	}, cfg, func(cmd *cobra.Command) error { return runServe(cmd, cfg) })
 }
 
 func runServe(cmd *cobra.Command, cfg *serveConfig) error {
-	log, err := cfg.load(cmd, cfg)
-	if err != nil {
-		return err
-	}
+	log := cfg.log
 	ctx := cmd.Context()
 	db, err := cfg.openDB(ctx, cfg.DBConns)
 	if err != nil {

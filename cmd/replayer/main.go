@@ -9,24 +9,25 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"strings"
-	"syscall"
+	"reflect"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
+	"github.com/ferry-cdc/ferry/internal/cli"
 	"github.com/ferry-cdc/ferry/internal/config"
 	"github.com/ferry-cdc/ferry/pkg/replayer"
 	"github.com/ferry-cdc/ferry/pkg/sink"
 	"github.com/ferry-cdc/ferry/pkg/sink/chsink"
 	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
+	"github.com/ferry-cdc/ferry/pkg/verify"
 )
 
-// envPrefix prefixes environment variables: FERRY_REPLAYER_<FLAG_NAME>.
-const envPrefix = "FERRY_REPLAYER_"
+// app is the replayer's command scaffold: FERRY_REPLAYER_<KEY> environment variables, JSON logs.
+var app = cli.App{EnvPrefix: "FERRY_REPLAYER_", JSON: true, Help: config.Help{
+	reflect.TypeFor[replayer.Config](): replayerHelp,
+	reflect.TypeFor[verify.Config]():   verifyHelp,
+}}
 
 // Sink names.
 const (
@@ -35,15 +36,12 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	if err := newRootCmd().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "replayer:", err)
+	cli.Main(newRootCmd(), func(err error) int {
 		if errors.Is(err, replayer.ErrHalted) {
-			os.Exit(3)
+			return 3
 		}
-		os.Exit(1)
-	}
+		return 1
+	})
 }
 
 // newRootCmd returns the replayer command tree.
@@ -58,20 +56,19 @@ func newRootCmd() *cobra.Command {
 	return root
 }
 
-// sinkConfig is the flat, flag-bound configuration of the sink side, shared by subcommands.
+// sinkConfig is the flat configuration of the sink side, shared by subcommands.
 type sinkConfig struct {
-	Sink               string        `yaml:"sink"`
-	MySQLDSN           string        `yaml:"mysql-dsn"`
-	ClickHouseAddr     string        `yaml:"clickhouse-addr"`
-	ClickHouseUser     string        `yaml:"clickhouse-user"`
-	ClickHousePassword string        `yaml:"clickhouse-password"`
-	CopyDatabase       string        `yaml:"copy-database"`
-	ViewDatabase       string        `yaml:"view-database"`
-	StatementRows      int           `yaml:"statement-rows"`
-	StatementBytes     int           `yaml:"statement-bytes"`
-	QueryTimeout       time.Duration `yaml:"query-timeout"`
-	DDLPolicy          string        `yaml:"ddl-policy"`
-	LogLevel           string        `yaml:"log-level"`
+	Sink               string        `yaml:"sink" help:"copy to write: mysql or clickhouse"`
+	MySQLDSN           string        `yaml:"mysql-dsn" help:"MySQL copy DSN (go-sql-driver form, database part ignored)"`
+	ClickHouseAddr     string        `yaml:"clickhouse-addr" help:"ClickHouse native address"`
+	ClickHouseUser     string        `yaml:"clickhouse-user" help:"ClickHouse user"`
+	ClickHousePassword string        `yaml:"clickhouse-password" help:"ClickHouse password (prefer FERRY_REPLAYER_CLICKHOUSE_PASSWORD)"`
+	CopyDatabase       string        `yaml:"copy-database" help:"copy database; {db} = source database"`
+	ViewDatabase       string        `yaml:"view-database" help:"database of tombstone-hiding views; {db} = source database"`
+	StatementRows      int           `yaml:"statement-rows" help:"MySQL: max rows per INSERT statement"`
+	StatementBytes     int           `yaml:"statement-bytes" help:"MySQL: max value bytes per INSERT statement"`
+	QueryTimeout       time.Duration `yaml:"query-timeout" help:"ClickHouse: deadline of every statement"`
+	DDLPolicy          string        `yaml:"ddl-policy" help:"DDL policy overrides KIND=apply|ignore|halt,... on top of ALTER=apply,CINDEX=ignore,CREATE=apply,DINDEX=ignore,ERASE=halt,QUERY=halt,RENAME=apply,TRUNCATE=apply"`
 }
 
 func defaultSinkConfig() sinkConfig {
@@ -80,23 +77,7 @@ func defaultSinkConfig() sinkConfig {
 		Sink: sinkMySQL, MySQLDSN: m.DSN, ClickHouseAddr: c.Addr, ClickHouseUser: c.User,
 		CopyDatabase: m.CopyDatabase, ViewDatabase: m.ViewDatabase,
 		StatementRows: m.StatementRows, StatementBytes: m.StatementBytes, QueryTimeout: c.QueryTimeout,
-		LogLevel: "info",
 	}
-}
-
-func (c *sinkConfig) bind(fs *pflag.FlagSet) {
-	fs.StringVar(&c.Sink, "sink", c.Sink, "copy to write: mysql or clickhouse")
-	fs.StringVar(&c.MySQLDSN, "mysql-dsn", c.MySQLDSN, "MySQL copy DSN (go-sql-driver form, database part ignored)")
-	fs.StringVar(&c.ClickHouseAddr, "clickhouse-addr", c.ClickHouseAddr, "ClickHouse native address")
-	fs.StringVar(&c.ClickHouseUser, "clickhouse-user", c.ClickHouseUser, "ClickHouse user")
-	fs.StringVar(&c.ClickHousePassword, "clickhouse-password", c.ClickHousePassword, "ClickHouse password (prefer FERRY_REPLAYER_CLICKHOUSE_PASSWORD)")
-	fs.StringVar(&c.CopyDatabase, "copy-database", c.CopyDatabase, "copy database; {db} = source database")
-	fs.StringVar(&c.ViewDatabase, "view-database", c.ViewDatabase, "database of tombstone-hiding views; {db} = source database")
-	fs.IntVar(&c.StatementRows, "statement-rows", c.StatementRows, "MySQL: max rows per INSERT statement")
-	fs.IntVar(&c.StatementBytes, "statement-bytes", c.StatementBytes, "MySQL: max value bytes per INSERT statement")
-	fs.DurationVar(&c.QueryTimeout, "query-timeout", c.QueryTimeout, "ClickHouse: deadline of every statement")
-	fs.StringVar(&c.DDLPolicy, "ddl-policy", c.DDLPolicy, "DDL policy overrides KIND=apply|ignore|halt,... (default "+sink.DefaultDDLPolicy().String()+")")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 }
 
 // sinkHandle is an opened sink with the operations the subcommands need.
@@ -125,18 +106,4 @@ func (c *sinkConfig) openSink(ctx context.Context, log *slog.Logger) (sinkHandle
 		return chsink.Open(ctx, ch, log.With("sink", sinkClickHouse))
 	}
 	return nil, fmt.Errorf("unknown sink %q: use --sink mysql or --sink clickhouse", c.Sink)
-}
-
-// newLogger returns a JSON logger on stderr at the configured level.
-func newLogger(level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
-		return nil, fmt.Errorf("log-level %q: use debug, info, warn or error", level)
-	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
-}
-
-// load applies config file, environment and flags onto cfg.
-func load(cmd *cobra.Command, file string, cfg any) error {
-	return config.Load(cmd.Flags(), file, envPrefix, cfg)
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 
+	"github.com/ferry-cdc/ferry/internal/cli"
 	"github.com/ferry-cdc/ferry/pkg/report"
 	"github.com/ferry-cdc/ferry/pkg/sink"
 	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
@@ -18,38 +20,26 @@ import (
 // reportConfig is the configuration of `replayer report`.
 type reportConfig struct {
 	sinkConfig     `yaml:",inline"`
-	SourceDSN      string `yaml:"source-dsn"`
-	SourceDatabase string `yaml:"source-database"`
-	OnSource       bool   `yaml:"on-source"`
-	Show           bool   `yaml:"show-sql"`
+	SourceDSN      string `yaml:"source-dsn" help:"source DSN (for --on-source)"`
+	SourceDatabase string `yaml:"source-database" help:"source database the copy was made from"`
+	OnSource       bool   `yaml:"on-source" help:"run against the source database instead of the copy"`
+	Show           bool   `yaml:"show-sql" help:"print the query instead of running it"`
 }
 
 func newReportCmd() *cobra.Command {
 	cfg := reportConfig{sinkConfig: defaultSinkConfig(), SourceDSN: "ferry:ferry@tcp(127.0.0.1:3307)/", SourceDatabase: "shop"}
-	var file string
-	cmd := &cobra.Command{
+	return app.Command(cli.Spec{
 		Use:   "report NAME",
 		Short: "Run a report query (schemas/reports) against the copy: " + strings.Join(report.Names(), ", "),
 		Long: "Runs schemas/reports/<dialect>/NAME.sql against the MySQL copy's live views (--sink mysql, database\n" +
 			"--view-database) or the ClickHouse copy (--sink clickhouse, database --copy-database, read FINAL without\n" +
 			"tombstones), or against the source itself with --on-source, and prints the result as a table.",
-		Args:         cobra.ExactArgs(1),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := load(cmd, file, &cfg); err != nil {
-				return err
-			}
-			return runReport(cmd.Context(), cfg, args[0])
+		Args:   cobra.ExactArgs(1),
+		Config: &cfg,
+		Run: func(ctx context.Context, _ *cobra.Command, args []string, _ *slog.Logger) error {
+			return runReport(ctx, cfg, args[0])
 		},
-	}
-	fs := cmd.Flags()
-	fs.StringVar(&file, "config", "", "YAML config file (keys = flag names)")
-	cfg.sinkConfig.bind(fs)
-	fs.StringVar(&cfg.SourceDSN, "source-dsn", cfg.SourceDSN, "source DSN (for --on-source)")
-	fs.StringVar(&cfg.SourceDatabase, "source-database", cfg.SourceDatabase, "source database the copy was made from")
-	fs.BoolVar(&cfg.OnSource, "on-source", false, "run against the source database instead of the copy")
-	fs.BoolVar(&cfg.Show, "show-sql", false, "print the query instead of running it")
-	return cmd
+	})
 }
 
 func runReport(ctx context.Context, cfg reportConfig, name string) error {

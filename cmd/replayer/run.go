@@ -4,75 +4,53 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"runtime/debug"
+	"log/slog"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
-	"github.com/ferry-cdc/ferry/pkg/obs"
+	"github.com/ferry-cdc/ferry/internal/cli"
 	"github.com/ferry-cdc/ferry/pkg/replayer"
 )
+
+// replayerHelp documents the keys of replayer.Config (declared in pkg/replayer by their yaml tags).
+var replayerHelp = map[string]string{
+	"name-server":       "RocketMQ name server",
+	"broker-addr":       "RocketMQ broker, to create the dead-letter topic (empty: it must exist)",
+	"topic":             "change-event topic",
+	"group":             "consumer group (default ferry_replayer_<sink>)",
+	"instance":          "client instance name (default unique per process)",
+	"consume-batch":     "messages per queue callback",
+	"queue-cache-mb":    "pulled but unapplied message MiB per queue at most (bounds memory)",
+	"batch-rows":        "flush a batch at this many rows",
+	"batch-bytes":       "flush a batch at this many value bytes",
+	"flush-interval":    "flush a batch this long after its first row (default 200ms for mysql, 1s for clickhouse)",
+	"retries":           "retries of a failing message before the poison policy",
+	"retry-backoff":     "first retry backoff (doubles up to 30s)",
+	"poison":            "poison message policy: halt or dead-letter",
+	"dead-letter-topic": "topic for poison messages under --poison dead-letter",
+	"shutdown-timeout":  "bound on the graceful stop",
+}
 
 // runConfig is the configuration of `replayer run`.
 type runConfig struct {
 	sinkConfig      `yaml:",inline"`
 	replayer.Config `yaml:",inline"`
-	MetricsAddr     string `yaml:"metrics-addr"`
-	FlushMode       string `yaml:"flush-mode"`
-	MemoryMB        int    `yaml:"memory-limit-mb"` // Go soft memory limit (GOMEMLIMIT); 0 = none
+	MetricsAddr     string `yaml:"metrics-addr" help:"metrics listen address (default 127.0.0.1:9102 for mysql, 127.0.0.1:9103 for clickhouse)"`
+	FlushMode       string `yaml:"flush-mode" help:"eager: also flush as soon as no queue callback is submitting (group commit, low latency); linger: wait for batch-rows/batch-bytes/flush-interval (fewer, bigger inserts); auto: eager for mysql, linger for clickhouse"`
+	MemoryMB        int    `yaml:"memory-limit-mb" help:"Go soft memory limit in MiB (GC works harder near it); 0 = none"`
 }
 
 func newRunCmd() *cobra.Command {
-	cfg := runConfig{sinkConfig: defaultSinkConfig(), Config: replayer.DefaultConfig(), MemoryMB: 96}
+	cfg := runConfig{sinkConfig: defaultSinkConfig(), Config: replayer.DefaultConfig(), FlushMode: "auto", MemoryMB: 96}
 	cfg.FlushInterval = 0 // chosen per sink in run unless set
-	var file string
-	cmd := &cobra.Command{
-		Use:   "run",
-		Short: "Consume the change topic and apply it to the copy until SIGTERM",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := load(cmd, file, &cfg); err != nil {
-				return err
-			}
-			if cfg.MemoryMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
-				debug.SetMemoryLimit(int64(cfg.MemoryMB) << 20)
-			}
-			return run(cmd.Context(), cfg)
-		},
-	}
-	fs := cmd.Flags()
-	fs.StringVar(&file, "config", "", "YAML config file (keys = flag names)")
-	cfg.sinkConfig.bind(fs)
-	r := &cfg.Config
-	fs.StringVar(&r.NameServer, "name-server", r.NameServer, "RocketMQ name server")
-	fs.StringVar(&r.BrokerAddr, "broker-addr", r.BrokerAddr, "RocketMQ broker, to create the dead-letter topic (empty: it must exist)")
-	fs.StringVar(&r.Topic, "topic", r.Topic, "change-event topic")
-	fs.StringVar(&r.Group, "group", r.Group, "consumer group (default ferry_replayer_<sink>)")
-	fs.StringVar(&r.Instance, "instance", r.Instance, "client instance name (default unique per process)")
-	fs.IntVar(&r.ConsumeBatch, "consume-batch", r.ConsumeBatch, "messages per queue callback")
-	fs.IntVar(&r.QueueCacheMB, "queue-cache-mb", r.QueueCacheMB, "pulled but unapplied message MiB per queue at most (bounds memory)")
-	fs.IntVar(&r.BatchRows, "batch-rows", r.BatchRows, "flush a batch at this many rows")
-	fs.IntVar(&r.BatchBytes, "batch-bytes", r.BatchBytes, "flush a batch at this many value bytes")
-	fs.DurationVar(&r.FlushInterval, "flush-interval", r.FlushInterval, "flush a batch this long after its first row (default 200ms for mysql, 1s for clickhouse)")
-	fs.IntVar(&r.Retries, "retries", r.Retries, "retries of a failing message before the poison policy")
-	fs.DurationVar(&r.RetryBackoff, "retry-backoff", r.RetryBackoff, "first retry backoff (doubles up to 30s)")
-	fs.StringVar(&r.Poison, "poison", r.Poison, "poison message policy: halt or dead-letter")
-	fs.StringVar(&r.DeadLetterTopic, "dead-letter-topic", r.DeadLetterTopic, "topic for poison messages under --poison dead-letter")
-	fs.DurationVar(&r.ShutdownTimeout, "shutdown-timeout", r.ShutdownTimeout, "bound on the graceful stop")
-	fs.StringVar(&cfg.FlushMode, "flush-mode", "auto", "eager: also flush as soon as no queue callback is submitting (group commit, low latency); "+
-		"linger: wait for batch-rows/batch-bytes/flush-interval (fewer, bigger inserts); auto: eager for mysql, linger for clickhouse")
-	fs.IntVar(&cfg.MemoryMB, "memory-limit-mb", cfg.MemoryMB, "Go soft memory limit in MiB (GC works harder near it); 0 = none")
-	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "metrics listen address (default 127.0.0.1:9102 for mysql, 127.0.0.1:9103 for clickhouse)")
-	return cmd
+	return app.Command(cli.Spec{Use: "run", Short: "Consume the change topic and apply it to the copy until SIGTERM", Config: &cfg,
+		Run: func(ctx context.Context, _ *cobra.Command, _ []string, log *slog.Logger) error {
+			cli.SetMemoryLimit(cfg.MemoryMB)
+			return run(ctx, cfg, log)
+		}})
 }
 
-func run(ctx context.Context, cfg runConfig) error {
-	log, err := newLogger(cfg.LogLevel)
-	if err != nil {
-		return err
-	}
+func run(ctx context.Context, cfg runConfig, log *slog.Logger) error {
 	if cfg.Group == "" {
 		cfg.Group = "ferry_replayer_" + cfg.Sink
 	}
@@ -95,23 +73,18 @@ func run(ctx context.Context, cfg runConfig) error {
 		return err
 	}
 	defer s.Close()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := cli.NewRegistry()
 	rp, err := replayer.New(cfg.Config, s, cfg.Sink, log, replayer.NewMetrics(reg))
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	m, err := cli.ServeMetrics(ctx, cfg.MetricsAddr, reg, rp.Ready, log)
 	if err != nil {
-		return fmt.Errorf("listen for metrics on %s: %w (choose a free address with --metrics-addr)", cfg.MetricsAddr, err)
+		return err
 	}
-	mctx, stopMetrics := context.WithCancel(context.WithoutCancel(ctx))
-	merr := make(chan error, 1)
-	go func() { merr <- obs.ServeListener(mctx, ln, reg, rp.Ready, log) }()
 	runErr := rp.Run(ctx)
-	stopMetrics()
-	if err := <-merr; err != nil && runErr == nil {
-		return fmt.Errorf("metrics server: %w", err)
+	if err := m.Stop(); err != nil && runErr == nil {
+		return err
 	}
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		return runErr

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ferry-cdc/ferry/internal/cli"
 	"github.com/ferry-cdc/ferry/pkg/sink"
 	"github.com/ferry-cdc/ferry/pkg/sink/chsink"
 	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
@@ -15,46 +18,30 @@ import (
 // schemaConfig is the configuration of `replayer schema`.
 type schemaConfig struct {
 	sinkConfig     `yaml:",inline"`
-	SourceDSN      string `yaml:"source-dsn"`
-	SourceDatabase string `yaml:"source-database"`
-	Out            string `yaml:"out"`
-	Apply          bool   `yaml:"apply"`
+	SourceDSN      string `yaml:"source-dsn" help:"source server DSN (needs SELECT on information_schema)"`
+	SourceDatabase string `yaml:"source-database" help:"source database to copy"`
+	Out            string `yaml:"out" help:"also write the generated DDL to this file"`
+	Apply          bool   `yaml:"apply" help:"create/migrate the copy (false: only generate --out)"`
 }
 
 func newSchemaCmd() *cobra.Command {
 	cfg := schemaConfig{sinkConfig: defaultSinkConfig(), SourceDSN: "ferry:ferry@tcp(127.0.0.1:3307)/",
 		SourceDatabase: "shop", Apply: true}
-	var file string
-	cmd := &cobra.Command{
+	return app.Command(cli.Spec{
 		Use:   "schema",
 		Short: "Create or migrate the copy tables and views from the source database's schema",
 		Long: "Reads table definitions (columns with their types, primary key) from the source server's\n" +
 			"information_schema, creates missing copy tables, adds columns the copy lacks (never drops)\n" +
 			"and recreates the views. --out writes the generated CREATE statements to a file\n" +
 			"(schemas/copy-mysql.sql, schemas/copy-clickhouse.sql).",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := load(cmd, file, &cfg); err != nil {
-				return err
-			}
-			return runSchema(cmd, cfg)
+		Config: &cfg,
+		Run: func(ctx context.Context, cmd *cobra.Command, _ []string, log *slog.Logger) error {
+			return runSchema(ctx, cmd, cfg, log)
 		},
-	}
-	fs := cmd.Flags()
-	fs.StringVar(&file, "config", "", "YAML config file (keys = flag names)")
-	cfg.sinkConfig.bind(fs)
-	fs.StringVar(&cfg.SourceDSN, "source-dsn", cfg.SourceDSN, "source server DSN (needs SELECT on information_schema)")
-	fs.StringVar(&cfg.SourceDatabase, "source-database", cfg.SourceDatabase, "source database to copy")
-	fs.StringVar(&cfg.Out, "out", cfg.Out, "also write the generated DDL to this file")
-	fs.BoolVar(&cfg.Apply, "apply", cfg.Apply, "create/migrate the copy (false: only generate --out)")
-	return cmd
+	})
 }
 
-func runSchema(cmd *cobra.Command, cfg schemaConfig) error {
-	ctx := cmd.Context()
-	log, err := newLogger(cfg.LogLevel)
-	if err != nil {
-		return err
-	}
+func runSchema(ctx context.Context, cmd *cobra.Command, cfg schemaConfig, log *slog.Logger) error {
 	src, err := mysqlsink.OpenDB(cfg.SourceDSN)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/ferry-cdc/ferry/internal/cli"
 	"github.com/ferry-cdc/ferry/pkg/backfill"
 	"github.com/ferry-cdc/ferry/pkg/canal"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
@@ -26,28 +27,37 @@ import (
 // errMismatch is returned when verify found differing keys (exit status 1).
 var errMismatch = errors.New("copy differs from the source")
 
+// verifyHelp documents the keys of verify.Config (declared in pkg/verify by their yaml tags).
+var verifyHelp = map[string]string{
+	"chunk-rows":     "source rows per checksum chunk",
+	"diff-rows":      "bisect mismatching chunks down to this many rows, then compare row by row",
+	"max-diff-keys":  "report at most this many differing keys per table",
+	"retries":        "re-checks of differing keys before they are reported",
+	"retry-interval": "wait before each re-check",
+	"parallel":       "chunks compared at the same time",
+}
+
 // verifyConfig is the configuration of `replayer verify`.
 type verifyConfig struct {
 	sinkConfig    `yaml:",inline"`
 	verify.Config `yaml:",inline"`
-	SourceDSN     string        `yaml:"source-dsn"`
-	Tables        []string      `yaml:"table"`
-	Repair        bool          `yaml:"repair"`
-	NameServer    string        `yaml:"name-server"`
-	Topic         string        `yaml:"topic"`
-	Epoch         int           `yaml:"epoch"`
-	TailerDataDir string        `yaml:"tailer-data-dir"`
-	MetricsAddr   string        `yaml:"metrics-addr"`
-	MetricsLinger time.Duration `yaml:"metrics-linger"`
-	MetricsFile   string        `yaml:"metrics-textfile"`
+	SourceDSN     string        `yaml:"source-dsn" help:"source DSN (SELECT; RELOAD too for --repair)"`
+	Tables        []string      `yaml:"table" help:"db.table, or a database for all its tables (repeatable)"`
+	Repair        bool          `yaml:"repair" help:"re-snapshot differing keys through the change topic"`
+	NameServer    string        `yaml:"name-server" help:"--repair: RocketMQ name server"`
+	Topic         string        `yaml:"topic" help:"--repair: change-event topic"`
+	Epoch         int           `yaml:"epoch" help:"--repair: version epoch (default: from --tailer-data-dir's checkpoint, else 0)"`
+	TailerDataDir string        `yaml:"tailer-data-dir" help:"--repair: the tailer's data dir, to read the current epoch"`
+	MetricsAddr   string        `yaml:"metrics-addr" help:"serve /metrics here while verifying (e.g. 127.0.0.1:9108)"`
+	MetricsLinger time.Duration `yaml:"metrics-linger" help:"keep serving /metrics this long after the run (for a scrape)"`
+	MetricsFile   string        `yaml:"metrics-textfile" help:"write the metrics in text format to this file at the end"`
 }
 
 func newVerifyCmd() *cobra.Command {
 	tc := canal.DefaultConfig()
 	cfg := verifyConfig{sinkConfig: defaultSinkConfig(), Config: verify.DefaultConfig(),
 		SourceDSN: "ferry:ferry@tcp(127.0.0.1:3307)/", Tables: []string{"shop"}, NameServer: tc.NameServer, Topic: tc.Topic, Epoch: -1}
-	var file string
-	cmd := &cobra.Command{
+	return app.Command(cli.Spec{
 		Use:   "verify",
 		Short: "Compare the copy with the source per primary-key chunk; print differing keys; --repair re-snapshots them",
 		Long: "Per primary-key chunk, counts rows and checksums them (XOR and sum of a 64-bit hash of each row's\n" +
@@ -56,42 +66,14 @@ func newVerifyCmd() *cobra.Command {
 			"source's in-flight changes settle) before they are reported. Exit status 1 when keys differ.\n" +
 			"--repair publishes the differing keys' current source rows (deletes for keys the source lacks) into\n" +
 			"the change topic as snapshot rows, waits for the replayer to apply them and re-checks.",
-		Args:         cobra.NoArgs,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := load(cmd, file, &cfg); err != nil {
-				return err
-			}
-			return runVerify(cmd.Context(), cfg)
+		Config: &cfg,
+		Run: func(ctx context.Context, _ *cobra.Command, _ []string, log *slog.Logger) error {
+			return runVerify(ctx, cfg, log)
 		},
-	}
-	fs := cmd.Flags()
-	fs.StringVar(&file, "config", "", "YAML config file (keys = flag names)")
-	cfg.sinkConfig.bind(fs)
-	fs.StringVar(&cfg.SourceDSN, "source-dsn", cfg.SourceDSN, "source DSN (SELECT; RELOAD too for --repair)")
-	fs.StringSliceVar(&cfg.Tables, "table", cfg.Tables, "db.table, or a database for all its tables (repeatable)")
-	fs.IntVar(&cfg.ChunkRows, "chunk-rows", cfg.ChunkRows, "source rows per checksum chunk")
-	fs.IntVar(&cfg.DiffRows, "diff-rows", cfg.DiffRows, "bisect mismatching chunks down to this many rows, then compare row by row")
-	fs.IntVar(&cfg.MaxDiffKeys, "max-diff-keys", cfg.MaxDiffKeys, "report at most this many differing keys per table")
-	fs.IntVar(&cfg.Retries, "retries", cfg.Retries, "re-checks of differing keys before they are reported")
-	fs.DurationVar(&cfg.RetryInterval, "retry-interval", cfg.RetryInterval, "wait before each re-check")
-	fs.IntVar(&cfg.Parallel, "parallel", cfg.Parallel, "chunks compared at the same time")
-	fs.BoolVar(&cfg.Repair, "repair", false, "re-snapshot differing keys through the change topic")
-	fs.StringVar(&cfg.NameServer, "name-server", cfg.NameServer, "--repair: RocketMQ name server")
-	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "--repair: change-event topic")
-	fs.IntVar(&cfg.Epoch, "epoch", cfg.Epoch, "--repair: version epoch (default: from --tailer-data-dir's checkpoint, else 0)")
-	fs.StringVar(&cfg.TailerDataDir, "tailer-data-dir", "", "--repair: the tailer's data dir, to read the current epoch")
-	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve /metrics here while verifying (e.g. 127.0.0.1:9108)")
-	fs.DurationVar(&cfg.MetricsLinger, "metrics-linger", 0, "keep serving /metrics this long after the run (for a scrape)")
-	fs.StringVar(&cfg.MetricsFile, "metrics-textfile", "", "write the metrics in text format to this file at the end")
-	return cmd
+	})
 }
 
-func runVerify(ctx context.Context, cfg verifyConfig) error {
-	log, err := newLogger(cfg.LogLevel)
-	if err != nil {
-		return err
-	}
+func runVerify(ctx context.Context, cfg verifyConfig, log *slog.Logger) error {
 	src, err := backfill.OpenSource(cfg.SourceDSN)
 	if err != nil {
 		return err
@@ -243,49 +225,33 @@ func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, lo
 // sweepConfig is the configuration of `replayer sweep`.
 type sweepConfig struct {
 	sinkConfig     `yaml:",inline"`
-	SourceDSN      string   `yaml:"source-dsn"`
-	SourceDatabase string   `yaml:"source-database"`
-	Tables         []string `yaml:"table"`
-	Epoch          int      `yaml:"epoch"`
+	SourceDSN      string   `yaml:"source-dsn" help:"source DSN (to list the tables)"`
+	SourceDatabase string   `yaml:"source-database" help:"source database whose copy tables are swept"`
+	Tables         []string `yaml:"table" help:"only these tables (default: all tables of --source-database)"`
+	Epoch          int      `yaml:"epoch" help:"the new epoch of the resync (required, >= 1)"`
 }
 
 func newSweepCmd() *cobra.Command {
 	cfg := sweepConfig{sinkConfig: defaultSinkConfig(), SourceDSN: "ferry:ferry@tcp(127.0.0.1:3307)/", SourceDatabase: "shop"}
-	var file string
-	cmd := &cobra.Command{
+	return app.Command(cli.Spec{
 		Use:   "sweep",
 		Short: "After a resync: tombstone copy rows whose version predates the new epoch (rows deleted during the gap)",
 		Long: "Run after `binlog-tailer sync --resync` once the replayer has applied the backfill of the new epoch:\n" +
 			"every live copy row still carrying a version of an older epoch was not re-snapshotted, i.e. it was\n" +
 			"deleted at the source while no binlog was read. The tombstones get a version just below the new epoch,\n" +
 			"so a backfill row applied later still wins. Then run `replayer verify`.",
-		Args:         cobra.NoArgs,
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := load(cmd, file, &cfg); err != nil {
-				return err
-			}
-			return runSweep(cmd.Context(), cfg)
+		Config: &cfg,
+		Run: func(ctx context.Context, _ *cobra.Command, _ []string, log *slog.Logger) error {
+			return runSweep(ctx, cfg, log)
 		},
-	}
-	fs := cmd.Flags()
-	fs.StringVar(&file, "config", "", "YAML config file (keys = flag names)")
-	cfg.sinkConfig.bind(fs)
-	fs.StringVar(&cfg.SourceDSN, "source-dsn", cfg.SourceDSN, "source DSN (to list the tables)")
-	fs.StringVar(&cfg.SourceDatabase, "source-database", cfg.SourceDatabase, "source database whose copy tables are swept")
-	fs.StringSliceVar(&cfg.Tables, "table", nil, "only these tables (default: all tables of --source-database)")
-	fs.IntVar(&cfg.Epoch, "epoch", 0, "the new epoch of the resync (required, >= 1)")
-	return cmd
+	})
 }
 
-func runSweep(ctx context.Context, cfg sweepConfig) error {
+func runSweep(ctx context.Context, cfg sweepConfig, log *slog.Logger) error {
 	if cfg.Epoch < 1 || cfg.Epoch > 255 {
 		return fmt.Errorf("--epoch must be the resync's new epoch (1..255), got %d", cfg.Epoch)
 	}
-	log, err := newLogger(cfg.LogLevel)
-	if err != nil {
-		return err
-	}
+	var err error
 	tables := cfg.Tables
 	if len(tables) == 0 {
 		src, err := backfill.OpenSource(cfg.SourceDSN)

@@ -2,9 +2,6 @@ package obstest
 
 import (
 	"context"
-	"fmt"
-	"sort"
-	"strings"
 	"time"
 )
 
@@ -50,21 +47,6 @@ func EvaluateUntilData(ctx context.Context, p Prom, qs []Query, values map[strin
 		}
 	}
 	return out
-}
-
-// Summary lists evaluations without data or with errors, one per line, sorted.
-func Summary(evals []Evaluation) string {
-	var lines []string
-	for _, e := range evals {
-		switch {
-		case e.Err != nil:
-			lines = append(lines, fmt.Sprintf("ERROR %s: %v", e.Query.Where, e.Err))
-		case e.Series == 0:
-			lines = append(lines, fmt.Sprintf("NO DATA %s: %s", e.Query.Where, e.Expr))
-		}
-	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n")
 }
 
 func anyRequired(qs []Query, pending map[int]bool, optional func(Query) bool) bool {

@@ -1,4 +1,4 @@
-// Package backfill seeds a copy from a live source without locks held for long (DESIGN.md
+// Package backfill seeds a copy from a live source without locks held for long (docs/design.md
 // section 6): a table is read in primary-key chunks (keyset pagination, composite keys too), each
 // chunk in its own consistent-snapshot transaction together with that snapshot's binlog position,
 // and its rows are published like the tailer's changes (same topic, queue hashing and keys) as

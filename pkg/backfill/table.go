@@ -44,7 +44,7 @@ func ParseTableName(s string) (db, table string, err error) {
 
 // LoadTable reads the columns and primary key of db.name from the source's information_schema.
 func LoadTable(ctx context.Context, src *sql.DB, db, name string) (*Table, error) {
-	rows, err := src.QueryContext(ctx, `SELECT COLUMN_NAME, COLUMN_TYPE, COLUMN_KEY = 'PRI'
+	rows, err := src.QueryContext(ctx, `SELECT COLUMN_NAME, COLUMN_TYPE
 		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, db, name)
 	if err != nil {
 		return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
@@ -52,8 +52,7 @@ func LoadTable(ctx context.Context, src *sql.DB, db, name string) (*Table, error
 	t := &Table{Database: db, Name: name}
 	for rows.Next() {
 		var c Column
-		var pri bool
-		if err := rows.Scan(&c.Name, &c.MySQLType, &pri); err != nil {
+		if err := rows.Scan(&c.Name, &c.MySQLType); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read columns of %s: %w", t, err)
 		}

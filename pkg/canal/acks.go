@@ -9,7 +9,7 @@ import (
 // ackTracker numbers every sealed message (seq 1, 2, ...) and knows the highest n such that every
 // message with seq <= n got SEND_OK. Boundaries (transaction ends) are registered with the number
 // of messages issued at the moment every row before the boundary was sealed; a boundary is safe to
-// checkpoint once all those messages are acknowledged (DESIGN.md section 3).
+// checkpoint once all those messages are acknowledged (docs/design.md section 3).
 type ackTracker struct {
 	mu         sync.Mutex
 	issued     uint64              // last seq handed out

@@ -47,7 +47,6 @@ type Publisher struct {
 	cancel  context.CancelFunc
 	mu      sync.Mutex // guards nextID and open batches (for the Publish API)
 	nextID  int64
-	waiters map[uint64]chan struct{}
 }
 
 // outgoing is one sealed message on its way to a queue.

@@ -11,7 +11,7 @@ import (
 )
 
 // ErrSchemaMismatch means a row does not match its table map; the tailer stops rather than put a
-// value under the wrong column (DESIGN.md section 5).
+// value under the wrong column (docs/design.md section 5).
 var ErrSchemaMismatch = errors.New("row does not match its table map")
 
 // ErrRowImage means the source does not log full row images.
@@ -152,7 +152,7 @@ func (t *Tailer) addRows(ev *replication.RowsEvent, ti *tableInfo, tmpl *event.M
 }
 
 // addUpdates handles before/after pairs. A pair whose key changes becomes a DELETE of the old key
-// and an INSERT of the new key with the same version (DESIGN.md section 1).
+// and an INSERT of the new key with the same version (docs/design.md section 1).
 func (t *Tailer) addUpdates(ev *replication.RowsEvent, ti *tableInfo, tmpl *event.Message, start uint64) error {
 	if len(ev.Rows)%2 != 0 {
 		return fmt.Errorf("%w: update event with %d row images (odd)", ErrSchemaMismatch, len(ev.Rows))

@@ -13,6 +13,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
 
+	"github.com/ferry-cdc/ferry/internal/retry"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 	"github.com/ferry-cdc/ferry/pkg/event"
 )
@@ -23,7 +24,7 @@ import (
 // messages: checkpoints are written by the caller from the ack tracker.
 func (t *Tailer) Stream(ctx context.Context) error {
 	t.batch.ctx = ctx
-	delay := 500 * time.Millisecond
+	backoff := retry.Backoff{First: 500 * time.Millisecond, Max: 30 * time.Second}
 	var lastErr string
 	repeats := 0
 	for {
@@ -55,17 +56,14 @@ func (t *Tailer) Stream(ctx context.Context) error {
 			return err
 		}
 		t.metrics.Reconnects.Inc()
+		if t.last != progressBefore {
+			backoff.Reset()
+		}
+		delay := backoff.Next()
 		t.log.Warn("binlog stream failed; reconnecting from the last transaction boundary",
 			"file", t.last.File, "pos", t.last.Pos, "retry_in", delay, "error", err)
-		select {
-		case <-time.After(delay):
-		case <-ctx.Done():
+		if retry.Sleep(ctx, delay) != nil {
 			return nil
-		}
-		if t.last != progressBefore {
-			delay = 500 * time.Millisecond
-		} else {
-			delay = min(delay*2, 30*time.Second)
 		}
 	}
 }

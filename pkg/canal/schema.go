@@ -58,7 +58,7 @@ type tableInfo struct {
 }
 
 // schemaKey fingerprints every TableMapEvent field that shapes decoding. Two table maps with equal
-// keys decode rows identically, so a cached tableInfo is never stale (DESIGN.md section 5).
+// keys decode rows identically, so a cached tableInfo is never stale (docs/design.md section 5).
 func schemaKey(tm *replication.TableMapEvent) string {
 	var b strings.Builder
 	b.Grow(64 + len(tm.ColumnType)*4)

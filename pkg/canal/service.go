@@ -13,6 +13,7 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/producer"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ferry-cdc/ferry/internal/retry"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 	"github.com/ferry-cdc/ferry/pkg/mq"
 )
@@ -149,7 +150,7 @@ func (c *Config) publisherConfig(queues int) PublisherConfig {
 
 // waitQueueCount asks the name server for the topic's queue count, retrying while it is unreachable.
 func waitQueueCount(ctx context.Context, cfg *Config, log *slog.Logger) (int, error) {
-	delay := 500 * time.Millisecond
+	b := retry.Backoff{First: 500 * time.Millisecond, Max: 10 * time.Second}
 	for {
 		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		n, err := mq.QueueCount(qctx, cfg.NameServer, cfg.Topic)
@@ -161,11 +162,8 @@ func waitQueueCount(ctx context.Context, cfg *Config, log *slog.Logger) (int, er
 			err = fmt.Errorf("topic %q has no queues: create it (mqadmin updateTopic -t %s -w 8 -r 8)", cfg.Topic, cfg.Topic)
 		}
 		log.Warn("cannot read the topic's queue count; retrying", "topic", cfg.Topic, "name_server", cfg.NameServer, "error", err)
-		select {
-		case <-time.After(delay):
-		case <-ctx.Done():
+		if b.Wait(ctx) != nil {
 			return 0, fmt.Errorf("read queue count of %q: %w", cfg.Topic, err)
 		}
-		delay = min(delay*2, 10*time.Second)
 	}
 }

@@ -1,7 +1,6 @@
 package canal
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -241,6 +240,3 @@ func (t *Tailer) observeEventTime(h *replication.EventHeader) {
 	behind := time.Since(time.Unix(int64(h.Timestamp), 0)).Seconds()
 	t.metrics.Behind.Set(max(behind, 0))
 }
-
-// errStop is returned by Run on a clean shutdown.
-var errStop = errors.New("stopped")

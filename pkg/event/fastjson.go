@@ -56,12 +56,11 @@ type jw struct {
 	err error
 }
 
-func (w *jw) raw(s string)   { w.b = append(w.b, s...) }
-func (w *jw) int(v int64)    { w.b = strconv.AppendInt(w.b, v, 10) }
-func (w *jw) uint(v uint64)  { w.b = strconv.AppendUint(w.b, v, 10) }
-func (w *jw) bool(v bool)    { w.b = strconv.AppendBool(w.b, v) }
-func (w *jw) key(k string)   { w.b = append(append(append(w.b, ",\""...), k...), "\":"...) }
-func (w *jw) field(k string) { w.b = append(append(append(w.b, '"'), k...), "\":"...) }
+func (w *jw) raw(s string)  { w.b = append(w.b, s...) }
+func (w *jw) int(v int64)   { w.b = strconv.AppendInt(w.b, v, 10) }
+func (w *jw) uint(v uint64) { w.b = strconv.AppendUint(w.b, v, 10) }
+func (w *jw) bool(v bool)   { w.b = strconv.AppendBool(w.b, v) }
+func (w *jw) key(k string)  { w.b = append(append(append(w.b, ",\""...), k...), "\":"...) }
 
 const hexDigits = "0123456789abcdef"
 

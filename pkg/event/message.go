@@ -4,7 +4,7 @@
 // own fields under "ferry" (format, epoch, versions, binlog coordinates, GTID, column order).
 //
 // Every column value is a JSON string or null (see value.go for the lossless encodings), versions
-// follow DESIGN.md section 1 (see version.go), and queue placement follows DESIGN.md section 4 (see
+// follow docs/design.md section 1 (see version.go), and queue placement follows docs/design.md section 4 (see
 // placement.go). The specification for non-Go consumers is schemas/change-event.md.
 package event
 

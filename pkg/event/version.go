@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Version layout (DESIGN.md section 1):
+// Version layout (docs/design.md section 1):
 //
 //	bits 63..56  epoch       (8 bits)
 //	bits 55..36  file index  (20 bits, the numeric suffix of the binlog file name)

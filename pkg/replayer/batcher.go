@@ -30,7 +30,7 @@ func (f *flushResult) Wait(ctx context.Context) error {
 // (group commit: rows that arrive while a batch is being applied form the next one, so batches
 // grow with load and an idle pipeline does not wait for the interval). Callbacks wait on their batch's
 // result before acknowledging, so an offset is committed only after the sink committed its
-// rows (DESIGN.md section 3).
+// rows (docs/design.md section 3).
 //
 // Memory bound: submit blocks while the pending batch is already full (it waits for the flush
 // that full batch triggered), so at most one full batch waits while another is applied, however

@@ -1,5 +1,5 @@
 // Package replayer consumes Ferry change events from RocketMQ and applies them to a sink
-// (DESIGN.md sections 3-5): queues are consumed in order and in parallel, rows of all queues
+// (docs/design.md sections 3-5): queues are consumed in order and in parallel, rows of all queues
 // are batched by rows, bytes and time, and a message is acknowledged only after the sink
 // committed the batch holding its rows. DDL messages are applied once per version with no
 // batch in flight. Poison messages are retried with backoff, then halt the replayer (default)

@@ -33,17 +33,6 @@ const (
 // ErrUnknownReport is returned (wrapped) for a report name or dialect that does not exist.
 var ErrUnknownReport = errors.New("unknown report")
 
-// ParseDialect turns "mysql" or "clickhouse" into a Dialect.
-func ParseDialect(s string) (Dialect, error) {
-	switch Dialect(strings.ToLower(s)) {
-	case MySQL:
-		return MySQL, nil
-	case ClickHouse:
-		return ClickHouse, nil
-	}
-	return "", fmt.Errorf("%w: dialect %q (use mysql or clickhouse)", ErrUnknownReport, s)
-}
-
 // Names lists the reports available in every dialect, sorted.
 func Names() []string {
 	entries, err := fs.ReadDir(reports.FS, string(MySQL))

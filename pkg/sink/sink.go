@@ -1,6 +1,6 @@
 // Package sink defines how the replayer writes change rows into a copy of the source database.
 //
-// A Sink applies batches of row changes last-writer-wins by version (DESIGN.md section 2): a
+// A Sink applies batches of row changes last-writer-wins by version (docs/design.md section 2): a
 // change is applied only if its version is greater than the version stored for its primary key,
 // and a DELETE writes a tombstone (_deleted = 1) carrying its version instead of removing the row.
 // Because of this, applying the same batch twice, applying batches out of order, or replaying an

@@ -1,4 +1,4 @@
-// Package verify proves that a copy matches its source (DESIGN.md section 7).
+// Package verify proves that a copy matches its source (docs/design.md section 7).
 //
 // For each table it walks the source's primary key in chunks (keyset ranges, composite keys
 // included) and computes, server-side on both sides, the live row count and an order-independent

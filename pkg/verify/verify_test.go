@@ -57,7 +57,7 @@ func (f *fixture) sinkOf(name string) sink.Sink {
 func (f *fixture) repairer(t *testing.T, s sink.Sink) verify.Repairer {
 	cfg := backfill.DefaultConfig()
 	cfg.CheckpointDir = t.TempDir()
-	b, err := backfill.New(cfg, f.src, &backfill.SinkPublisher{Sinks: []sink.Sink{s}}, nil, nil, nil)
+	b, err := backfill.New(cfg, f.src, &backfilltest.SinkPublisher{Sinks: []sink.Sink{s}}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,7 +93,7 @@ func (c *Copies) LoadChunks(t testing.TB, src *sql.DB, srcDB string, chunkRows i
 	cfg := backfill.DefaultConfig()
 	cfg.CheckpointDir = t.TempDir()
 	cfg.ChunkRows = chunkRows
-	b, err := backfill.New(cfg, src, &backfill.SinkPublisher{Sinks: []fsink.Sink{c.MySQLSink, c.CHSink}}, nil, nil, nil)
+	b, err := backfill.New(cfg, src, &SinkPublisher{Sinks: []fsink.Sink{c.MySQLSink, c.CHSink}}, nil, nil, nil)
 	if err != nil {
 		t.Fatalf("new backfill: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 
+	"github.com/ferry-cdc/ferry/internal/retry"
 	"github.com/ferry-cdc/ferry/pkg/orderflow"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/service"
 )
@@ -149,7 +150,7 @@ func (w *Worker) process(ctx context.Context, msgs []*primitive.MessageExt) erro
 // createWithRetry waits for a token and creates the order, retrying database errors with
 // backoff until it succeeds, is rejected for good, or ctx ends.
 func (w *Worker) createWithRetry(ctx context.Context, win orderflow.FlashSaleWin, msg *primitive.MessageExt) error {
-	backoff := 50 * time.Millisecond
+	backoff := retry.Backoff{First: 50 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		if err := w.bucket.Wait(ctx); err != nil {
 			return err
@@ -172,11 +173,8 @@ func (w *Worker) createWithRetry(ctx context.Context, win orderflow.FlashSaleWin
 			return ctx.Err()
 		}
 		w.log.Warn("creating flash-sale order failed; retrying", "request_id", win.RequestID, "err", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
+		if err := backoff.Wait(ctx); err != nil {
+			return err
 		}
-		backoff = min(backoff*2, 5*time.Second)
 	}
 }

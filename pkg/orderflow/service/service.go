@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/ferry-cdc/ferry/internal/retry"
 )
 
 // Service implements the order operations over the shop database. It is safe for concurrent use.
@@ -75,12 +77,15 @@ func (s *Service) newNo(prefix byte, t time.Time) string {
 // timeout (1205) is retried up to 3 times because the whole transaction was rolled back.
 func (s *Service) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	var err error
+	backoff := retry.Backoff{First: 5 * time.Millisecond, Max: 20 * time.Millisecond}
 	for attempt := 0; attempt < 4; attempt++ {
 		err = s.tryTx(ctx, fn)
-		if !retryable(err) {
+		if !retryable(err) || attempt == 3 {
 			return err
 		}
-		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+		if werr := backoff.Wait(ctx); werr != nil {
+			return err
+		}
 	}
 	return err
 }

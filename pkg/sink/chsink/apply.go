@@ -15,7 +15,7 @@ type group struct {
 	copy    *copyTable
 	cols    []int       // indexes into table.Columns of columns the copy has
 	convert []converter // per entry of cols
-	insert  string      // column-listed INSERT (NOTES.md: never without a column list)
+	insert  string      // column-listed: clickhouse-go rejects INSERT INTO t without one ("expected 0 arguments")
 }
 
 // Apply inserts the batch, one native block per table shape. Rows of the same key are all

@@ -1,6 +1,6 @@
 // Package chsink applies change rows to a ClickHouse copy: one ReplacingMergeTree(_version)
 // table per source table, ordered by the primary key, with a _deleted column, written by
-// column-listed native batch inserts and never mutated (DESIGN.md section 2). Views in the view
+// column-listed native batch inserts and never mutated (docs/design.md section 2). Views in the view
 // database read FINAL and hide tombstones. The MySQL-to-ClickHouse type mapping is documented
 // in schemas/clickhouse-types.md; it uses DateTime64 on servers that have it (20.1+) and
 // degrades to DateTime (whole seconds) on older ones such as Debian's 18.16.

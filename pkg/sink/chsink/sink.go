@@ -83,7 +83,8 @@ func (s *Sink) Ping(ctx context.Context) error {
 // Close closes the connection.
 func (s *Sink) Close() error { return s.conn.Close() }
 
-// deadline bounds a statement: NOTES.md - a native statement can hang until the read timeout.
+// deadline bounds a statement: over the native protocol a statement such as an INSERT with inline
+// VALUES can hang until the connection's read timeout (measured on this stack's ClickHouse 18.16).
 func (s *Sink) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.cfg.QueryTimeout)
 }

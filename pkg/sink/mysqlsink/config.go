@@ -1,5 +1,5 @@
 // Package mysqlsink applies change rows to a MySQL/MariaDB copy of the source database with
-// version-guarded multi-row INSERT ... ON DUPLICATE KEY UPDATE statements (DESIGN.md section 2).
+// version-guarded multi-row INSERT ... ON DUPLICATE KEY UPDATE statements (docs/design.md section 2).
 //
 // Copy layout: for a source table db.t the copy table is <copy-database>.t with the source
 // columns (primary key columns NOT NULL, every other column nullable, same types; JSON becomes

@@ -1,5 +1,5 @@
 // Package sinktest generates random source histories and adversarial deliveries of them for the
-// sinks' property tests (DESIGN.md section 2): whatever the delivery - duplicates, reordering
+// sinks' property tests (docs/design.md section 2): whatever the delivery - duplicates, reordering
 // across and within keys, replays of earlier ranges, random batch sizes - a correct sink ends
 // with exactly the history's final state.
 package sinktest

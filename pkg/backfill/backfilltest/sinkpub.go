@@ -1,27 +1,28 @@
-package backfill
+package backfilltest
 
 import (
 	"context"
 	"fmt"
 
+	"github.com/ferry-cdc/ferry/pkg/backfill"
 	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
-// SinkPublisher applies backfill messages straight to sinks instead of RocketMQ: for seeding a
-// copy while the replayer is stopped, and for tests. It converts messages the way the replayer
+// SinkPublisher applies backfill messages straight to sinks instead of RocketMQ, for tests (it
+// lives here so that the tailer binary, which links pkg/backfill, does not link the sinks). It converts messages the way the replayer
 // does (one sink.Row per data row, columns in ferry.columns order).
 type SinkPublisher struct {
 	Sinks []sink.Sink
 }
 
-var _ Publisher = (*SinkPublisher)(nil)
+var _ backfill.Publisher = (*SinkPublisher)(nil)
 
 // Queues returns 1: placement does not matter when applying directly.
 func (p *SinkPublisher) Queues(context.Context) (int, error) { return 1, nil }
 
 // Publish applies all messages as one batch to every sink.
-func (p *SinkPublisher) Publish(ctx context.Context, msgs []Outgoing) error {
+func (p *SinkPublisher) Publish(ctx context.Context, msgs []backfill.Outgoing) error {
 	b := &sink.Batch{}
 	for _, o := range msgs {
 		if err := appendRows(b, o.Msg); err != nil {

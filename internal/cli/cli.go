@@ -1,0 +1,129 @@
+// Package cli is the command scaffold of Ferry's binaries: every subcommand gets its keys as flags
+// derived from its config struct (see internal/config), --config YAML and environment variables
+// derived from the same names, a validated --log-level, signal handling, and helpers for the
+// Go memory limit and the metrics server.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ferry-cdc/ferry/internal/config"
+)
+
+// App describes one binary.
+type App struct {
+	// EnvPrefix prefixes environment variables, e.g. FERRY_TAILER_ (FERRY_TAILER_SOURCE_ADDR).
+	EnvPrefix string
+	// Help gives the help text of keys declared in package configs (pkg/*), by struct type and
+	// yaml name; keys declared in cmd/ carry a help tag instead.
+	Help config.Help
+	// JSON selects JSON log lines; text otherwise.
+	JSON bool
+	// Stderr receives the log lines; nil means os.Stderr.
+	Stderr io.Writer
+}
+
+// Spec describes one subcommand.
+type Spec struct {
+	Use, Short, Long string
+	// Args validates the positional arguments (default: none allowed).
+	Args cobra.PositionalArgs
+	// Config points to the struct whose keys are the subcommand's flags (defaults already set).
+	Config any
+	// Run runs the subcommand once its keys are loaded; ctx ends on SIGTERM or SIGINT.
+	Run func(ctx context.Context, cmd *cobra.Command, args []string, log *slog.Logger) error
+}
+
+// process holds the keys every subcommand has.
+type process struct {
+	File     string `yaml:"config" help:"YAML config file (keys are the flag names)"`
+	LogLevel string `yaml:"log-level" help:"debug, info, warn or error"`
+}
+
+// Command builds a subcommand. Its PreRunE loads the keys (defaults < --config file < environment
+// < flags) and validates --log-level; RunE runs s.Run under a signal-cancelled context.
+func (a App) Command(s Spec) *cobra.Command {
+	p := &process{LogLevel: "info"}
+	var log *slog.Logger
+	cmd := &cobra.Command{Use: s.Use, Short: s.Short, Long: s.Long, Args: s.Args, SilenceUsage: true}
+	if cmd.Args == nil {
+		cmd.Args = cobra.NoArgs
+	}
+	must(config.Bind(cmd.Flags(), p, nil))
+	must(config.Bind(cmd.Flags(), s.Config, a.Help))
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := config.Load(cmd.Flags(), p.File, a.EnvPrefix); err != nil {
+			return err
+		}
+		var err error
+		if log, err = a.NewLogger(p.LogLevel); err != nil {
+			return err
+		}
+		log.Debug("config", config.Values(cmd.Flags())...)
+		return nil
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		return s.Run(ctx, cmd, args, log)
+	}
+	return cmd
+}
+
+// must panics on a programming error in a config struct (caught by every binary's tests).
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// ErrLogLevel is returned (wrapped) for a --log-level that is not debug, info, warn or error.
+var ErrLogLevel = errors.New("invalid log-level")
+
+// NewLogger returns a logger on stderr at level, or an error naming the valid levels.
+func (a App) NewLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		return nil, fmt.Errorf("%w %q: use debug, info, warn or error", ErrLogLevel, level)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	w := a.Stderr
+	if w == nil {
+		w = os.Stderr
+	}
+	if a.JSON {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// SetMemoryLimit sets the Go soft memory limit to mb MiB unless mb is 0 or GOMEMLIMIT is set.
+func SetMemoryLimit(mb int) {
+	if mb > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(mb) << 20)
+	}
+}
+
+// Main executes root and exits: 0 on success, code(err) on error (1 when code is nil), after
+// printing the error prefixed with the binary's name.
+func Main(root *cobra.Command, code func(error) int) {
+	root.SilenceErrors = true
+	if err := root.Execute(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
+		if code != nil {
+			os.Exit(code(err))
+		}
+		os.Exit(1)
+	}
+}
