@@ -140,7 +140,7 @@ func (s *Sink) renameColumn(ct *copyTable, from, to string) ([]string, error) {
 
 // mysqlTypeOf renders a parsed column definition's type in SHOW CREATE form.
 func mysqlTypeOf(c *ast.ColumnDef) string {
-	s := c.Tp.InfoSchemaStr()
+	s := sink.ColumnTypeOf(c)
 	if ct, err := event.ParseMySQLType(s); err == nil {
 		return ct.String()
 	}

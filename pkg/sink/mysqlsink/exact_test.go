@@ -1,0 +1,44 @@
+package mysqlsink
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
+	"github.com/ferry-cdc/ferry/pkg/sink/sinktest"
+)
+
+// TestYearColumnFromDDL creates a table with a width-less YEAR column through the DDL path (the
+// TiDB parser prints it as "year(-1)") and applies rows in the tailer's shape (mysqlType "year").
+func TestYearColumnFromDDL(t *testing.T) {
+	s, _, viewDB := openTestSink(t)
+	ctx := context.Background()
+	d := &sink.DDL{Database: "shop", Kind: "CREATE", Version: 1, Position: "mysql-bin.000001:1",
+		SQL: "CREATE TABLE y (id INT PRIMARY KEY, y YEAR)"}
+	if err := s.ApplyDDL(ctx, d); err != nil {
+		t.Fatalf("ApplyDDL: %v", err)
+	}
+	tbl := &sink.Table{Database: "shop", Name: "y", PK: []string{"id"}, Columns: []sink.Column{
+		{Name: "id", MySQLType: "int(11)"}, {Name: "y", MySQLType: "year"}}}
+	rows := []sink.Row{
+		sinktest.Row(tbl, sink.OpInsert, 2, map[string]string{"id": "1", "y": "2024"}),
+		sinktest.Row(tbl, sink.OpInsert, 2, map[string]string{"id": "2", "y": "0000"}),
+		sinktest.Row(tbl, sink.OpInsert, 2, map[string]string{"id": "3"}),
+	}
+	if err := s.Apply(ctx, &sink.Batch{Rows: rows}); err != nil {
+		t.Fatalf("apply rows: %v", err)
+	}
+	got, err := sinktest.ReadMySQL(ctx, s.db, viewDB, tbl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]*string{}
+	for _, r := range rows {
+		want[sinktest.Key(tbl, r.Values)] = r.Values
+	}
+	zero := "0" // the server sends YEAR 0 as "0" (the client pads it to 0000 by the ZEROFILL flag)
+	want["2"][1] = &zero
+	if diff := sinktest.Diff(tbl, want, got); diff != "" {
+		t.Fatalf("copy differs:\n%s", diff)
+	}
+}
