@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Op is the kind of a row change.
@@ -124,6 +125,9 @@ type DDL struct {
 	SQL      string // statement text as executed at the source
 	Version  uint64 // version of the statement's binlog event; a DDL is applied once per version
 	Position string // binlog file:pos, for error messages
+	// Time is when the statement ran at the source (the event time, whole seconds); existing
+	// rows of a column added with DEFAULT CURRENT_TIMESTAMP get it. Zero when unknown.
+	Time time.Time
 }
 
 // Sink writes change rows and schema changes into one copy.

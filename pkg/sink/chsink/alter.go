@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -61,9 +62,9 @@ func (s *Sink) alterSpec(ctx context.Context, ct *copyTable, sp *ast.AlterTableS
 	var err error
 	switch sp.Tp {
 	case ast.AlterTableAddColumns, ast.AlterTableModifyColumn:
-		q, err = s.columnChanges(ct, sp, "")
+		q, err = s.columnChanges(ct, sp, "", d)
 	case ast.AlterTableChangeColumn:
-		q, err = s.columnChanges(ct, sp, sp.OldColumnName.Name.O)
+		q, err = s.columnChanges(ct, sp, sp.OldColumnName.Name.O, d)
 	case ast.AlterTableDropColumn:
 		if _, ok := ct.types[sp.OldColumnName.Name.O]; ok {
 			q = []string{"DROP COLUMN " + quote(sp.OldColumnName.Name.O)}
@@ -94,16 +95,22 @@ func (s *Sink) alterSpec(ctx context.Context, ct *copyTable, sp *ast.AlterTableS
 	return err
 }
 
-// columnChanges handles ADD/MODIFY (oldName "") and CHANGE (rename + retype) of columns.
-func (s *Sink) columnChanges(ct *copyTable, sp *ast.AlterTableSpec, oldName string) ([]string, error) {
+// columnChanges handles ADD/MODIFY (oldName "") and CHANGE (rename + retype) of columns. An
+// added column is Nullable only if the source column is, and carries the source's DEFAULT (or
+// the implicit default of a NOT NULL column) so that the rows the copy already has read as the
+// source's existing rows do; a modified column stays Nullable once it is.
+func (s *Sink) columnChanges(ct *copyTable, sp *ast.AlterTableSpec, oldName string, d *sink.DDL) ([]string, error) {
 	var out []string
 	for _, c := range sp.NewColumns {
 		name := c.Name.Name.O
-		typ, err := CHType(mysqlTypeOf(c), s.features)
+		base, err := CHType(mysqlTypeOf(c), s.features)
 		if err != nil {
 			return nil, err
 		}
-		typ = "Nullable(" + typ + ")"
+		def, err := sink.AddedDefaultOf(c)
+		if err != nil {
+			return nil, err
+		}
 		if oldName != "" && oldName != name {
 			r, err := s.renameColumn(ct, oldName, name)
 			if err != nil {
@@ -113,9 +120,13 @@ func (s *Sink) columnChanges(ct *copyTable, sp *ast.AlterTableSpec, oldName stri
 			ct.types[name] = ct.types[oldName]
 		}
 		cur, exists := ct.types[name]
+		typ := base
+		if !def.NotNull || strings.HasPrefix(cur, "Nullable(") {
+			typ = "Nullable(" + base + ")"
+		}
 		switch {
 		case sp.Tp == ast.AlterTableAddColumns && !exists:
-			out = append(out, fmt.Sprintf("ADD COLUMN %s %s", quote(name), typ))
+			out = append(out, fmt.Sprintf("ADD COLUMN %s %s%s", quote(name), typ, chDefault(def, typ, base, d)))
 		case sp.Tp == ast.AlterTableAddColumns:
 			// already added (repeated statement)
 		case !exists:
@@ -125,6 +136,36 @@ func (s *Sink) columnChanges(ct *copyTable, sp *ast.AlterTableSpec, oldName stri
 		}
 	}
 	return out, nil
+}
+
+// chDefault renders the DEFAULT clause of an added column: the source's default converted the
+// way row values are (zero and out-of-range dates clamped), CURRENT_TIMESTAMP as the time the
+// statement ran at the source (the apply time if the event has none), nothing for NULL.
+func chDefault(def sink.AddedDefault, typ, base string, d *sink.DDL) string {
+	v := def.Value
+	if def.Now {
+		at := d.Time
+		if at.IsZero() {
+			at = timeNow()
+		}
+		txt := at.UTC().Format("2006-01-02 15:04:05")
+		v = &txt
+	}
+	if v == nil {
+		return ""
+	}
+	txt := *v
+	if base == "Date" || strings.HasPrefix(base, "DateTime") {
+		lo, hi := timeRange(base)
+		if t, err := parseTime(txt, lo, hi); err == nil {
+			layout := "2006-01-02 15:04:05.999999"
+			if base == "Date" {
+				layout = "2006-01-02"
+			}
+			txt = t.(time.Time).Format(layout)
+		}
+	}
+	return fmt.Sprintf(" DEFAULT CAST('%s' AS %s)", strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(txt), typ)
 }
 
 func (s *Sink) renameColumn(ct *copyTable, from, to string) ([]string, error) {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -16,6 +17,9 @@ import (
 type ddlPlan struct {
 	stmts   []string    // statements to run on the copy, in order
 	touched [][2]string // (source database, table) whose cache and view must be refreshed
+	// at, when set, is the source's statement time: the statements run with SET TIMESTAMP at
+	// it, so CURRENT_TIMESTAMP defaults give existing rows the source's value.
+	at time.Time
 }
 
 // ApplyDDL applies d once per version: under a server-wide named lock it checks the copy's
@@ -66,7 +70,12 @@ func (s *Sink) runDDL(ctx context.Context, conn *sql.Conn, d *sink.DDL) error {
 	if err != nil {
 		return &sink.HaltError{DDL: *d, Reason: err.Error()}
 	}
-	for _, q := range plan.stmts {
+	stmts := plan.stmts
+	if !plan.at.IsZero() {
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SET TIMESTAMP = DEFAULT") //nolint:errcheck // best effort; the connection is closed after DDL
+		stmts = append([]string{fmt.Sprintf("SET TIMESTAMP = %.6f", float64(plan.at.UnixMicro())/1e6)}, stmts...)
+	}
+	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			if !alreadyApplied(err) {
 				return fmt.Errorf("apply ddl at %s (version %d) as %q: %w", d.Position, d.Version, q, err)
@@ -186,6 +195,11 @@ func (s *Sink) translateAlter(st *ast.AlterTableStmt, d *sink.DDL, p *ddlPlan) e
 		switch sp.Tp {
 		case ast.AlterTableAddColumns, ast.AlterTableModifyColumn, ast.AlterTableChangeColumn:
 			for _, c := range sp.NewColumns {
+				if sp.Tp == ast.AlterTableAddColumns {
+					if err := keepAddedDefault(c, d, p); err != nil {
+						return err
+					}
+				}
 				sink.StripColumnConstraints(c)
 			}
 			if len(sp.NewConstraints) > 0 {
@@ -216,6 +230,30 @@ func (s *Sink) translateAlter(st *ast.AlterTableStmt, d *sink.DDL, p *ddlPlan) e
 		return nil
 	}
 	return p.add(st)
+}
+
+// keepAddedDefault makes an added column give the copy's existing rows what the source gave
+// its rows: the copy column stays nullable (tombstones and old-shape rows carry no value), so a
+// NOT NULL column without DEFAULT gets its implicit default as an explicit DEFAULT, and a
+// CURRENT_TIMESTAMP default runs at the source's statement time (SET TIMESTAMP, see ddlPlan).
+func keepAddedDefault(c *ast.ColumnDef, d *sink.DDL, p *ddlPlan) error {
+	def, err := sink.AddedDefaultOf(c)
+	if err != nil {
+		return err
+	}
+	if def.Now {
+		p.at = d.Time
+		return nil
+	}
+	for _, o := range c.Options {
+		if o.Tp == ast.ColumnOptionDefaultValue {
+			return nil
+		}
+	}
+	if def.Value != nil {
+		c.Options = append(c.Options, &ast.ColumnOption{Tp: ast.ColumnOptionDefaultValue, Expr: ast.NewValueExpr(*def.Value, "", "")})
+	}
+	return nil
 }
 
 // ensureDDLTable creates the copy's record of applied DDL versions.

@@ -42,3 +42,17 @@ func TestYearColumnFromDDL(t *testing.T) {
 		t.Fatalf("copy differs:\n%s", diff)
 	}
 }
+
+// TestAddColumnDefaultFillsExistingRows adds columns with and without DEFAULT, NULL and NOT NULL
+// to a copy table that has rows: the existing rows must read as the source's do (the default,
+// the implicit default of a NOT NULL column, NULL, the statement's time for CURRENT_TIMESTAMP).
+func TestAddColumnDefaultFillsExistingRows(t *testing.T) {
+	s, _, viewDB := openTestSink(t)
+	sinktest.RunAddColumnDefault(t, s.Apply, s.ApplyDDL, func(tbl *sink.Table) map[string][]*string {
+		got, err := sinktest.ReadMySQL(context.Background(), s.db, viewDB, tbl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	})
+}
