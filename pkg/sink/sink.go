@@ -20,7 +20,7 @@ import (
 type Op uint8
 
 // Row operations. A primary-key-changing UPDATE arrives already split into OpDelete of the old key
-// and OpInsert of the new key with the same version.
+// and OpInsert of the new key with the next version.
 const (
 	OpInsert Op = iota + 1
 	OpUpdate
