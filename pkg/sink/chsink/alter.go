@@ -23,8 +23,7 @@ func (s *Sink) alter(ctx context.Context, st *ast.AlterTableStmt, d *sink.DDL) (
 	t := s.name(st.Table, d.Database)
 	ct, err := s.loadTable(ctx, s.copyDB(t[0]), t[1])
 	if errors.Is(err, sink.ErrNoCopyTable) {
-		s.log.Warn("ALTER for a table the copy does not have; it is created from the next row event", "table", t[1])
-		return nil, nil
+		return nil, s.missingAlterTable(ctx, st, d, t)
 	}
 	if err != nil {
 		return nil, err
@@ -41,6 +40,33 @@ func (s *Sink) alter(ctx context.Context, st *ast.AlterTableStmt, d *sink.DDL) (
 		}
 	}
 	return p.touched, nil
+}
+
+// missingAlterTable halts an ALTER TABLE whose copy table does not exist, unless a RENAME TO
+// clause of it already moved the table (a repeated run): recording it as applied would lose the
+// change for a copy table created later from older rows or a backfill.
+func (s *Sink) missingAlterTable(ctx context.Context, st *ast.AlterTableStmt, d *sink.DDL, t [2]string) error {
+	changes := false
+	for _, sp := range st.Specs {
+		switch sp.Tp {
+		case ast.AlterTableAddColumns, ast.AlterTableModifyColumn, ast.AlterTableChangeColumn, ast.AlterTableDropColumn,
+			ast.AlterTableRenameColumn, ast.AlterTableDropPrimaryKey:
+			changes = true
+		case ast.AlterTableAddConstraint:
+			changes = changes || (sp.Constraint != nil && sp.Constraint.Tp == ast.ConstraintPrimaryKey)
+		}
+		if sp.Tp == ast.AlterTableRenameTable {
+			changes = true
+			to := s.name(sp.NewTable, d.Database)
+			if _, err := s.loadTable(ctx, s.copyDB(to[0]), to[1]); err == nil {
+				return nil
+			}
+		}
+	}
+	if !changes { // index and option changes: nothing the copy carries
+		return nil
+	}
+	return &sink.HaltError{DDL: *d, Reason: sink.MissingAlterTableReason(s.copyDB(t[0]), t[1])}
 }
 
 // alterPlan accumulates the ClickHouse statements of one ALTER TABLE.

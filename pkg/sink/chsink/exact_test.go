@@ -51,3 +51,9 @@ func TestAddColumnDefaultFillsExistingRows(t *testing.T) {
 	s, _, viewDB := openTestSink(t)
 	sinktest.RunAddColumnDefault(t, s.Apply, s.ApplyDDL, func(tbl *sink.Table) map[string][]*string { return readLive(t, s, viewDB, tbl) })
 }
+
+// TestAlterMissingTableHalts: an ALTER of a table the copy does not have halts.
+func TestAlterMissingTableHalts(t *testing.T) {
+	s, _, _ := openTestSink(t)
+	sinktest.RunAlterMissingTable(t, s.ApplyDDL)
+}

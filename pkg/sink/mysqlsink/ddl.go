@@ -17,6 +17,9 @@ import (
 type ddlPlan struct {
 	stmts   []string    // statements to run on the copy, in order
 	touched [][2]string // (source database, table) whose cache and view must be refreshed
+	// altered, for an ALTER TABLE, is the copy table it changes and renamedTo the table a
+	// RENAME TO clause moves it to: one of them must exist (see missingAlterTable).
+	altered, renamedTo [2]string
 	// at, when set, is the source's statement time: the statements run with SET TIMESTAMP at
 	// it, so CURRENT_TIMESTAMP defaults give existing rows the source's value.
 	at time.Time
@@ -69,6 +72,9 @@ func (s *Sink) runDDL(ctx context.Context, conn *sql.Conn, d *sink.DDL) error {
 	plan, err := s.translate(d)
 	if err != nil {
 		return &sink.HaltError{DDL: *d, Reason: err.Error()}
+	}
+	if err := s.missingAlterTable(ctx, plan, d); err != nil {
+		return err
 	}
 	stmts := plan.stmts
 	if !plan.at.IsZero() {
@@ -189,7 +195,8 @@ func (s *Sink) translateCreate(st *ast.CreateTableStmt, d *sink.DDL, p *ddlPlan)
 // translateAlter keeps column changes and renames, drops index/constraint/option changes the
 // copy does not carry, and refuses primary key changes.
 func (s *Sink) translateAlter(st *ast.AlterTableStmt, d *sink.DDL, p *ddlPlan) error {
-	p.touch(s.retarget(st.Table, d.Database))
+	p.altered = s.retarget(st.Table, d.Database)
+	p.touch(p.altered)
 	kept := st.Specs[:0]
 	for _, sp := range st.Specs {
 		switch sp.Tp {
@@ -209,7 +216,8 @@ func (s *Sink) translateAlter(st *ast.AlterTableStmt, d *sink.DDL, p *ddlPlan) e
 		case ast.AlterTableDropColumn, ast.AlterTableRenameColumn, ast.AlterTableAlterColumn:
 			kept = append(kept, sp)
 		case ast.AlterTableRenameTable:
-			p.touch(s.retarget(sp.NewTable, d.Database))
+			p.renamedTo = s.retarget(sp.NewTable, d.Database)
+			p.touch(p.renamedTo)
 			kept = append(kept, sp)
 		case ast.AlterTableAddConstraint:
 			if sp.Constraint != nil && sp.Constraint.Tp == ast.ConstraintPrimaryKey {
@@ -230,6 +238,25 @@ func (s *Sink) translateAlter(st *ast.AlterTableStmt, d *sink.DDL, p *ddlPlan) e
 		return nil
 	}
 	return p.add(st)
+}
+
+// missingAlterTable halts an ALTER TABLE whose copy table does not exist (neither under its name
+// nor, after an earlier partial run, under its RENAME TO name): recording it as applied would
+// lose the change for a copy table created later from older rows or a backfill.
+func (s *Sink) missingAlterTable(ctx context.Context, p *ddlPlan, d *sink.DDL) error {
+	if p.altered[1] == "" || len(p.stmts) == 0 {
+		return nil
+	}
+	for _, t := range [][2]string{p.altered, p.renamedTo} {
+		if t[1] == "" {
+			continue
+		}
+		_, err := s.loadTable(ctx, s.copyDB(t[0]), t[1])
+		if !errors.Is(err, sink.ErrNoCopyTable) {
+			return err
+		}
+	}
+	return &sink.HaltError{DDL: *d, Reason: sink.MissingAlterTableReason(s.copyDB(p.altered[0]), p.altered[1])}
 }
 
 // keepAddedDefault makes an added column give the copy's existing rows what the source gave

@@ -85,3 +85,9 @@ func TestPadSpaceKeyChangeKeepsRow(t *testing.T) {
 		})
 	}
 }
+
+// TestAlterMissingTableHalts: an ALTER of a table the copy does not have halts.
+func TestAlterMissingTableHalts(t *testing.T) {
+	s, _, _ := openTestSink(t)
+	sinktest.RunAlterMissingTable(t, s.ApplyDDL)
+}

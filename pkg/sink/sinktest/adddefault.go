@@ -2,6 +2,8 @@ package sinktest
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,5 +48,24 @@ func RunAddColumnDefault(t *testing.T, apply func(context.Context, *sink.Batch) 
 	}
 	if diff := Diff(after, want, read(after)); diff != "" {
 		t.Fatalf("existing rows after ADD COLUMN differ from the source's:\n%s", diff)
+	}
+}
+
+// RunAlterMissingTable applies an ALTER that adds a column to table shop.nothere, which the copy
+// does not have: it must halt (not be recorded as applied), and a repeat must halt again. An
+// ALTER that only adds an index has nothing to apply and passes.
+func RunAlterMissingTable(t *testing.T, applyDDL func(context.Context, *sink.DDL) error) {
+	t.Helper()
+	ctx := context.Background()
+	d := &sink.DDL{Database: "shop", Kind: "ALTER", Version: 5, Position: "mysql-bin.000001:5", SQL: "ALTER TABLE nothere ADD COLUMN c INT DEFAULT 3"}
+	for i := 0; i < 2; i++ {
+		err := applyDDL(ctx, d)
+		if !errors.Is(err, sink.ErrDDLHalt) || !strings.Contains(err.Error(), "does not exist") || !strings.Contains(err.Error(), "replayer schema") {
+			t.Fatalf("ALTER of a missing copy table (try %d) = %v; want a halt naming the missing table and the fix", i+1, err)
+		}
+	}
+	idx := &sink.DDL{Database: "shop", Kind: "ALTER", Version: 6, Position: "mysql-bin.000001:6", SQL: "ALTER TABLE nothere ADD INDEX ix (a)"}
+	if err := applyDDL(ctx, idx); err != nil {
+		t.Fatalf("index-only ALTER of a missing copy table: %v", err)
 	}
 }
