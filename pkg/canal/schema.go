@@ -138,7 +138,9 @@ func (ti *tableInfo) setPK(tm *replication.TableMapEvent, names []string, noPK s
 	}
 	if len(ti.pk) == 0 && noPK != NoPKAllColumns {
 		return fmt.Errorf("%w: %s.%s: add a primary key (ALTER TABLE %s.%s ADD PRIMARY KEY (...)), or exclude the table "+
-			"(exclude: [%s.%s]), or set no-pk-policy: all-columns", ErrNoPrimaryKey, ti.db, ti.table, ti.db, ti.table, ti.db, ti.table)
+			"(exclude: [%s.%s]); the replayer copies only tables with a primary key (no-pk-policy: all-columns publishes "+
+			"such tables keyed by all columns for other consumers, and the replayer rejects those rows)",
+			ErrNoPrimaryKey, ti.db, ti.table, ti.db, ti.table, ti.db, ti.table)
 	}
 	return nil
 }
