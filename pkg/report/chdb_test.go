@@ -77,9 +77,21 @@ func TestCurrentClickHouse(t *testing.T) {
 	for _, q := range verifySQL {
 		steps = append(steps, chdb.Step{SQL: q, Result: true})
 	}
+	// Dates before 1970 on a current server: Date32 and DateTime64 copy columns keep them.
+	old := &sink.Table{Database: srcDB, Name: "old_dates", PK: []string{"id"}, Columns: []sink.Column{
+		{Name: "id", MySQLType: "int(11)"}, {Name: "d", MySQLType: "date"}, {Name: "dt", MySQLType: "datetime"}}}
+	oldDDL, err := chsink.CopyTableSQL(curCopy, old, chsink.FeaturesOf(26, 9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps = append(steps[:nSetup:nSetup], append([]chdb.Step{{SQL: oldDDL},
+		{SQL: "INSERT INTO `" + curCopy + "`.old_dates (id, d, dt, _version, _deleted) VALUES (1, '1960-05-06', '1960-05-06 07:08:09', 1, 0)"}},
+		steps[nSetup:]...)...)
+	nSetup += 2
 	known := []string{
 		"SELECT id, pay_amount, toString(status) FROM `" + curLive + "`.`orders` WHERE id IN (1, 2, 42) ORDER BY id",
 		"SELECT count() FROM `" + curLive + "`.`orders`",
+		"SELECT toString(d), toString(dt) FROM `" + curCopy + "`.old_dates",
 	}
 	for _, q := range known {
 		steps = append(steps, chdb.Step{SQL: q, Result: true})
@@ -156,6 +168,9 @@ func TestCurrentClickHouse(t *testing.T) {
 		}
 		if out[1].Err != "" || len(out[1].Rows) != 1 || *out[1].Rows[0][0] != fmt.Sprint(n) {
 			t.Errorf("view count %v (%s), source has %d orders", out[1].Rows, out[1].Err, n)
+		}
+		if out[2].Err != "" || len(out[2].Rows) != 1 || *out[2].Rows[0][0] != "1960-05-06" || *out[2].Rows[0][1] != "1960-05-06 07:08:09" {
+			t.Errorf("a date before 1970 on ClickHouse %s: %v (%s), want 1960-05-06 and 1960-05-06 07:08:09", version, out[2].Rows, out[2].Err)
 		}
 	})
 }

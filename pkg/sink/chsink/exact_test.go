@@ -2,6 +2,7 @@ package chsink
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/ferry-cdc/ferry/pkg/sink"
@@ -56,4 +57,37 @@ func TestAddColumnDefaultFillsExistingRows(t *testing.T) {
 func TestAlterMissingTableHalts(t *testing.T) {
 	s, _, _ := openTestSink(t)
 	sinktest.RunAlterMissingTable(t, s.ApplyDDL)
+}
+
+// TestDateKeysBefore1970StayDistinct: DATE and DATETIME key values that no ClickHouse date type
+// of the server holds (before 1970 on 18.16, the zero date everywhere) must not be clamped into
+// one key, which would merge distinct source rows.
+func TestDateKeysBefore1970StayDistinct(t *testing.T) {
+	s, copyDB, viewDB := openTestSink(t)
+	ctx := context.Background()
+	tbl := &sink.Table{Database: "shop", Name: "days", PK: []string{"d", "at"}, Columns: []sink.Column{
+		{Name: "d", MySQLType: "date"}, {Name: "at", MySQLType: "datetime"}, {Name: "v", MySQLType: "int(11)"}}}
+	values := []map[string]string{
+		{"d": "1960-01-01", "at": "1960-01-01 10:00:00", "v": "1"},
+		{"d": "1969-12-31", "at": "1969-12-31 23:59:59", "v": "2"},
+		{"d": "0000-00-00", "at": "0000-00-00 00:00:00", "v": "3"},
+		{"d": "1970-01-01", "at": "1970-01-01 00:00:00", "v": "4"},
+		{"d": "2024-02-29", "at": "2024-02-29 12:00:00", "v": "5"},
+	}
+	var rows []sink.Row
+	want := map[string][]*string{}
+	for _, kv := range values {
+		r := sinktest.Row(tbl, sink.OpInsert, 7, kv)
+		rows = append(rows, r)
+		want[sinktest.Key(tbl, r.Values)] = r.Values
+	}
+	if err := s.Apply(ctx, &sink.Batch{Rows: rows}); err != nil {
+		t.Fatal(err)
+	}
+	if got := describe(t, s, copyDB, "days"); !strings.HasPrefix(got, "d String, at String, v Nullable(Int32)") {
+		t.Fatalf("copy table = %s; want String keys", got)
+	}
+	if diff := sinktest.Diff(tbl, want, readLive(t, s, viewDB, tbl)); diff != "" {
+		t.Fatalf("copy differs:\n%s", diff)
+	}
 }
