@@ -140,7 +140,7 @@ func (t *Tailer) addRows(ev *replication.RowsEvent, ti *tableInfo, tmpl *event.M
 		if err != nil {
 			return err
 		}
-		if err := t.batch.add(tmpl, row, nil, v); err != nil {
+		if err := t.addRow(tmpl, row, nil, v); err != nil {
 			return err
 		}
 	}
@@ -174,13 +174,13 @@ func (t *Tailer) addUpdates(ev *replication.RowsEvent, ti *tableInfo, tmpl *even
 			return err
 		}
 		if rowKey(tmpl, before) == rowKey(tmpl, after) {
-			err = t.batch.add(tmpl, after, changed(before, after), v)
+			err = t.addRow(tmpl, after, changed(before, after), v)
 		} else {
 			if del == nil {
 				del, ins = retype(tmpl, event.TypeDelete), retype(tmpl, event.TypeInsert)
 			}
-			if err = t.batch.add(del, before, nil, v); err == nil {
-				err = t.batch.add(ins, after, nil, v+1)
+			if err = t.addRow(del, before, nil, v); err == nil {
+				err = t.addRow(ins, after, nil, v+1)
 			}
 			t.metrics.Rows.WithLabelValues(ti.db+"."+ti.table, "PK_CHANGE").Inc()
 		}

@@ -9,13 +9,10 @@ import (
 	"github.com/ferry-cdc/ferry/internal/testenv"
 )
 
-// TestXARowsPublishedAtPrepare pins a known limit (docs/tailer.md, "XA transactions"): MariaDB
-// writes an XA transaction's rows to the binlog at XA PREPARE and the outcome later as a separate
-// XA COMMIT or XA ROLLBACK event group. The tailer publishes the rows when it reads them, so the
-// rows of a prepared XA transaction reach the copies before it commits, and stay there if it is
-// rolled back. When this test fails because the rolled-back row is no longer published, the limit
-// is fixed: update the docs and turn this into a regression test.
-func TestXARowsPublishedAtPrepare(t *testing.T) {
+// TestXAPublishedAtCommit: MariaDB writes an XA transaction's rows to the binlog at XA PREPARE
+// and its outcome later as a separate event group. The tailer must publish the rows only at XA
+// COMMIT, never those of a rolled-back one, and hold the checkpoint before a prepared one.
+func TestXAPublishedAtCommit(t *testing.T) {
 	st := testenv.Get(t)
 	dbName := st.NewSourceDatabase(t)
 	src := st.OpenSource(t, dbName)
@@ -26,23 +23,34 @@ func TestXARowsPublishedAtPrepare(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	for _, q := range []string{
-		"XA START 'ferry-rb'", "INSERT INTO x VALUES (1)", "XA END 'ferry-rb'", "XA PREPARE 'ferry-rb'", "XA ROLLBACK 'ferry-rb'",
-		"XA START 'ferry-ok'", "INSERT INTO x VALUES (2)", "XA END 'ferry-ok'", "XA PREPARE 'ferry-ok'", "XA COMMIT 'ferry-ok'",
-		"INSERT INTO x VALUES (3)",
-	} {
-		if _, err := conn.ExecContext(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
+	ok, rb := dbName+"-ok", dbName+"-rb" // prepared XA transactions outlive sessions: unique ids per run
+	t.Cleanup(func() { _, _ = src.Exec("XA ROLLBACK '"+ok+"'") }) // a failed run must not leave locks behind
+	exec := func(qs ...string) {
+		t.Helper()
+		for _, q := range qs {
+			if _, err := conn.ExecContext(t.Context(), q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
 		}
 	}
-	rows := mt.waitRows(t, 3, 20*time.Second)
-	var got []string
-	for _, r := range rows {
-		got = append(got, r.typ+" "+r.key)
+	published := func(n int) string {
+		t.Helper()
+		var got []string
+		for _, r := range mt.waitRows(t, n, 20*time.Second) {
+			got = append(got, r.typ+" "+r.key)
+		}
+		sort.Strings(got)
+		return strings.Join(got, ",")
 	}
-	sort.Strings(got)
-	// Row 1 was rolled back at the source and is published anyway (the limit).
-	if strings.Join(got, ",") != "INSERT 1,INSERT 2,INSERT 3" {
-		t.Fatalf("published %v; want the rolled-back XA row 1 too (the documented limit), rows 2 and 3", got)
+	exec("XA START '"+rb+"'", "INSERT INTO x VALUES (1)", "XA END '"+rb+"'", "XA PREPARE '"+rb+"'", "XA ROLLBACK '"+rb+"'",
+		"XA START '"+ok+"'", "INSERT INTO x VALUES (2)", "XA END '"+ok+"'", "XA PREPARE '"+ok+"'")
+	mustExec(t, src, "INSERT INTO x VALUES (3)") // another session: this one is in the PREPARED state
+	// Row 3 committed after ferry-ok was prepared: it is out, row 2 waits for XA COMMIT.
+	if got := published(1); got != "INSERT 3" {
+		t.Fatalf("published %v before XA COMMIT; want only the committed row 3", got)
+	}
+	exec("XA COMMIT '"+ok+"'", "INSERT INTO x VALUES (4)")
+	if got := published(3); got != "INSERT 2,INSERT 3,INSERT 4" {
+		t.Fatalf("published %v; want rows 2 (at its XA COMMIT), 3 and 4, never the rolled-back row 1", got)
 	}
 }
