@@ -23,8 +23,8 @@ func TestXAPublishedAtCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	ok, rb := dbName+"-ok", dbName+"-rb" // prepared XA transactions outlive sessions: unique ids per run
-	t.Cleanup(func() { _, _ = src.Exec("XA ROLLBACK '"+ok+"'") }) // a failed run must not leave locks behind
+	ok, rb := dbName+"-ok", dbName+"-rb"                              // prepared XA transactions outlive sessions: unique ids per run
+	t.Cleanup(func() { _, _ = src.Exec("XA ROLLBACK '" + ok + "'") }) // a failed run must not leave locks behind
 	exec := func(qs ...string) {
 		t.Helper()
 		for _, q := range qs {
