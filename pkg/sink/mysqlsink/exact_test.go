@@ -8,39 +8,21 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/sink/sinktest"
 )
 
-// TestYearColumnFromDDL creates a table with a width-less YEAR column through the DDL path (the
-// TiDB parser prints it as "year(-1)") and applies rows in the tailer's shape (mysqlType "year").
+// TestYearColumnFromDDL: a width-less YEAR column from CREATE TABLE (year(-1) in the parser).
+// The server sends YEAR 0 as "0" (the client pads it to 0000 by the ZEROFILL flag).
 func TestYearColumnFromDDL(t *testing.T) {
 	s, _, viewDB := openTestSink(t)
-	ctx := context.Background()
-	d := &sink.DDL{Database: "shop", Kind: "CREATE", Version: 1, Position: "mysql-bin.000001:1",
-		SQL: "CREATE TABLE y (id INT PRIMARY KEY, y YEAR)"}
-	if err := s.ApplyDDL(ctx, d); err != nil {
-		t.Fatalf("ApplyDDL: %v", err)
-	}
-	tbl := &sink.Table{Database: "shop", Name: "y", PK: []string{"id"}, Columns: []sink.Column{
-		{Name: "id", MySQLType: "int(11)"}, {Name: "y", MySQLType: "year"}}}
-	rows := []sink.Row{
-		sinktest.Row(tbl, sink.OpInsert, 2, map[string]string{"id": "1", "y": "2024"}),
-		sinktest.Row(tbl, sink.OpInsert, 2, map[string]string{"id": "2", "y": "0000"}),
-		sinktest.Row(tbl, sink.OpInsert, 2, map[string]string{"id": "3"}),
-	}
-	if err := s.Apply(ctx, &sink.Batch{Rows: rows}); err != nil {
-		t.Fatalf("apply rows: %v", err)
-	}
-	got, err := sinktest.ReadMySQL(ctx, s.db, viewDB, tbl)
+	sinktest.RunYearFromDDL(t, s.Apply, s.ApplyDDL, func(tbl *sink.Table) map[string][]*string { return readView(t, s, viewDB, tbl) }, "0")
+}
+
+// readView reads the live rows of a table shape from the view database.
+func readView(t *testing.T, s *Sink, viewDB string, tbl *sink.Table) map[string][]*string {
+	t.Helper()
+	got, err := sinktest.ReadMySQL(context.Background(), s.db, viewDB, tbl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][]*string{}
-	for _, r := range rows {
-		want[sinktest.Key(tbl, r.Values)] = r.Values
-	}
-	zero := "0" // the server sends YEAR 0 as "0" (the client pads it to 0000 by the ZEROFILL flag)
-	want["2"][1] = &zero
-	if diff := sinktest.Diff(tbl, want, got); diff != "" {
-		t.Fatalf("copy differs:\n%s", diff)
-	}
+	return got
 }
 
 // TestAddColumnDefaultFillsExistingRows adds columns with and without DEFAULT, NULL and NOT NULL
@@ -48,13 +30,7 @@ func TestYearColumnFromDDL(t *testing.T) {
 // the implicit default of a NOT NULL column, NULL, the statement's time for CURRENT_TIMESTAMP).
 func TestAddColumnDefaultFillsExistingRows(t *testing.T) {
 	s, _, viewDB := openTestSink(t)
-	sinktest.RunAddColumnDefault(t, s.Apply, s.ApplyDDL, func(tbl *sink.Table) map[string][]*string {
-		got, err := sinktest.ReadMySQL(context.Background(), s.db, viewDB, tbl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return got
-	})
+	sinktest.RunAddColumnDefault(t, s.Apply, s.ApplyDDL, func(tbl *sink.Table) map[string][]*string { return readView(t, s, viewDB, tbl) })
 }
 
 // TestPadSpaceKeyChangeKeepsRow applies the tailer's split of a key change from 'a' to 'a '

@@ -69,3 +69,36 @@ func RunAlterMissingTable(t *testing.T, applyDDL func(context.Context, *sink.DDL
 		t.Fatalf("index-only ALTER of a missing copy table: %v", err)
 	}
 }
+
+// RunYearFromDDL creates table shop.y with width-less and YEAR(4) columns through the DDL path
+// (the TiDB parser prints a width-less YEAR as "year(-1)"), applies rows in the tailer's shape
+// (mysqlType "year", zero year "0000") and checks them with read; zero is how the copy reads the
+// zero year back.
+func RunYearFromDDL(t *testing.T, apply func(context.Context, *sink.Batch) error, applyDDL func(context.Context, *sink.DDL) error, read func(*sink.Table) map[string][]*string, zero string) {
+	t.Helper()
+	ctx := context.Background()
+	d := &sink.DDL{Database: "shop", Kind: "CREATE", Version: 1, Position: "mysql-bin.000001:1",
+		SQL: "CREATE TABLE y (id INT PRIMARY KEY, y YEAR, y4 YEAR(4) NOT NULL)"}
+	if err := applyDDL(ctx, d); err != nil {
+		t.Fatalf("ApplyDDL: %v", err)
+	}
+	tbl := &sink.Table{Database: "shop", Name: "y", PK: []string{"id"}, Columns: []sink.Column{
+		{Name: "id", MySQLType: "int(11)"}, {Name: "y", MySQLType: "year"}, {Name: "y4", MySQLType: "year"}}}
+	values := []map[string]string{{"id": "1", "y": "2024", "y4": "1901"}, {"id": "2", "y": "0000", "y4": "2155"}, {"id": "3", "y4": "1999"}}
+	var rows []sink.Row
+	want := map[string][]*string{}
+	for _, kv := range values {
+		rows = append(rows, Row(tbl, sink.OpInsert, 2, kv))
+		if kv["y"] == "0000" {
+			kv["y"] = zero
+		}
+		r := Row(tbl, sink.OpInsert, 2, kv)
+		want[Key(tbl, r.Values)] = r.Values
+	}
+	if err := apply(ctx, &sink.Batch{Rows: rows}); err != nil {
+		t.Fatalf("apply rows: %v", err)
+	}
+	if diff := Diff(tbl, want, read(tbl)); diff != "" {
+		t.Fatalf("copy differs:\n%s", diff)
+	}
+}
