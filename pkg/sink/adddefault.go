@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -10,6 +11,10 @@ import (
 
 	"github.com/ferry-cdc/ferry/pkg/event"
 )
+
+// ErrExprDefault is returned (wrapped) by AddedDefaultOf for a DEFAULT that is an expression: a
+// MySQL copy evaluates it itself, a ClickHouse copy cannot.
+var ErrExprDefault = errors.New("DEFAULT is an expression")
 
 // AddedDefault is what the rows that exist when a column is added get at the source, which
 // writes no row events for them: the copies must give their rows the same value.
@@ -93,7 +98,7 @@ func defaultValue(e ast.ExprNode) (*string, bool, error) {
 		}
 	}
 	text, _ := Restore(e)
-	return nil, false, fmt.Errorf("DEFAULT %s is an expression the copies do not evaluate: apply the column to the copies by hand (existing rows need its value) and skip the statement", text)
+	return nil, false, fmt.Errorf("%w the copy does not evaluate (DEFAULT %s): apply the column to the copy by hand (existing rows need its value) and skip the statement", ErrExprDefault, text)
 }
 
 // implicitDefault is the value MariaDB gives existing rows of an added NOT NULL column without

@@ -265,6 +265,9 @@ func (s *Sink) missingAlterTable(ctx context.Context, p *ddlPlan, d *sink.DDL) e
 // CURRENT_TIMESTAMP default runs at the source's statement time (SET TIMESTAMP, see ddlPlan).
 func keepAddedDefault(c *ast.ColumnDef, d *sink.DDL, p *ddlPlan) error {
 	def, err := sink.AddedDefaultOf(c)
+	if errors.Is(err, sink.ErrExprDefault) {
+		return nil // kept: the copy server evaluates the expression for its existing rows
+	}
 	if err != nil {
 		return err
 	}
