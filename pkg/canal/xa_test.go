@@ -2,7 +2,9 @@ package canal
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -12,22 +14,25 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 )
 
-// TestXAPublishedAtCommit: MariaDB writes an XA transaction's rows to the binlog at XA PREPARE
-// and its outcome later as a separate event group. The tailer must publish the rows only at XA
-// COMMIT, never those of a rolled-back one, and hold the checkpoint before a prepared one.
-func TestXAPublishedAtCommit(t *testing.T) {
+// xaSource is a fresh source database with table x (id INT PRIMARY KEY), its config, and exec,
+// which runs statements on one session (an XA transaction lives in its session until PREPARE).
+// The XA ids given are rolled back at cleanup: prepared XA transactions outlive their session.
+func xaSource(t *testing.T, xids ...string) (Config, *sql.DB, func(...string)) {
+	t.Helper()
 	st := testenv.Get(t)
 	dbName := st.NewSourceDatabase(t)
 	src := st.OpenSource(t, dbName)
 	mustExec(t, src, "CREATE TABLE x (id INT PRIMARY KEY)")
-	mt := startMem(t, testConfig(t, st, dbName), 2, nil)
 	conn, err := src.Conn(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	ok, rb := dbName+"-ok", dbName+"-rb"                              // prepared XA transactions outlive sessions: unique ids per run
-	t.Cleanup(func() { _, _ = src.Exec("XA ROLLBACK '" + ok + "'") }) // a failed run must not leave locks behind
+	t.Cleanup(func() {
+		for _, id := range xids {
+			_, _ = src.Exec("XA ROLLBACK '" + id + "'")
+		}
+		conn.Close()
+	})
 	exec := func(qs ...string) {
 		t.Helper()
 		for _, q := range qs {
@@ -36,6 +41,19 @@ func TestXAPublishedAtCommit(t *testing.T) {
 			}
 		}
 	}
+	return testConfig(t, st, dbName), src, exec
+}
+
+// xaID returns an XA id unique across runs (the source is shared).
+func xaID(name string) string { return fmt.Sprintf("ferry-%d-%s", time.Now().UnixNano(), name) }
+
+// TestXAPublishedAtCommit: MariaDB writes an XA transaction's rows to the binlog at XA PREPARE
+// and its outcome later as a separate event group. The tailer must publish the rows only at XA
+// COMMIT, never those of a rolled-back one, and hold the checkpoint before a prepared one.
+func TestXAPublishedAtCommit(t *testing.T) {
+	ok, rb := xaID("ok"), xaID("rb")
+	cfg, src, exec := xaSource(t, ok)
+	mt := startMem(t, cfg, 2, nil)
 	published := func(n int) string {
 		t.Helper()
 		var got []string
@@ -63,24 +81,10 @@ func TestXAPublishedAtCommit(t *testing.T) {
 // still be before the prepared rows, so the restarted tailer reads them and publishes them at XA
 // COMMIT (rather than meeting an XA COMMIT of rows it never saw).
 func TestXACheckpointHeldWhilePrepared(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE x (id INT PRIMARY KEY)")
-	cfg := testConfig(t, st, dbName)
+	xid := xaID("held")
+	cfg, src, exec := xaSource(t, xid)
 	mt := startMem(t, cfg, 2, nil)
-	conn, err := src.Conn(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	xid := dbName + "-held"
-	t.Cleanup(func() { _, _ = src.Exec("XA ROLLBACK '" + xid + "'") })
-	for _, q := range []string{"XA START '" + xid + "'", "INSERT INTO x VALUES (2)", "XA END '" + xid + "'", "XA PREPARE '" + xid + "'"} {
-		if _, err := conn.ExecContext(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	exec("XA START '"+xid+"'", "INSERT INTO x VALUES (2)", "XA END '"+xid+"'", "XA PREPARE '"+xid+"'")
 	mustExec(t, src, "INSERT INTO x VALUES (3)")
 	mt.waitRows(t, 1, 20*time.Second)
 	time.Sleep(300 * time.Millisecond) // let the acknowledged boundary reach the checkpoint file
@@ -92,9 +96,7 @@ func TestXACheckpointHeldWhilePrepared(t *testing.T) {
 		t.Fatalf("checkpoint: %v %v", cp, err)
 	}
 	again := startMem(t, cfg, 2, cp)
-	if _, err := conn.ExecContext(t.Context(), "XA COMMIT '"+xid+"'"); err != nil {
-		t.Fatal(err)
-	}
+	exec("XA COMMIT '" + xid + "'")
 	mustExec(t, src, "INSERT INTO x VALUES (4)")
 	got := map[string]bool{}
 	for _, r := range again.waitRows(t, 2, 20*time.Second) {
