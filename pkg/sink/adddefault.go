@@ -124,3 +124,9 @@ func implicitDefault(ct event.ColumnType) string {
 	}
 	return ""
 }
+
+// IsTextOrEnum reports a column definition of a character, ENUM or SET type.
+func IsTextOrEnum(c *ast.ColumnDef) bool {
+	ct, err := event.ParseMySQLType(ColumnTypeOf(c))
+	return err == nil && (ct.IsText() || ct.IsEnumOrSet())
+}

@@ -281,7 +281,11 @@ func keepAddedDefault(c *ast.ColumnDef, d *sink.DDL, p *ddlPlan) error {
 		}
 	}
 	if def.Value != nil {
-		c.Options = append(c.Options, &ast.ColumnOption{Tp: ast.ColumnOptionDefaultValue, Expr: ast.NewValueExpr(*def.Value, "", "")})
+		var v any = *def.Value
+		if *def.Value == "0" && !sink.IsTextOrEnum(c) {
+			v = 0 // a number: the string '0' would be the character 0x30 in a BIT column
+		}
+		c.Options = append(c.Options, &ast.ColumnOption{Tp: ast.ColumnOptionDefaultValue, Expr: ast.NewValueExpr(v, "", "")})
 	}
 	return nil
 }

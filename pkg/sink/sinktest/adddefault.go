@@ -28,7 +28,8 @@ func RunAddColumnDefault(t *testing.T, apply func(context.Context, *sink.Batch) 
 	d := &sink.DDL{Database: "shop", Kind: "ALTER", Version: 2, Position: "mysql-bin.000001:2", Time: at,
 		SQL: "ALTER TABLE ad ADD COLUMN n INT NOT NULL, ADD COLUMN s VARCHAR(10) NOT NULL DEFAULT 'x''y', " +
 			"ADD COLUMN e ENUM('p','q') NOT NULL, ADD COLUMN z INT NULL, ADD COLUMN k INT DEFAULT -7, " +
-			"ADD COLUMN ts DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, ADD COLUMN dc DECIMAL(12,2) NOT NULL DEFAULT 1.5"}
+			"ADD COLUMN ts DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, ADD COLUMN dc DECIMAL(12,2) NOT NULL DEFAULT 1.5, " +
+			"ADD COLUMN b BIT(8) NOT NULL, ADD COLUMN e0 ENUM('0','1') NOT NULL"}
 	if err := applyDDL(ctx, d); err != nil {
 		t.Fatalf("ApplyDDL: %v", err)
 	}
@@ -36,8 +37,9 @@ func RunAddColumnDefault(t *testing.T, apply func(context.Context, *sink.Batch) 
 		sink.Column{Name: "n", MySQLType: "int(11)"}, sink.Column{Name: "s", MySQLType: "varchar(10)"},
 		sink.Column{Name: "e", MySQLType: "enum('p','q')"}, sink.Column{Name: "z", MySQLType: "int(11)"},
 		sink.Column{Name: "k", MySQLType: "int(11)"}, sink.Column{Name: "ts", MySQLType: "datetime"},
-		sink.Column{Name: "dc", MySQLType: "decimal(12,2)"})}
-	added := map[string]string{"n": "0", "s": "x'y", "e": "p", "k": "-7", "ts": "2021-03-04 05:06:07", "dc": "1.50"}
+		sink.Column{Name: "dc", MySQLType: "decimal(12,2)"}, sink.Column{Name: "b", MySQLType: "bit(8)"},
+		sink.Column{Name: "e0", MySQLType: "enum('0','1')"})}
+	added := map[string]string{"n": "0", "s": "x'y", "e": "p", "k": "-7", "ts": "2021-03-04 05:06:07", "dc": "1.50", "b": "0", "e0": "0"}
 	want := map[string][]*string{}
 	for _, kv := range []map[string]string{{"id": "1", "a": "one"}, {"id": "2"}} {
 		for k, v := range added {
