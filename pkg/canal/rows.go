@@ -143,7 +143,7 @@ func (t *Tailer) addRows(ev *replication.RowsEvent, ti *tableInfo, tmpl *event.M
 		if err != nil {
 			return err
 		}
-		if err := t.batch.add(tmpl, row, nil, v); err != nil {
+		if err := t.addRow(tmpl, row, nil, v); err != nil {
 			return err
 		}
 	}
@@ -152,7 +152,12 @@ func (t *Tailer) addRows(ev *replication.RowsEvent, ti *tableInfo, tmpl *event.M
 }
 
 // addUpdates handles before/after pairs. A pair whose key changes becomes a DELETE of the old key
-// and an INSERT of the new key with the same version (docs/design.md section 1).
+// and an INSERT of the new key (docs/design.md section 1). Pair k of the event gets row index 2k (an
+// UPDATE, or the DELETE half) and 2k+1 (the INSERT half of a key change): the two halves need different
+// versions, because keys that differ as text can be one key in a copy ('a' and 'a ' under a PAD
+// SPACE collation), where a DELETE and INSERT of equal versions would leave whichever came first
+// (possibly the tombstone). An event of n pairs holds 2n row images of at least one byte each, so
+// start+2n-1 stays below the next event's start and versions still increase along the binlog.
 func (t *Tailer) addUpdates(ev *replication.RowsEvent, ti *tableInfo, tmpl *event.Message, start uint64) error {
 	if len(ev.Rows)%2 != 0 {
 		return fmt.Errorf("%w: update event with %d row images (odd)", ErrSchemaMismatch, len(ev.Rows))
@@ -167,18 +172,18 @@ func (t *Tailer) addUpdates(ev *replication.RowsEvent, ti *tableInfo, tmpl *even
 		if err != nil {
 			return fmt.Errorf("row %d after image: %w", i/2, err)
 		}
-		v, err := t.version(start, i/2)
+		v, err := t.version(start, i)
 		if err != nil {
 			return err
 		}
 		if rowKey(tmpl, before) == rowKey(tmpl, after) {
-			err = t.batch.add(tmpl, after, changed(before, after), v)
+			err = t.addRow(tmpl, after, changed(before, after), v)
 		} else {
 			if del == nil {
 				del, ins = retype(tmpl, event.TypeDelete), retype(tmpl, event.TypeInsert)
 			}
-			if err = t.batch.add(del, before, nil, v); err == nil {
-				err = t.batch.add(ins, after, nil, v)
+			if err = t.addRow(del, before, nil, v); err == nil {
+				err = t.addRow(ins, after, nil, v+1)
 			}
 			t.metrics.Rows.WithLabelValues(ti.db+"."+ti.table, "PK_CHANGE").Inc()
 		}

@@ -138,7 +138,9 @@ func (ti *tableInfo) setPK(tm *replication.TableMapEvent, names []string, noPK s
 	}
 	if len(ti.pk) == 0 && noPK != NoPKAllColumns {
 		return fmt.Errorf("%w: %s.%s: add a primary key (ALTER TABLE %s.%s ADD PRIMARY KEY (...)), or exclude the table "+
-			"(exclude: [%s.%s]), or set no-pk-policy: all-columns", ErrNoPrimaryKey, ti.db, ti.table, ti.db, ti.table, ti.db, ti.table)
+			"(exclude: [%s.%s]); the replayer copies only tables with a primary key (no-pk-policy: all-columns publishes "+
+			"such tables keyed by all columns for other consumers, and the replayer rejects those rows)",
+			ErrNoPrimaryKey, ti.db, ti.table, ti.db, ti.table, ti.db, ti.table)
 	}
 	return nil
 }
@@ -291,14 +293,12 @@ func isLatin1(collation uint64) bool {
 	return false
 }
 
-// maxCharBytes is the maximum bytes per character of a collation's charset (4 when unknown:
-// utf8mb4 is the stack's charset; the length only affects the informational mysqlType).
+// maxCharBytes is the maximum bytes per character of a collation's charset (collationMaxLen;
+// 1 for single-byte and unknown collations, so that an unknown charset makes the copy's column
+// longer, never shorter, than the source's).
 func maxCharBytes(collation uint64) int {
-	switch {
-	case collation == 11 || collation == 65: // ascii
-		return 1
-	case collation == 33 || collation == 83 || (collation >= 192 && collation <= 215) || collation == 223: // utf8mb3
-		return 3
+	if n, ok := collationMaxLen[collation]; ok {
+		return n
 	}
-	return 4
+	return 1
 }

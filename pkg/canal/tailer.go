@@ -33,6 +33,7 @@ type Tailer struct {
 	wpos    posWidener // 64-bit positions in the current file
 	evEnd   uint64     // end position of the current event (64-bit)
 	floor   uint64     // version of this connection's resume point (forward.go)
+	xa      xaState    // XA transactions between XA START and their outcome
 
 	last       checkpoint.State // latest transaction boundary read
 	registered bool             // last is registered with the ack tracker
@@ -78,6 +79,9 @@ func (t *Tailer) handle(e *replication.BinlogEvent) error {
 		err = t.onRotate(ev)
 	case *replication.MariadbGTIDEvent:
 		t.gtid, t.inTx = ev.GTID.String(), true
+		if ev.Flags&flPreparedXA != 0 {
+			t.xa.start() // rows wait for XA COMMIT (xa.go)
+		}
 		if s, ok := t.gset.(*mysql.MariadbGTIDSet); ok {
 			err = s.AddSet(&ev.GTID)
 		}
@@ -93,6 +97,10 @@ func (t *Tailer) handle(e *replication.BinlogEvent) error {
 		err = t.onQuery(h, ev)
 	case *replication.HeartbeatEvent:
 		t.onHeartbeat()
+	default:
+		if h.EventType == replication.XA_PREPARE_LOG_EVENT {
+			t.xaPrepared()
+		}
 	}
 	if err == nil && t.hooks.afterEvent != nil {
 		err = t.hooks.afterEvent(e)
@@ -142,6 +150,12 @@ func (t *Tailer) setGTIDSetText() {
 // onQuery handles BEGIN/COMMIT and DDL; DDL is published to every queue.
 func (t *Tailer) onQuery(h *replication.EventHeader, ev *replication.QueryEvent) error {
 	isCommit, isControl := isTxControl(string(ev.Query))
+	if xaEnd, err := t.onXA(string(ev.Query)); err != nil || xaEnd {
+		if err != nil {
+			return err
+		}
+		return t.onBoundary(h)
+	}
 	if isControl {
 		if isCommit {
 			return t.onBoundary(h)
@@ -193,6 +207,10 @@ func truncate(s string, n int) string {
 
 // onBoundary marks the end of a transaction at the event's end position.
 func (t *Tailer) onBoundary(h *replication.EventHeader) error {
+	if t.xa.pending() { // the checkpoint stays before a prepared XA transaction (xa.go)
+		t.inTx, t.gtid = false, ""
+		return t.flush()
+	}
 	st := checkpoint.State{File: t.file, Pos: t.evEnd, Epoch: t.epoch, ServerID: h.ServerID, UpdatedAt: time.Now()}
 	if t.gset != nil {
 		st.GTID = t.gset.String()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/sink"
@@ -90,7 +91,7 @@ func (c *tableCache) toRows(m *event.Message) (rows []sink.Row, size int, err er
 
 // toDDL converts a decoded DDL message.
 func toDDL(m *event.Message) *sink.DDL {
-	return &sink.DDL{
+	d := &sink.DDL{
 		Database: m.Database,
 		Table:    m.Table,
 		Kind:     m.Type,
@@ -98,4 +99,8 @@ func toDDL(m *event.Message) *sink.DDL {
 		Version:  m.Ferry.Versions[0],
 		Position: fmt.Sprintf("%s:%d", m.Ferry.File, m.Ferry.Pos),
 	}
+	if m.ES > 0 {
+		d.Time = time.UnixMilli(m.ES).UTC()
+	}
+	return d
 }

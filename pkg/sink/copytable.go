@@ -47,3 +47,10 @@ func ReadCopyColumns(rows ColumnRows, db, name string) ([]string, map[string]str
 	}
 	return cols, types, nil
 }
+
+// MissingAlterTableReason explains a halted ALTER TABLE of a copy table that does not exist.
+func MissingAlterTableReason(copyDB, table string) string {
+	return fmt.Sprintf("copy table %s.%s does not exist, so the ALTER cannot be applied to it (recording it as applied "+
+		"would lose the change for a copy table created later); create the missing copy tables in their current source "+
+		"shape with `replayer schema`, or backfill the table", copyDB, table)
+}

@@ -45,11 +45,7 @@ func TableFromCreate(st *ast.CreateTableStmt, database string) (*Table, error) {
 		t.Database = st.Table.Schema.O
 	}
 	for _, c := range st.Cols {
-		typ := c.Tp.InfoSchemaStr()
-		if c.Tp.GetType() == mysql.TypeJSON {
-			typ = "json"
-		}
-		t.Columns = append(t.Columns, Column{Name: c.Name.Name.O, MySQLType: typ})
+		t.Columns = append(t.Columns, Column{Name: c.Name.Name.O, MySQLType: ColumnTypeOf(c)})
 		for _, o := range c.Options {
 			if o.Tp == ast.ColumnOptionPrimaryKey {
 				t.PK = append(t.PK, c.Name.Name.O)
@@ -67,6 +63,20 @@ func TableFromCreate(st *ast.CreateTableStmt, database string) (*Table, error) {
 		}
 	}
 	return t, t.Validate()
+}
+
+// ColumnTypeOf renders a parsed column definition's type as information_schema's COLUMN_TYPE
+// would (the form of Message.MySQLType). The TiDB parser prints a YEAR without a width as
+// "year(-1)" (unspecified length); MariaDB has only YEAR(4), so that becomes "year(4)". JSON
+// columns are "json".
+func ColumnTypeOf(c *ast.ColumnDef) string {
+	switch c.Tp.GetType() {
+	case mysql.TypeJSON:
+		return "json"
+	case mysql.TypeYear:
+		return "year(4)"
+	}
+	return c.Tp.InfoSchemaStr()
 }
 
 // StripColumnConstraints removes options a copy column must not have (NOT NULL, keys,

@@ -13,13 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Op is the kind of a row change.
 type Op uint8
 
 // Row operations. A primary-key-changing UPDATE arrives already split into OpDelete of the old key
-// and OpInsert of the new key with the same version.
+// and OpInsert of the new key with the next version.
 const (
 	OpInsert Op = iota + 1
 	OpUpdate
@@ -124,6 +125,9 @@ type DDL struct {
 	SQL      string // statement text as executed at the source
 	Version  uint64 // version of the statement's binlog event; a DDL is applied once per version
 	Position string // binlog file:pos, for error messages
+	// Time is when the statement ran at the source (the event time, whole seconds); existing
+	// rows of a column added with DEFAULT CURRENT_TIMESTAMP get it. Zero when unknown.
+	Time time.Time
 }
 
 // Sink writes change rows and schema changes into one copy.

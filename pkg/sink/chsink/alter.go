@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -22,8 +23,7 @@ func (s *Sink) alter(ctx context.Context, st *ast.AlterTableStmt, d *sink.DDL) (
 	t := s.name(st.Table, d.Database)
 	ct, err := s.loadTable(ctx, s.copyDB(t[0]), t[1])
 	if errors.Is(err, sink.ErrNoCopyTable) {
-		s.log.Warn("ALTER for a table the copy does not have; it is created from the next row event", "table", t[1])
-		return nil, nil
+		return nil, s.missingAlterTable(ctx, st, d, t)
 	}
 	if err != nil {
 		return nil, err
@@ -40,6 +40,33 @@ func (s *Sink) alter(ctx context.Context, st *ast.AlterTableStmt, d *sink.DDL) (
 		}
 	}
 	return p.touched, nil
+}
+
+// missingAlterTable halts an ALTER TABLE whose copy table does not exist, unless a RENAME TO
+// clause of it already moved the table (a repeated run): recording it as applied would lose the
+// change for a copy table created later from older rows or a backfill.
+func (s *Sink) missingAlterTable(ctx context.Context, st *ast.AlterTableStmt, d *sink.DDL, t [2]string) error {
+	changes := false
+	for _, sp := range st.Specs {
+		switch sp.Tp {
+		case ast.AlterTableAddColumns, ast.AlterTableModifyColumn, ast.AlterTableChangeColumn, ast.AlterTableDropColumn,
+			ast.AlterTableRenameColumn, ast.AlterTableDropPrimaryKey:
+			changes = true
+		case ast.AlterTableAddConstraint:
+			changes = changes || (sp.Constraint != nil && sp.Constraint.Tp == ast.ConstraintPrimaryKey)
+		}
+		if sp.Tp == ast.AlterTableRenameTable {
+			changes = true
+			to := s.name(sp.NewTable, d.Database)
+			if _, err := s.loadTable(ctx, s.copyDB(to[0]), to[1]); err == nil {
+				return nil
+			}
+		}
+	}
+	if !changes { // index and option changes: nothing the copy carries
+		return nil
+	}
+	return &sink.HaltError{DDL: *d, Reason: sink.MissingAlterTableReason(s.copyDB(t[0]), t[1])}
 }
 
 // alterPlan accumulates the ClickHouse statements of one ALTER TABLE.
@@ -61,9 +88,9 @@ func (s *Sink) alterSpec(ctx context.Context, ct *copyTable, sp *ast.AlterTableS
 	var err error
 	switch sp.Tp {
 	case ast.AlterTableAddColumns, ast.AlterTableModifyColumn:
-		q, err = s.columnChanges(ct, sp, "")
+		q, err = s.columnChanges(ct, sp, "", d)
 	case ast.AlterTableChangeColumn:
-		q, err = s.columnChanges(ct, sp, sp.OldColumnName.Name.O)
+		q, err = s.columnChanges(ct, sp, sp.OldColumnName.Name.O, d)
 	case ast.AlterTableDropColumn:
 		if _, ok := ct.types[sp.OldColumnName.Name.O]; ok {
 			q = []string{"DROP COLUMN " + quote(sp.OldColumnName.Name.O)}
@@ -94,16 +121,22 @@ func (s *Sink) alterSpec(ctx context.Context, ct *copyTable, sp *ast.AlterTableS
 	return err
 }
 
-// columnChanges handles ADD/MODIFY (oldName "") and CHANGE (rename + retype) of columns.
-func (s *Sink) columnChanges(ct *copyTable, sp *ast.AlterTableSpec, oldName string) ([]string, error) {
+// columnChanges handles ADD/MODIFY (oldName "") and CHANGE (rename + retype) of columns. An
+// added column is Nullable only if the source column is, and carries the source's DEFAULT (or
+// the implicit default of a NOT NULL column) so that the rows the copy already has read as the
+// source's existing rows do; a modified column stays Nullable once it is.
+func (s *Sink) columnChanges(ct *copyTable, sp *ast.AlterTableSpec, oldName string, d *sink.DDL) ([]string, error) {
 	var out []string
 	for _, c := range sp.NewColumns {
 		name := c.Name.Name.O
-		typ, err := CHType(mysqlTypeOf(c), s.features)
+		base, err := CHType(mysqlTypeOf(c), s.features)
 		if err != nil {
 			return nil, err
 		}
-		typ = "Nullable(" + typ + ")"
+		def, err := sink.AddedDefaultOf(c)
+		if err != nil {
+			return nil, err
+		}
 		if oldName != "" && oldName != name {
 			r, err := s.renameColumn(ct, oldName, name)
 			if err != nil {
@@ -113,9 +146,13 @@ func (s *Sink) columnChanges(ct *copyTable, sp *ast.AlterTableSpec, oldName stri
 			ct.types[name] = ct.types[oldName]
 		}
 		cur, exists := ct.types[name]
+		typ := base
+		if !def.NotNull || strings.HasPrefix(cur, "Nullable(") {
+			typ = "Nullable(" + base + ")"
+		}
 		switch {
 		case sp.Tp == ast.AlterTableAddColumns && !exists:
-			out = append(out, fmt.Sprintf("ADD COLUMN %s %s", quote(name), typ))
+			out = append(out, fmt.Sprintf("ADD COLUMN %s %s%s", quote(name), typ, chDefault(def, typ, base, d)))
 		case sp.Tp == ast.AlterTableAddColumns:
 			// already added (repeated statement)
 		case !exists:
@@ -125,6 +162,36 @@ func (s *Sink) columnChanges(ct *copyTable, sp *ast.AlterTableSpec, oldName stri
 		}
 	}
 	return out, nil
+}
+
+// chDefault renders the DEFAULT clause of an added column: the source's default converted the
+// way row values are (zero and out-of-range dates clamped), CURRENT_TIMESTAMP as the time the
+// statement ran at the source (the apply time if the event has none), nothing for NULL.
+func chDefault(def sink.AddedDefault, typ, base string, d *sink.DDL) string {
+	v := def.Value
+	if def.Now {
+		at := d.Time
+		if at.IsZero() {
+			at = timeNow()
+		}
+		txt := at.UTC().Format("2006-01-02 15:04:05")
+		v = &txt
+	}
+	if v == nil {
+		return ""
+	}
+	txt := *v
+	if base == "Date" || strings.HasPrefix(base, "DateTime") {
+		lo, hi := timeRange(base)
+		if t, err := parseTime(txt, lo, hi); err == nil {
+			layout := "2006-01-02 15:04:05.999999"
+			if base == "Date" {
+				layout = "2006-01-02"
+			}
+			txt = t.(time.Time).Format(layout)
+		}
+	}
+	return fmt.Sprintf(" DEFAULT CAST('%s' AS %s)", strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(txt), typ)
 }
 
 func (s *Sink) renameColumn(ct *copyTable, from, to string) ([]string, error) {
@@ -140,7 +207,7 @@ func (s *Sink) renameColumn(ct *copyTable, from, to string) ([]string, error) {
 
 // mysqlTypeOf renders a parsed column definition's type in SHOW CREATE form.
 func mysqlTypeOf(c *ast.ColumnDef) string {
-	s := c.Tp.InfoSchemaStr()
+	s := sink.ColumnTypeOf(c)
 	if ct, err := event.ParseMySQLType(s); err == nil {
 		return ct.String()
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
@@ -49,10 +50,20 @@ func CopyTableSQL(copyDB string, t *sink.Table, f Features) (string, error) {
 	return b.String(), nil
 }
 
+// columnType is the copy column's type: CHType, Nullable for non-key columns. DATE and DATETIME
+// key columns are String (the event text, which sorts like the values): every ClickHouse date
+// type clamps some MariaDB values (before 1970 or 1900, zero dates), and clamped key values would
+// merge distinct rows into one.
 func columnType(c sink.Column, pk bool, f Features) (string, error) {
 	typ, err := CHType(c.MySQLType, f)
-	if err != nil || pk {
+	if err != nil {
 		return typ, err
+	}
+	if pk {
+		if ct, err := event.ParseMySQLType(c.MySQLType); err == nil && (ct.Base == "date" || ct.Base == "datetime") {
+			return "String", nil
+		}
+		return typ, nil
 	}
 	return "Nullable(" + typ + ")", nil
 }

@@ -45,11 +45,11 @@ func TestApplyDDL(t *testing.T) {
 	}
 	steps := []sinktest.DDLStep{
 		{Name: "add column and unique key", DDL: sink.DDL{Kind: "ALTER", Version: 20, SQL: "ALTER TABLE orders ADD COLUMN note VARCHAR(32) NOT NULL DEFAULT 'x', ADD UNIQUE KEY uk (name)"},
-			Want: "id UInt64, name Nullable(String), qty Nullable(Int32), note Nullable(String)"},
+			Want: "id UInt64, name Nullable(String), qty Nullable(Int32), note String"},
 		{Name: "same version is a no-op", DDL: sink.DDL{Kind: "ALTER", Version: 20, SQL: "ALTER TABLE orders ADD COLUMN other INT"},
-			Want: "id UInt64, name Nullable(String), qty Nullable(Int32), note Nullable(String)"},
+			Want: "id UInt64, name Nullable(String), qty Nullable(Int32), note String"},
 		{Name: "modify column type", DDL: sink.DDL{Kind: "ALTER", Version: 21, SQL: "ALTER TABLE orders MODIFY COLUMN qty BIGINT UNSIGNED NOT NULL"},
-			Want: "id UInt64, name Nullable(String), qty Nullable(UInt64), note Nullable(String)"},
+			Want: "id UInt64, name Nullable(String), qty Nullable(UInt64), note String"},
 		{Name: "drop column", DDL: sink.DDL{Kind: "ALTER", Version: 22, SQL: "ALTER TABLE orders DROP COLUMN note"},
 			Want: "id UInt64, name Nullable(String), qty Nullable(UInt64)"},
 		{Name: "rename column", DDL: sink.DDL{Kind: "ALTER", Version: 23, SQL: "ALTER TABLE orders RENAME COLUMN name TO title"}, WantErr: renameErr},

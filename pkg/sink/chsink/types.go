@@ -15,12 +15,13 @@ import (
 type Features struct {
 	DateTime64   bool // DateTime64(n) exists (20.1+)
 	RenameColumn bool // ALTER TABLE ... RENAME COLUMN exists (20.4+)
+	Date32       bool // Date32 (dates before 1970) exists (21.9+)
 }
 
 // FeaturesOf returns the capabilities of a server version.
 func FeaturesOf(major, minor uint64) Features {
 	atLeast := func(ma, mi uint64) bool { return major > ma || (major == ma && minor >= mi) }
-	return Features{DateTime64: atLeast(20, 1), RenameColumn: atLeast(20, 4)}
+	return Features{DateTime64: atLeast(20, 1), RenameColumn: atLeast(20, 4), Date32: atLeast(21, 9)}
 }
 
 // CHType maps a MySQL column type to the ClickHouse type of the copy column (without
@@ -61,9 +62,14 @@ func CHType(mysqlType string, f Features) (string, error) {
 	case "year":
 		return "UInt16", nil
 	case "date":
+		if f.Date32 {
+			return "Date32", nil // dates before 1970 (Date stops there)
+		}
 		return "Date", nil
 	case "datetime", "timestamp":
-		if ct.FSP > 0 && f.DateTime64 {
+		// DATETIME reaches back to year 1000: DateTime64 holds times before 1970, DateTime does
+		// not. TIMESTAMP starts in 1970, so DateTime holds its whole seconds.
+		if f.DateTime64 && (ct.FSP > 0 || ct.Base == "datetime") {
 			return fmt.Sprintf("DateTime64(%d, 'UTC')", ct.FSP), nil
 		}
 		return "DateTime('UTC')", nil
@@ -112,7 +118,7 @@ func baseConverter(ch string, mt event.ColumnType) (func(string) (any, error), e
 		return func(s string) (any, error) { f, err := strconv.ParseFloat(s, 64); return f, bad(err, s) }, nil
 	case strings.HasPrefix(ch, "Decimal"):
 		return func(s string) (any, error) { return s, nil }, nil // clickhouse-go parses exact text
-	case ch == "Date", strings.HasPrefix(ch, "DateTime"):
+	case ch == "Date", ch == "Date32", strings.HasPrefix(ch, "DateTime"):
 		lo, hi := timeRange(ch)
 		return func(s string) (any, error) { return parseTime(s, lo, hi) }, nil
 	case ch == "String" && sink.IsBytes(mt):
@@ -180,7 +186,7 @@ func timeRange(ch string) (time.Time, time.Time) {
 	switch {
 	case ch == "Date":
 		return time.Unix(0, 0).UTC(), time.Date(2149, 6, 6, 0, 0, 0, 0, time.UTC)
-	case strings.HasPrefix(ch, "DateTime64"):
+	case strings.HasPrefix(ch, "DateTime64"), ch == "Date32":
 		return time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2299, 12, 31, 23, 59, 59, 0, time.UTC)
 	}
 	return time.Unix(0, 0).UTC(), time.Unix(math.MaxUint32, 0).UTC()

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -16,6 +17,12 @@ import (
 type ddlPlan struct {
 	stmts   []string    // statements to run on the copy, in order
 	touched [][2]string // (source database, table) whose cache and view must be refreshed
+	// altered, for an ALTER TABLE, is the copy table it changes and renamedTo the table a
+	// RENAME TO clause moves it to: one of them must exist (see missingAlterTable).
+	altered, renamedTo [2]string
+	// at, when set, is the source's statement time: the statements run with SET TIMESTAMP at
+	// it, so CURRENT_TIMESTAMP defaults give existing rows the source's value.
+	at time.Time
 }
 
 // ApplyDDL applies d once per version: under a server-wide named lock it checks the copy's
@@ -66,7 +73,15 @@ func (s *Sink) runDDL(ctx context.Context, conn *sql.Conn, d *sink.DDL) error {
 	if err != nil {
 		return &sink.HaltError{DDL: *d, Reason: err.Error()}
 	}
-	for _, q := range plan.stmts {
+	if err := s.missingAlterTable(ctx, plan, d); err != nil {
+		return err
+	}
+	stmts := plan.stmts
+	if !plan.at.IsZero() {
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SET TIMESTAMP = DEFAULT") //nolint:errcheck // best effort; the connection is closed after DDL
+		stmts = append([]string{fmt.Sprintf("SET TIMESTAMP = %.6f", float64(plan.at.UnixMicro())/1e6)}, stmts...)
+	}
+	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			if !alreadyApplied(err) {
 				return fmt.Errorf("apply ddl at %s (version %d) as %q: %w", d.Position, d.Version, q, err)
@@ -180,12 +195,18 @@ func (s *Sink) translateCreate(st *ast.CreateTableStmt, d *sink.DDL, p *ddlPlan)
 // translateAlter keeps column changes and renames, drops index/constraint/option changes the
 // copy does not carry, and refuses primary key changes.
 func (s *Sink) translateAlter(st *ast.AlterTableStmt, d *sink.DDL, p *ddlPlan) error {
-	p.touch(s.retarget(st.Table, d.Database))
+	p.altered = s.retarget(st.Table, d.Database)
+	p.touch(p.altered)
 	kept := st.Specs[:0]
 	for _, sp := range st.Specs {
 		switch sp.Tp {
 		case ast.AlterTableAddColumns, ast.AlterTableModifyColumn, ast.AlterTableChangeColumn:
 			for _, c := range sp.NewColumns {
+				if sp.Tp == ast.AlterTableAddColumns {
+					if err := keepAddedDefault(c, d, p); err != nil {
+						return err
+					}
+				}
 				sink.StripColumnConstraints(c)
 			}
 			if len(sp.NewConstraints) > 0 {
@@ -195,7 +216,8 @@ func (s *Sink) translateAlter(st *ast.AlterTableStmt, d *sink.DDL, p *ddlPlan) e
 		case ast.AlterTableDropColumn, ast.AlterTableRenameColumn, ast.AlterTableAlterColumn:
 			kept = append(kept, sp)
 		case ast.AlterTableRenameTable:
-			p.touch(s.retarget(sp.NewTable, d.Database))
+			p.renamedTo = s.retarget(sp.NewTable, d.Database)
+			p.touch(p.renamedTo)
 			kept = append(kept, sp)
 		case ast.AlterTableAddConstraint:
 			if sp.Constraint != nil && sp.Constraint.Tp == ast.ConstraintPrimaryKey {
@@ -216,6 +238,56 @@ func (s *Sink) translateAlter(st *ast.AlterTableStmt, d *sink.DDL, p *ddlPlan) e
 		return nil
 	}
 	return p.add(st)
+}
+
+// missingAlterTable halts an ALTER TABLE whose copy table does not exist (neither under its name
+// nor, after an earlier partial run, under its RENAME TO name): recording it as applied would
+// lose the change for a copy table created later from older rows or a backfill.
+func (s *Sink) missingAlterTable(ctx context.Context, p *ddlPlan, d *sink.DDL) error {
+	if p.altered[1] == "" || len(p.stmts) == 0 {
+		return nil
+	}
+	for _, t := range [][2]string{p.altered, p.renamedTo} {
+		if t[1] == "" {
+			continue
+		}
+		_, err := s.loadTable(ctx, s.copyDB(t[0]), t[1])
+		if !errors.Is(err, sink.ErrNoCopyTable) {
+			return err
+		}
+	}
+	return &sink.HaltError{DDL: *d, Reason: sink.MissingAlterTableReason(s.copyDB(p.altered[0]), p.altered[1])}
+}
+
+// keepAddedDefault makes an added column give the copy's existing rows what the source gave
+// its rows: the copy column stays nullable (tombstones and old-shape rows carry no value), so a
+// NOT NULL column without DEFAULT gets its implicit default as an explicit DEFAULT, and a
+// CURRENT_TIMESTAMP default runs at the source's statement time (SET TIMESTAMP, see ddlPlan).
+func keepAddedDefault(c *ast.ColumnDef, d *sink.DDL, p *ddlPlan) error {
+	def, err := sink.AddedDefaultOf(c)
+	if errors.Is(err, sink.ErrExprDefault) {
+		return nil // kept: the copy server evaluates the expression for its existing rows
+	}
+	if err != nil {
+		return err
+	}
+	if def.Now {
+		p.at = d.Time
+		return nil
+	}
+	for _, o := range c.Options {
+		if o.Tp == ast.ColumnOptionDefaultValue {
+			return nil
+		}
+	}
+	if def.Value != nil {
+		var v any = *def.Value
+		if *def.Value == "0" && !sink.IsTextOrEnum(c) {
+			v = 0 // a number: the string '0' would be the character 0x30 in a BIT column
+		}
+		c.Options = append(c.Options, &ast.ColumnOption{Tp: ast.ColumnOptionDefaultValue, Expr: ast.NewValueExpr(v, "", "")})
+	}
+	return nil
 }
 
 // ensureDDLTable creates the copy's record of applied DDL versions.

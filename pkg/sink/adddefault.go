@@ -1,0 +1,132 @@
+package sink
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
+
+	"github.com/ferry-cdc/ferry/pkg/event"
+)
+
+// ErrExprDefault is returned (wrapped) by AddedDefaultOf for a DEFAULT that is an expression: a
+// MySQL copy evaluates it itself, a ClickHouse copy cannot.
+var ErrExprDefault = errors.New("DEFAULT is an expression")
+
+// AddedDefault is what the rows that exist when a column is added get at the source, which
+// writes no row events for them: the copies must give their rows the same value.
+type AddedDefault struct {
+	// NotNull is set for a NOT NULL (or primary key) column.
+	NotNull bool
+	// Value is the value existing rows get, as change-event text; nil means NULL. A NOT NULL
+	// column without DEFAULT gets its type's implicit default (0, "", the first ENUM member,
+	// the zero date).
+	Value *string
+	// Now is set for DEFAULT CURRENT_TIMESTAMP (or NOW()): existing rows get the time the
+	// statement ran at the source, not the time the replayer applies it.
+	Now bool
+}
+
+// AddedDefaultOf reads the nullability and default of a column definition from ADD COLUMN. It
+// fails for defaults the copies cannot reproduce (expressions, AUTO_INCREMENT numbering).
+func AddedDefaultOf(c *ast.ColumnDef) (AddedDefault, error) {
+	var d AddedDefault
+	explicit := false
+	for _, o := range c.Options {
+		switch o.Tp {
+		case ast.ColumnOptionNotNull, ast.ColumnOptionPrimaryKey:
+			d.NotNull = true
+		case ast.ColumnOptionNull:
+			d.NotNull = false
+		case ast.ColumnOptionAutoIncrement:
+			return d, fmt.Errorf("ADD COLUMN %s AUTO_INCREMENT numbers the existing rows at the source, which the copy cannot know: backfill the table after the change", c.Name.Name.O)
+		case ast.ColumnOptionGenerated:
+			return d, nil // values arrive with later row changes; existing rows stay NULL in the copy
+		case ast.ColumnOptionDefaultValue:
+			v, now, err := defaultValue(o.Expr)
+			if err != nil {
+				return d, fmt.Errorf("ADD COLUMN %s: %w", c.Name.Name.O, err)
+			}
+			explicit, d.Value, d.Now = true, v, now
+		}
+	}
+	if !explicit && d.NotNull {
+		ct, err := event.ParseMySQLType(ColumnTypeOf(c))
+		if err != nil {
+			return d, err
+		}
+		v := implicitDefault(ct)
+		d.Value = &v
+	}
+	return d, nil
+}
+
+// defaultValue returns the text of a DEFAULT literal (nil for NULL) or now for CURRENT_TIMESTAMP.
+func defaultValue(e ast.ExprNode) (*string, bool, error) {
+	switch x := e.(type) {
+	case *test_driver.ValueExpr:
+		if x.Kind() == test_driver.KindNull {
+			return nil, false, nil
+		}
+		var s string
+		switch v := x.GetValue().(type) {
+		case string:
+			s = v
+		case *test_driver.MyDecimal:
+			s = v.String()
+		case []byte:
+			s = string(v)
+		default:
+			s = fmt.Sprint(v)
+		}
+		return &s, false, nil
+	case *ast.FuncCallExpr:
+		switch x.FnName.L {
+		case "current_timestamp", "now", "localtime", "localtimestamp":
+			return nil, true, nil
+		}
+	case *ast.UnaryOperationExpr:
+		if v, ok := x.V.(*test_driver.ValueExpr); ok && x.Op == opcode.Minus {
+			s, _, err := defaultValue(v)
+			if err == nil && s != nil {
+				neg := "-" + *s
+				return &neg, false, nil
+			}
+		}
+	}
+	text, _ := Restore(e)
+	return nil, false, fmt.Errorf("%w the copy does not evaluate (DEFAULT %s): apply the column to the copy by hand (existing rows need its value) and skip the statement", ErrExprDefault, text)
+}
+
+// implicitDefault is the value MariaDB gives existing rows of an added NOT NULL column without
+// DEFAULT.
+func implicitDefault(ct event.ColumnType) string {
+	switch ct.Base {
+	case "enum":
+		if len(ct.Members) > 0 {
+			return ct.Members[0]
+		}
+	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric",
+		"float", "double", "real", "bit", "year":
+		return "0"
+	case "date":
+		return "0000-00-00"
+	case "datetime", "timestamp":
+		if ct.FSP > 0 {
+			return "0000-00-00 00:00:00." + strings.Repeat("0", ct.FSP)
+		}
+		return "0000-00-00 00:00:00"
+	case "time":
+		return "00:00:00"
+	}
+	return ""
+}
+
+// IsTextOrEnum reports a column definition of a character, ENUM or SET type.
+func IsTextOrEnum(c *ast.ColumnDef) bool {
+	ct, err := event.ParseMySQLType(ColumnTypeOf(c))
+	return err == nil && (ct.IsText() || ct.IsEnumOrSet())
+}

@@ -1,0 +1,59 @@
+package sink
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+)
+
+// TestAddedDefaultOf reads what existing rows get from ADD COLUMN definitions.
+func TestAddedDefaultOf(t *testing.T) {
+	for _, tc := range []struct {
+		col     string
+		notNull bool
+		value   string // "<nil>" for NULL
+		now     bool
+		err     error
+	}{
+		{"c INT NOT NULL", true, "0", false, nil},
+		{"c INT", false, "<nil>", false, nil},
+		{"c INT NULL DEFAULT NULL", false, "<nil>", false, nil},
+		{"c INT DEFAULT -7", false, "-7", false, nil},
+		{"c DECIMAL(12,2) NOT NULL DEFAULT 1.5", true, "1.5", false, nil},
+		{"c VARCHAR(5) NOT NULL DEFAULT 'it''s'", true, "it's", false, nil},
+		{"c VARCHAR(5) NOT NULL", true, "", false, nil},
+		{"c ENUM('p','q') NOT NULL", true, "p", false, nil},
+		{"c DATE NOT NULL", true, "0000-00-00", false, nil},
+		{"c DATETIME(3) NOT NULL", true, "0000-00-00 00:00:00.000", false, nil},
+		{"c TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP", true, "<nil>", true, nil},
+		{"c DATETIME DEFAULT NOW()", false, "<nil>", true, nil},
+		{"c YEAR NOT NULL", true, "0", false, nil},
+		{"c VARCHAR(36) DEFAULT (UUID())", false, "<nil>", false, ErrExprDefault},
+	} {
+		t.Run(tc.col, func(t *testing.T) {
+			n, err := ParseDDL("ALTER TABLE t ADD COLUMN " + tc.col)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := AddedDefaultOf(n.(*ast.AlterTableStmt).Specs[0].NewColumns[0])
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("err = %v, want %v", err, tc.err)
+				}
+				return
+			}
+			got := "<nil>"
+			if d.Value != nil {
+				got = *d.Value
+			}
+			if err != nil || d.NotNull != tc.notNull || got != tc.value || d.Now != tc.now {
+				t.Fatalf("= {NotNull:%v Value:%q Now:%v}, %v; want {%v %q %v}", d.NotNull, got, d.Now, err, tc.notNull, tc.value, tc.now)
+			}
+		})
+	}
+	n, _ := ParseDDL("ALTER TABLE t ADD COLUMN c INT NOT NULL AUTO_INCREMENT")
+	if _, err := AddedDefaultOf(n.(*ast.AlterTableStmt).Specs[0].NewColumns[0]); err == nil {
+		t.Fatal("AUTO_INCREMENT: want an error (the copy cannot number existing rows)")
+	}
+}

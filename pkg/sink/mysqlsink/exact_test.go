@@ -1,0 +1,69 @@
+package mysqlsink
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
+	"github.com/ferry-cdc/ferry/pkg/sink/sinktest"
+)
+
+// TestYearColumnFromDDL: a width-less YEAR column from CREATE TABLE (year(-1) in the parser).
+// The server sends YEAR 0 as "0" (the client pads it to 0000 by the ZEROFILL flag).
+func TestYearColumnFromDDL(t *testing.T) {
+	s, _, viewDB := openTestSink(t)
+	sinktest.RunYearFromDDL(t, s.Apply, s.ApplyDDL, func(tbl *sink.Table) map[string][]*string { return readView(t, s, viewDB, tbl) }, "0")
+}
+
+// readView reads the live rows of a table shape from the view database.
+func readView(t *testing.T, s *Sink, viewDB string, tbl *sink.Table) map[string][]*string {
+	t.Helper()
+	got, err := sinktest.ReadMySQL(context.Background(), s.db, viewDB, tbl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestAddColumnDefaultFillsExistingRows adds columns with and without DEFAULT, NULL and NOT NULL
+// to a copy table that has rows: the existing rows must read as the source's do (the default,
+// the implicit default of a NOT NULL column, NULL, the statement's time for CURRENT_TIMESTAMP).
+func TestAddColumnDefaultFillsExistingRows(t *testing.T) {
+	s, _, viewDB := openTestSink(t)
+	sinktest.RunAddColumnDefault(t, s.Apply, s.ApplyDDL, func(tbl *sink.Table) map[string][]*string { return readView(t, s, viewDB, tbl) })
+}
+
+// TestPadSpaceKeyChangeKeepsRow applies the tailer's split of a key change from 'a' to 'a '
+// (one key under the copy's PAD SPACE utf8mb4_bin) in both orders: with the INSERT half one
+// version above the DELETE half (as the tailer publishes it) the copy ends with the row.
+func TestPadSpaceKeyChangeKeepsRow(t *testing.T) {
+	tbl := &sink.Table{Database: "shop", Name: "p", PK: []string{"k"}, Columns: []sink.Column{
+		{Name: "k", MySQLType: "varchar(5)"}, {Name: "v", MySQLType: "int(11)"}}}
+	for _, deleteFirst := range []bool{true, false} {
+		t.Run(map[bool]string{true: "delete first", false: "insert first"}[deleteFirst], func(t *testing.T) {
+			s, _, viewDB := openTestSink(t)
+			ctx := context.Background()
+			del := sinktest.Row(tbl, sink.OpDelete, 20, map[string]string{"k": "a", "v": "1"})
+			ins := sinktest.Row(tbl, sink.OpInsert, 21, map[string]string{"k": "a ", "v": "2"})
+			batches := [][]sink.Row{{sinktest.Row(tbl, sink.OpInsert, 10, map[string]string{"k": "a", "v": "1"})}, {del}, {ins}}
+			if !deleteFirst {
+				batches[1], batches[2] = batches[2], batches[1]
+			}
+			for _, b := range batches {
+				if err := s.Apply(ctx, &sink.Batch{Rows: b}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var v int
+			if err := s.db.QueryRowContext(ctx, "SELECT v FROM `"+viewDB+"`.p WHERE k = 'a'").Scan(&v); err != nil || v != 2 {
+				t.Fatalf("row after the key change: v=%d err=%v; want the inserted row (v=2)", v, err)
+			}
+		})
+	}
+}
+
+// TestAlterMissingTableHalts: an ALTER of a table the copy does not have halts.
+func TestAlterMissingTableHalts(t *testing.T) {
+	s, _, _ := openTestSink(t)
+	sinktest.RunAlterMissingTable(t, s.ApplyDDL)
+}
