@@ -22,6 +22,7 @@ type Sink struct {
 	version  string
 
 	tables sink.TableCache[*copyTable] // key: copyDB + "." + table
+	plans  planCache                   // write plans by source shape, valid while tables holds their copy
 	ddlMu  sync.Mutex
 }
 

@@ -1,0 +1,133 @@
+package chsink
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
+)
+
+// plan is how rows of one source table shape are written to one version of its copy table,
+// built once and reused by every batch: the source columns the copy has, one typed column
+// buffer per column and the INSERT statement. A plan is valid while the sink's cached copy
+// shape is the one it was built from (plan.copy); the DDL path and failed writes drop that
+// cache (forget), so the next batch reloads the copy's columns and builds a new plan.
+type plan struct {
+	copy    *copyTable
+	cols    []int       // indexes into the source table's Columns of columns the copy has
+	names   []string    // names of those columns, for errors
+	makers  []newColumn // per entry of cols
+	insert  string      // column-listed INSERT (NOTES.md: never without a column list)
+	buffers sync.Pool   // of *block, reused across batches
+}
+
+// block is the typed column buffers of one insert: the plan's columns, then _version and
+// _deleted.
+type block struct {
+	cols    []column
+	version []uint64
+	deleted []uint8
+}
+
+// planCache holds the plans of a sink by source shape.
+type planCache struct {
+	mu sync.Mutex
+	m  map[string]*plan // key: planKey
+}
+
+// planKey identifies a source shape: Table.Key (database, name, columns and types) and the
+// primary key, which the plan checks against the copy.
+func planKey(t *sink.Table) string { return t.Key() + "\x01" + strings.Join(t.PK, "\x00") }
+
+// planFor returns the plan of t's shape for the current copy table, creating the copy table
+// if needed, and builds (and caches) it when there is none or the copy changed since.
+func (s *Sink) planFor(ctx context.Context, t *sink.Table) (*plan, error) {
+	key := planKey(t)
+	s.plans.mu.Lock()
+	p := s.plans.m[key]
+	s.plans.mu.Unlock()
+	if p == nil {
+		if err := t.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	ct, err := s.table(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if p != nil && p.copy == ct {
+		return p, nil
+	}
+	if p, err = buildPlan(t, ct); err != nil {
+		return nil, err
+	}
+	s.plans.mu.Lock()
+	if s.plans.m == nil {
+		s.plans.m = map[string]*plan{}
+	}
+	s.plans.m[key] = p
+	s.plans.mu.Unlock()
+	return p, nil
+}
+
+// dropPlan forgets the plan of t's shape (after a failed write).
+func (s *Sink) dropPlan(t *sink.Table) {
+	s.plans.mu.Lock()
+	delete(s.plans.m, planKey(t))
+	s.plans.mu.Unlock()
+}
+
+// buildPlan plans writing rows of source shape t into copy table ct.
+func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
+	for _, pk := range t.PK {
+		if _, ok := ct.types[pk]; !ok {
+			return nil, fmt.Errorf("%w: copy table %s.%s lacks primary key column %s; migrate it with `replayer schema`", sink.ErrBadRow, ct.db, ct.name, pk)
+		}
+	}
+	p := &plan{copy: ct}
+	var names []string
+	for i, c := range t.Columns {
+		chType, ok := ct.types[c.Name]
+		if !ok {
+			continue // not in the copy (dropped): write only columns the copy has
+		}
+		mk, err := columnFor(chType, c.MySQLType)
+		if err != nil {
+			return nil, fmt.Errorf("%s.%s column %s: %w", ct.db, ct.name, c.Name, err)
+		}
+		p.cols = append(p.cols, i)
+		p.names = append(p.names, c.Name)
+		p.makers = append(p.makers, mk)
+		names = append(names, quote(c.Name))
+	}
+	names = append(names, "`_version`", "`_deleted`")
+	// No space before "(": clickhouse-go re-parses the column list of an INSERT (a regex wanting
+	// whitespace before the parenthesis) to re-sort the server's block, and that parse mangles
+	// quoted names holding backticks, quotes or spaces. Without a match it keeps the server's
+	// order, which is the order of this list.
+	p.insert = fmt.Sprintf("INSERT INTO %s.%s(%s)", quote(ct.db), quote(ct.name), strings.Join(names, ","))
+	return p, nil
+}
+
+// getBlock returns empty buffers for one insert.
+func (p *plan) getBlock() *block {
+	if b, ok := p.buffers.Get().(*block); ok {
+		return b
+	}
+	b := &block{cols: make([]column, len(p.makers))}
+	for i, mk := range p.makers {
+		b.cols[i] = mk()
+	}
+	return b
+}
+
+// putBlock empties b and keeps it for the next insert.
+func (p *plan) putBlock(b *block) {
+	for _, c := range b.cols {
+		c.reset()
+	}
+	b.version, b.deleted = b.version[:0], b.deleted[:0]
+	p.buffers.Put(b)
+}
