@@ -129,7 +129,18 @@ func columnFor(chType, mysqlType string) (newColumn, error) {
 		return typed(chType, nullable, func(s string) (time.Time, error) { return parseTime(s, lo, hi) }), nil
 	case inner == "String" && sink.IsBytes(mt):
 		return typed(chType, nullable, decodeBytes), nil
-	case inner == "String", strings.HasPrefix(inner, "FixedString"), strings.HasPrefix(inner, "LowCardinality(String"):
+	case strings.HasPrefix(inner, "FixedString("):
+		var n int
+		if _, err := fmt.Sscanf(inner, "FixedString(%d)", &n); err != nil {
+			return nil, fmt.Errorf("%w: copy column type %s: %v", sink.ErrBadRow, inner, err)
+		}
+		return text(chType, nullable, func(s string) error {
+			if len(s) > n {
+				return fmt.Errorf("%w: value of %d bytes does not fit %s", sink.ErrBadRow, len(s), inner)
+			}
+			return nil
+		}), nil
+	case inner == "String", strings.HasPrefix(inner, "LowCardinality(String"):
 		return text(chType, nullable, nil), nil
 	}
 	return nil, fmt.Errorf("%w: copy column type %s is not supported; change it to one from schemas/clickhouse-types.md", sink.ErrBadRow, inner)
