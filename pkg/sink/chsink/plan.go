@@ -15,12 +15,12 @@ import (
 // shape is the one it was built from (plan.copy); the DDL path and failed writes drop that
 // cache (forget), so the next batch reloads the copy's columns and builds a new plan.
 type plan struct {
-	copy    *copyTable
-	cols    []int       // indexes into the source table's Columns of columns the copy has
-	names   []string    // names of those columns, for errors
-	makers  []newColumn // per entry of cols
-	insert  string      // column-listed INSERT (NOTES.md: never without a column list)
-	buffers sync.Pool   // of *block, reused across batches
+	copy   *copyTable
+	cols   []int       // indexes into the source table's Columns of columns the copy has
+	names  []string    // names of those columns, for errors
+	makers []newColumn // per entry of cols
+	insert string      // column-listed INSERT (NOTES.md: never without a column list)
+	spare  chan *block // an emptied block kept for the next insert (a sync.Pool drops big ones at GC)
 }
 
 // block is the typed column buffers of one insert: the plan's columns, then _version and
@@ -86,7 +86,7 @@ func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
 			return nil, fmt.Errorf("%w: copy table %s.%s lacks primary key column %s; migrate it with `replayer schema`", sink.ErrBadRow, ct.db, ct.name, pk)
 		}
 	}
-	p := &plan{copy: ct}
+	p := &plan{copy: ct, spare: make(chan *block, 1)}
 	var names []string
 	for i, c := range t.Columns {
 		chType, ok := ct.types[c.Name]
@@ -113,8 +113,10 @@ func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
 
 // getBlock returns empty buffers for one insert.
 func (p *plan) getBlock() *block {
-	if b, ok := p.buffers.Get().(*block); ok {
+	select {
+	case b := <-p.spare:
 		return b
+	default:
 	}
 	b := &block{cols: make([]column, len(p.makers))}
 	for i, mk := range p.makers {
@@ -129,5 +131,8 @@ func (p *plan) putBlock(b *block) {
 		c.reset()
 	}
 	b.version, b.deleted = b.version[:0], b.deleted[:0]
-	p.buffers.Put(b)
+	select {
+	case p.spare <- b:
+	default: // another insert of this shape kept one
+	}
 }
