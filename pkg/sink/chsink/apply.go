@@ -50,7 +50,7 @@ func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
 func (s *Sink) write(ctx context.Context, g *sink.Group, p *plan) error {
 	if err := s.insert(ctx, g, p); err != nil {
 		s.forget(g.Table.Database, g.Table.Name)
-		s.dropPlan(g.Table)
+		s.plans.Forget(g.Table)
 		return err
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
@@ -13,7 +12,8 @@ import (
 // built once and reused by every batch: the source columns the copy has, one typed column
 // buffer per column and the INSERT statement. A plan is valid while the sink's cached copy
 // shape is the one it was built from (plan.copy); the DDL path and failed writes drop that
-// cache (forget), so the next batch reloads the copy's columns and builds a new plan.
+// cache (forget), so the next batch reloads the copy's columns and builds a new plan
+// (sink.PlanCache).
 type plan struct {
 	copy   *copyTable
 	cols   []int       // indexes into the source table's Columns of columns the copy has
@@ -31,52 +31,17 @@ type block struct {
 	deleted []uint8
 }
 
-// planCache holds the plans of a sink by source shape.
-type planCache struct {
-	mu sync.Mutex
-	m  map[string]*plan // key: planKey
-}
-
-// planKey identifies a source shape: Table.Key (database, name, columns and types) and the
-// primary key, which the plan checks against the copy.
-func planKey(t *sink.Table) string { return t.Key() + "\x01" + strings.Join(t.PK, "\x00") }
-
-// planFor returns the plan of t's shape for the current copy table, creating the copy table
-// if needed, and builds (and caches) it when there is none or the copy changed since.
+// planFor returns the plan of t's shape for the current copy table (creating the copy table
+// if needed), built once per copy state.
 func (s *Sink) planFor(ctx context.Context, t *sink.Table) (*plan, error) {
-	key := planKey(t)
-	s.plans.mu.Lock()
-	p := s.plans.m[key]
-	s.plans.mu.Unlock()
-	if p == nil {
-		if err := t.Validate(); err != nil {
-			return nil, err
-		}
+	if err := t.Validate(); err != nil {
+		return nil, err
 	}
 	ct, err := s.table(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	if p != nil && p.copy == ct {
-		return p, nil
-	}
-	if p, err = buildPlan(t, ct); err != nil {
-		return nil, err
-	}
-	s.plans.mu.Lock()
-	if s.plans.m == nil {
-		s.plans.m = map[string]*plan{}
-	}
-	s.plans.m[key] = p
-	s.plans.mu.Unlock()
-	return p, nil
-}
-
-// dropPlan forgets the plan of t's shape (after a failed write).
-func (s *Sink) dropPlan(t *sink.Table) {
-	s.plans.mu.Lock()
-	delete(s.plans.m, planKey(t))
-	s.plans.mu.Unlock()
+	return s.plans.Get(t, ct, func() (*plan, error) { return buildPlan(t, ct) })
 }
 
 // buildPlan plans writing rows of source shape t into copy table ct.

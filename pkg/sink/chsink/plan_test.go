@@ -12,9 +12,8 @@ import (
 
 // cachedPlan returns the sink's cached plan of t's shape (nil if none).
 func cachedPlan(s *Sink, t *sink.Table) *plan {
-	s.plans.mu.Lock()
-	defer s.plans.mu.Unlock()
-	return s.plans.m[planKey(t)]
+	p, _ := s.plans.Cached(t)
+	return p
 }
 
 // TestPlanReusedAndRebuiltAfterDDL checks that a table shape's plan is built once and reused
