@@ -83,6 +83,22 @@ func (pc *PlanCache[C, P]) Get(t *Table, c C, build func() (P, error)) (P, error
 	return p, nil
 }
 
+// For is a sink's planning step for rows of t: it validates t, resolves its copy state with
+// copyOf (which may create the copy table) and returns the plan for that state, built with
+// build when not cached.
+func (pc *PlanCache[C, P]) For(ctx context.Context, t *Table, copyOf func(context.Context, *Table) (C, error),
+	build func(*Table, C) (P, error)) (P, error) {
+	var zero P
+	if err := t.Validate(); err != nil {
+		return zero, err
+	}
+	c, err := copyOf(ctx, t)
+	if err != nil {
+		return zero, err
+	}
+	return pc.Get(t, c, func() (P, error) { return build(t, c) })
+}
+
 // Cached returns the cached plan of t's shape, whatever copy state it was built for.
 func (pc *PlanCache[C, P]) Cached(t *Table) (P, bool) {
 	pc.mu.Lock()

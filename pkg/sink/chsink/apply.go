@@ -24,7 +24,7 @@ func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
 	}
 	plans := make([]*plan, len(groups))
 	for i, g := range groups {
-		if plans[i], err = s.planFor(ctx, g.Table); err != nil {
+		if plans[i], err = s.plans.For(ctx, g.Table, s.table, buildPlan); err != nil {
 			return err
 		}
 	}

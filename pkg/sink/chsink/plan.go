@@ -1,7 +1,6 @@
 package chsink
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -29,19 +28,6 @@ type block struct {
 	cols    []column
 	version []uint64
 	deleted []uint8
-}
-
-// planFor returns the plan of t's shape for the current copy table (creating the copy table
-// if needed), built once per copy state.
-func (s *Sink) planFor(ctx context.Context, t *sink.Table) (*plan, error) {
-	if err := t.Validate(); err != nil {
-		return nil, err
-	}
-	ct, err := s.table(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	return s.plans.Get(t, ct, func() (*plan, error) { return buildPlan(t, ct) })
 }
 
 // buildPlan plans writing rows of source shape t into copy table ct.

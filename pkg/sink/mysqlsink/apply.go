@@ -43,7 +43,7 @@ func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
 	}
 	plans := make([]*plan, len(groups))
 	for i, g := range groups {
-		if plans[i], err = s.planFor(ctx, g.Table); err != nil {
+		if plans[i], err = s.plans.For(ctx, g.Table, s.table, buildPlan); err != nil {
 			return err
 		}
 	}
@@ -63,19 +63,6 @@ func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
 		return fmt.Errorf("commit mysql copy transaction: %w", err)
 	}
 	return nil
-}
-
-// planFor returns the plan of t's shape for the current copy table (creating the copy table
-// if needed), built once per copy state.
-func (s *Sink) planFor(ctx context.Context, t *sink.Table) (*plan, error) {
-	if err := t.Validate(); err != nil {
-		return nil, err
-	}
-	ct, err := s.table(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	return s.plans.Get(t, ct, func() (*plan, error) { return buildPlan(t, ct) })
 }
 
 // buildPlan resolves the columns and builds the statement parts for rows of t into ct.

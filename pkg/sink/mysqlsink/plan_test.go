@@ -3,7 +3,6 @@ package mysqlsink
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"testing"
 
 	"github.com/ferry-cdc/ferry/pkg/sink"
@@ -15,47 +14,33 @@ import (
 // new shape land in the new column.
 func TestPlanReusedAndRebuiltAfterDDL(t *testing.T) {
 	s, copyDB, _ := openTestSink(t)
-	ctx := context.Background()
-	cols := []sink.Column{{Name: "id", MySQLType: "bigint(20) unsigned"}, {Name: "name", MySQLType: "varchar(20)"}}
-	items := &sink.Table{Database: "shop", Name: "items", PK: []string{"id"}, Columns: cols}
-	apply := func(t *testing.T, rows ...sink.Row) {
-		t.Helper()
-		if err := s.Apply(ctx, &sink.Batch{Rows: rows}); err != nil {
+	cached := func(t *sink.Table) any {
+		if p, ok := s.plans.Cached(t); ok {
+			return p
+		}
+		return nil
+	}
+	sinktest.CheckPlanReuse(t, s.Apply, s.ApplyDDL, cached, func(t *testing.T, _ *sink.Table) map[string]string {
+		rows, err := s.DB().QueryContext(context.Background(), "SELECT id, note FROM "+quote(copyDB)+".items")
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	cached := func(t *sink.Table) *plan { p, _ := s.plans.Cached(t); return p }
-	apply(t, sinktest.Row(items, sink.OpInsert, 10, map[string]string{"id": "1", "name": "a"}))
-	first := cached(items)
-	if first == nil {
-		t.Fatal("no plan cached after the first batch")
-	}
-	apply(t, sinktest.Row(items, sink.OpInsert, 11, map[string]string{"id": "2", "name": "b"}))
-	if cached(items) != first {
-		t.Fatal("second batch of the same shape built a new plan")
-	}
-	if err := s.ApplyDDL(ctx, &sink.DDL{Database: "shop", Table: "items", Kind: "ALTER", Version: 20,
-		SQL: "ALTER TABLE items ADD COLUMN note VARCHAR(32) NULL", Position: "mysql-bin.000001:20"}); err != nil {
-		t.Fatal(err)
-	}
-	withNote := &sink.Table{Database: "shop", Name: "items", PK: []string{"id"},
-		Columns: append(append([]sink.Column(nil), cols...), sink.Column{Name: "note", MySQLType: "varchar(32)"})}
-	apply(t, sinktest.Row(items, sink.OpInsert, 30, map[string]string{"id": "3", "name": "c"}),
-		sinktest.Row(withNote, sink.OpInsert, 31, map[string]string{"id": "4", "name": "d", "note": "new"}))
-	if p := cached(items); p == nil || p == first {
-		t.Fatal("the old shape's plan was not rebuilt after ADD COLUMN")
-	}
-	for id, want := range map[int]string{1: "<nil>", 3: "<nil>", 4: "new"} {
-		var note sql.NullString
-		if err := s.DB().QueryRowContext(ctx, fmt.Sprintf("SELECT note FROM %s.items WHERE id = ?", quote(copyDB)), id).Scan(&note); err != nil {
-			t.Fatalf("id %d: %v", id, err)
+		defer rows.Close()
+		got := map[string]string{}
+		for rows.Next() {
+			var id string
+			var note sql.NullString
+			if err := rows.Scan(&id, &note); err != nil {
+				t.Fatal(err)
+			}
+			got[id] = "<nil>"
+			if note.Valid {
+				got[id] = note.String
+			}
 		}
-		got := "<nil>"
-		if note.Valid {
-			got = note.String
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
 		}
-		if got != want {
-			t.Errorf("id %d: note = %s, want %s", id, got, want)
-		}
-	}
+		return got
+	})
 }
