@@ -124,7 +124,7 @@ func columnFor(chType, mysqlType string) (newColumn, error) {
 			return nil, err
 		}
 		return text(chType, nullable, check), nil
-	case inner == "Date", strings.HasPrefix(inner, "DateTime"):
+	case inner == "Date", inner == "Date32", strings.HasPrefix(inner, "DateTime"):
 		lo, hi := timeRange(inner)
 		return typed(chType, nullable, func(s string) (time.Time, error) { return parseTime(s, lo, hi) }), nil
 	case inner == "String" && sink.IsBytes(mt):
