@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -41,24 +42,76 @@ func GroupByTable(b *Batch) ([]*Group, error) {
 	return groups, nil
 }
 
-// PlanGroups is the planning step of a sink's Apply: it groups b by table shape (GroupByTable),
-// wraps each group in the sink's own group type and prepares the groups in order, stopping at
-// the first error.
-func PlanGroups[G any](ctx context.Context, b *Batch, wrap func(*Group) G, prepare func(context.Context, G) error) ([]G, error) {
-	gs, err := GroupByTable(b)
+// PlanCache holds a sink's write plans (column list, converters, statement text) by source
+// table shape: Table.Key and the primary key. A plan is built once for a shape and the state
+// C of its copy table (the sink's cached copy shape, compared by ==) and reused while the
+// copy is unchanged: when the sink's DDL path or a failed write drops its cached copy shape,
+// the next Get sees a different C and builds a new plan. Safe for concurrent use; two callers
+// may build the same plan at once and the later one is kept, which is harmless.
+type PlanCache[C comparable, P any] struct {
+	mu sync.Mutex
+	m  map[string]cachedPlan[C, P]
+}
+
+type cachedPlan[C comparable, P any] struct {
+	copy C
+	plan P
+}
+
+func planKey(t *Table) string { return t.Key() + "\x01" + strings.Join(t.PK, "\x00") }
+
+// Get returns the plan of t's shape for copy state c, building and caching it when there is
+// none for c.
+func (pc *PlanCache[C, P]) Get(t *Table, c C, build func() (P, error)) (P, error) {
+	key := planKey(t)
+	pc.mu.Lock()
+	e, ok := pc.m[key]
+	pc.mu.Unlock()
+	if ok && e.copy == c {
+		return e.plan, nil
+	}
+	p, err := build()
 	if err != nil {
-		return nil, err
+		return p, err
 	}
-	groups := make([]G, len(gs))
-	for i, g := range gs {
-		groups[i] = wrap(g)
+	pc.mu.Lock()
+	if pc.m == nil {
+		pc.m = map[string]cachedPlan[C, P]{}
 	}
-	for _, g := range groups {
-		if err := prepare(ctx, g); err != nil {
-			return nil, err
-		}
+	pc.m[key] = cachedPlan[C, P]{copy: c, plan: p}
+	pc.mu.Unlock()
+	return p, nil
+}
+
+// For is a sink's planning step for rows of t: it validates t, resolves its copy state with
+// copyOf (which may create the copy table) and returns the plan for that state, built with
+// build when not cached.
+func (pc *PlanCache[C, P]) For(ctx context.Context, t *Table, copyOf func(context.Context, *Table) (C, error),
+	build func(*Table, C) (P, error)) (P, error) {
+	var zero P
+	if err := t.Validate(); err != nil {
+		return zero, err
 	}
-	return groups, nil
+	c, err := copyOf(ctx, t)
+	if err != nil {
+		return zero, err
+	}
+	return pc.Get(t, c, func() (P, error) { return build(t, c) })
+}
+
+// Cached returns the cached plan of t's shape, whatever copy state it was built for.
+func (pc *PlanCache[C, P]) Cached(t *Table) (P, bool) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	e, ok := pc.m[planKey(t)]
+	return e.plan, ok
+}
+
+// Forget drops the plan of t's shape (after a failed write).
+func (pc *PlanCache[C, P]) Forget(t *Table) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	delete(pc.m, planKey(t))
 }
 
 // TableCache caches a sink's per-table state (the shape of a copy table) by "copyDB.table".

@@ -41,40 +41,51 @@ func TestGroupByTable(t *testing.T) {
 	}
 }
 
-func TestPlanGroups(t *testing.T) {
-	a := &Table{Database: "d", Name: "a", Columns: []Column{{Name: "id"}}, PK: []string{"id"}}
-	b := &Table{Database: "d", Name: "b", Columns: []Column{{Name: "id"}}, PK: []string{"id"}}
-	v := func(s string) []*string { return []*string{&s} }
-	batch := &Batch{Rows: []Row{{Table: b, Values: v("1")}, {Table: a, Values: v("2")}, {Table: b, Values: v("3")}}}
-	wrap := func(g *Group) string { return fmt.Sprintf("%s:%d", g.Table.Name, len(g.Rows)) }
-	boom := errors.New("boom")
-	tests := []struct {
-		name     string
-		failOn   string // prepare fails for this group
-		want     []string
-		prepared []string
-	}{
-		{"prepares every group in order", "", []string{"b:2", "a:1"}, []string{"b:2", "a:1"}},
-		{"stops at the first failure", "b:2", nil, []string{"b:2"}},
+// TestPlanCache checks that a plan is built once per table shape and copy state, shared by
+// tables of equal shape, rebuilt when the copy state changes and after Forget, and not cached
+// when building fails.
+func TestPlanCache(t *testing.T) {
+	var pc PlanCache[int, string]
+	a := &Table{Database: "d", Name: "a", Columns: []Column{{Name: "id", MySQLType: "int"}}, PK: []string{"id"}}
+	same := &Table{Database: "d", Name: "a", Columns: []Column{{Name: "id", MySQLType: "int"}}, PK: []string{"id"}}
+	wider := &Table{Database: "d", Name: "a", Columns: []Column{{Name: "id", MySQLType: "int"}, {Name: "x", MySQLType: "int"}}, PK: []string{"id"}}
+	builds := 0
+	build := func(s string) func() (string, error) {
+		return func() (string, error) { builds++; return fmt.Sprintf("%s#%d", s, builds), nil }
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var prepared []string
-			prepare := func(_ context.Context, g string) error {
-				prepared = append(prepared, g)
-				if g == tt.failOn {
-					return boom
-				}
-				return nil
+	boom := errors.New("boom")
+	steps := []struct {
+		name  string
+		table *Table
+		copy  int
+		fail  bool
+		want  string
+	}{
+		{"first use builds", a, 1, false, "p#1"},
+		{"same shape reuses", same, 1, false, "p#1"},
+		{"other shape builds", wider, 1, false, "p#2"},
+		{"changed copy rebuilds", a, 2, false, "p#3"},
+		{"failed build is not cached", a, 3, true, ""},
+		{"next use builds again", a, 3, false, "p#5"},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			b := build("p")
+			if st.fail {
+				b = func() (string, error) { builds++; return "", boom }
 			}
-			got, err := PlanGroups(context.Background(), batch, wrap, prepare)
-			if (tt.failOn != "") != errors.Is(err, boom) {
-				t.Fatalf("err = %v, want failure %v", err, tt.failOn != "")
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tt.want) || fmt.Sprint(prepared) != fmt.Sprint(tt.prepared) {
-				t.Fatalf("groups %v prepared %v, want %v and %v", got, prepared, tt.want, tt.prepared)
+			got, err := pc.Get(st.table, st.copy, b)
+			if st.fail != errors.Is(err, boom) || got != st.want {
+				t.Fatalf("Get = %q, %v; want %q (failure %v)", got, err, st.want, st.fail)
 			}
 		})
+	}
+	pc.Forget(a)
+	if _, ok := pc.Cached(a); ok {
+		t.Fatal("plan cached after Forget")
+	}
+	if p, ok := pc.Cached(wider); !ok || p != "p#2" {
+		t.Fatalf("Forget of one shape dropped another: %q, %v", p, ok)
 	}
 }
 

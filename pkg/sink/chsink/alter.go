@@ -188,7 +188,7 @@ func chDefault(def sink.AddedDefault, typ, base string, d *sink.DDL) string {
 			if base == "Date" {
 				layout = "2006-01-02"
 			}
-			txt = t.(time.Time).Format(layout)
+			txt = t.Format(layout)
 		}
 	}
 	return fmt.Sprintf(" DEFAULT CAST('%s' AS %s)", strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(txt), typ)

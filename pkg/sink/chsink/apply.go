@@ -2,107 +2,99 @@ package chsink
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
+	"sync"
 
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
-// group is the rows of one batch that share a table shape.
-type group struct {
-	table   *sink.Table
-	rows    []*sink.Row
-	copy    *copyTable
-	cols    []int       // indexes into table.Columns of columns the copy has
-	convert []converter // per entry of cols
-	insert  string      // column-listed: clickhouse-go rejects INSERT INTO t without one ("expected 0 arguments")
-}
+// maxParallelInserts bounds the tables of one batch inserted at once (the pool has 8
+// connections; Apply may itself be called concurrently).
+const maxParallelInserts = 4
 
-// Apply inserts the batch, one native block per table shape. Rows of the same key are all
-// kept; ReplacingMergeTree keeps the highest _version when parts merge and FINAL reads that.
-// An error may leave some groups inserted; re-applying is harmless.
+// Apply inserts the batch, one native columnar block per table shape, tables in parallel.
+// Rows of the same key are all kept; ReplacingMergeTree keeps the highest _version when parts
+// merge and FINAL reads that, so the order of tables and rows does not matter. An error may
+// leave some groups inserted; re-applying is harmless.
 func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
-	groups, err := s.plan(ctx, b)
+	groups, err := sink.GroupByTable(b)
 	if err != nil {
 		return err
 	}
-	for _, g := range groups {
-		if err := s.insert(ctx, g); err != nil {
-			s.forget(g.table.Database, g.table.Name)
+	plans := make([]*plan, len(groups))
+	for i, g := range groups {
+		if plans[i], err = s.plans.For(ctx, g.Table, s.table, buildPlan); err != nil {
 			return err
 		}
 	}
+	if len(groups) == 1 {
+		return s.write(ctx, groups[0], plans[0])
+	}
+	errs := make([]error, len(groups))
+	sem := make(chan struct{}, maxParallelInserts)
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = s.write(ctx, g, plans[i])
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// write inserts one group; after a failure the copy shape and the plan are dropped, so the
+// next batch re-reads the copy table.
+func (s *Sink) write(ctx context.Context, g *sink.Group, p *plan) error {
+	if err := s.insert(ctx, g, p); err != nil {
+		s.forget(g.Table.Database, g.Table.Name)
+		s.plans.Forget(g.Table)
+		return err
+	}
 	return nil
 }
 
-// plan groups rows by table shape (keeping their order) and prepares each group.
-func (s *Sink) plan(ctx context.Context, b *sink.Batch) ([]*group, error) {
-	return sink.PlanGroups(ctx, b, func(g *sink.Group) *group { return &group{table: g.Table, rows: g.Rows} }, s.prepare)
-}
-
-func (s *Sink) prepare(ctx context.Context, g *group) error {
-	if err := g.table.Validate(); err != nil {
-		return err
-	}
-	ct, err := s.table(ctx, g.table)
-	if err != nil {
-		return err
-	}
-	g.copy = ct
-	for _, pk := range g.table.PK {
-		if _, ok := ct.types[pk]; !ok {
-			return fmt.Errorf("%w: copy table %s.%s lacks primary key column %s; migrate it with `replayer schema`", sink.ErrBadRow, ct.db, ct.name, pk)
+// insert converts a group into typed column buffers and sends them as one native block.
+func (s *Sink) insert(ctx context.Context, g *sink.Group, p *plan) error {
+	blk := p.getBlock()
+	defer p.putBlock(blk)
+	for _, r := range g.Rows {
+		for j, ci := range p.cols {
+			if err := blk.cols[j].add(r.Values[ci]); err != nil {
+				return fmt.Errorf("%s.%s column %s (version %d): %w", g.Table.Database, g.Table.Name, p.names[j], r.Version, err)
+			}
 		}
+		blk.version = append(blk.version, r.Version)
+		blk.deleted = append(blk.deleted, deletedFlag(r.Op))
 	}
-	var names []string
-	for i, c := range g.table.Columns {
-		chType, ok := ct.types[c.Name]
-		if !ok {
-			continue // not in the copy (dropped): write only columns the copy has
-		}
-		conv, err := converterFor(chType, c.MySQLType)
-		if err != nil {
-			return fmt.Errorf("%s.%s column %s: %w", ct.db, ct.name, c.Name, err)
-		}
-		g.cols = append(g.cols, i)
-		g.convert = append(g.convert, conv)
-		names = append(names, quote(c.Name))
-	}
-	names = append(names, "`_version`", "`_deleted`")
-	// No space before "(": clickhouse-go re-parses the column list of an INSERT (a regex wanting
-	// whitespace before the parenthesis) to re-sort the server's block, and that parse mangles
-	// quoted names holding backticks, quotes or spaces. Without a match it keeps the server's
-	// order, which is the order of this list.
-	g.insert = fmt.Sprintf("INSERT INTO %s.%s(%s)", quote(ct.db), quote(ct.name), strings.Join(names, ","))
-	return nil
-}
-
-// insert sends one group as one native batch.
-func (s *Sink) insert(ctx context.Context, g *group) error {
 	ctx, cancel := s.deadline(ctx)
 	defer cancel()
-	batch, err := s.conn.PrepareBatch(ctx, g.insert)
+	batch, err := s.conn.PrepareBatch(ctx, p.insert)
 	if err != nil {
-		return fmt.Errorf("prepare insert into %s.%s: %w", g.copy.db, g.copy.name, err)
+		return fmt.Errorf("prepare insert into %s.%s: %w", p.copy.db, p.copy.name, err)
 	}
 	defer batch.Abort() //nolint:errcheck // no-op after Send
-	vals := make([]any, len(g.cols)+2)
-	for _, r := range g.rows {
-		for j, ci := range g.cols {
-			v, err := g.convert[j](r.Values[ci])
-			if err != nil {
-				return fmt.Errorf("%s.%s column %s (version %d): %w", g.table.Database, g.table.Name, g.table.Columns[ci].Name, r.Version, err)
-			}
-			vals[j] = v
+	n := len(blk.cols)
+	for j := range n + 2 {
+		var data any
+		name := "_version"
+		switch j {
+		case n:
+			data = blk.version
+		case n + 1:
+			data, name = blk.deleted, "_deleted"
+		default:
+			data, name = blk.cols[j].data(), p.names[j]
 		}
-		vals[len(g.cols)] = r.Version
-		vals[len(g.cols)+1] = deletedFlag(r.Op)
-		if err := batch.Append(vals...); err != nil {
-			return fmt.Errorf("%w: append row (version %d) to %s.%s: %v", sink.ErrBadRow, r.Version, g.copy.db, g.copy.name, err)
+		if err := batch.Column(j).Append(data); err != nil {
+			first, last := g.Rows[0].Version, g.Rows[len(g.Rows)-1].Version
+			return fmt.Errorf("%w: append column %s to %s.%s (versions %d..%d): %v", sink.ErrBadRow, name, p.copy.db, p.copy.name, first, last, err)
 		}
 	}
 	if err := batch.Send(); err != nil {
-		return fmt.Errorf("insert %d rows into %s.%s: %w", len(g.rows), g.copy.db, g.copy.name, err)
+		return fmt.Errorf("insert %d rows into %s.%s: %w", len(g.Rows), p.copy.db, p.copy.name, err)
 	}
 	return nil
 }

@@ -21,7 +21,8 @@ type Sink struct {
 	features Features
 	version  string
 
-	tables sink.TableCache[*copyTable] // key: copyDB + "." + table
+	tables sink.TableCache[*copyTable]       // key: copyDB + "." + table
+	plans  sink.PlanCache[*copyTable, *plan] // write plans by source shape and copy state
 	ddlMu  sync.Mutex
 }
 

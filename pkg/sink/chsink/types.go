@@ -3,7 +3,6 @@ package chsink
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -78,102 +77,6 @@ func CHType(mysqlType string, f Features) (string, error) {
 	return "String", nil
 }
 
-// converter turns an event value into the Go value clickhouse-go appends for a column.
-type converter func(v *string) (any, error)
-
-// converterFor returns the converter for a copy column of ClickHouse type chType whose event
-// values have MySQL type mysqlType. Nullable columns take nil for SQL NULL; key columns never
-// get NULL (the event format guarantees non-null key values).
-func converterFor(chType, mysqlType string) (converter, error) {
-	inner, nullable := strings.CutPrefix(chType, "Nullable(")
-	if nullable {
-		inner = strings.TrimSuffix(inner, ")")
-	}
-	mt, err := event.ParseMySQLType(mysqlType)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", sink.ErrBadRow, err)
-	}
-	base, err := baseConverter(inner, mt)
-	if err != nil {
-		return nil, err
-	}
-	return func(v *string) (any, error) {
-		if v == nil {
-			if !nullable {
-				return nil, fmt.Errorf("%w: NULL for non-nullable %s column", sink.ErrBadRow, chType)
-			}
-			return nil, nil
-		}
-		return base(*v)
-	}, nil
-}
-
-func baseConverter(ch string, mt event.ColumnType) (func(string) (any, error), error) {
-	switch {
-	case strings.HasPrefix(ch, "Int") || strings.HasPrefix(ch, "UInt"):
-		return intConverter(ch)
-	case ch == "Float32":
-		return func(s string) (any, error) { f, err := strconv.ParseFloat(s, 32); return float32(f), bad(err, s) }, nil
-	case ch == "Float64":
-		return func(s string) (any, error) { f, err := strconv.ParseFloat(s, 64); return f, bad(err, s) }, nil
-	case strings.HasPrefix(ch, "Decimal"):
-		return func(s string) (any, error) { return s, nil }, nil // clickhouse-go parses exact text
-	case ch == "Date", ch == "Date32", strings.HasPrefix(ch, "DateTime"):
-		lo, hi := timeRange(ch)
-		return func(s string) (any, error) { return parseTime(s, lo, hi) }, nil
-	case ch == "String" && sink.IsBytes(mt):
-		return func(s string) (any, error) {
-			b, err := event.DecodeBytes(s)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %v", sink.ErrBadRow, err)
-			}
-			return string(b), nil
-		}, nil
-	case ch == "String", strings.HasPrefix(ch, "FixedString"), strings.HasPrefix(ch, "LowCardinality(String"):
-		return func(s string) (any, error) { return s, nil }, nil
-	}
-	return nil, fmt.Errorf("%w: copy column type %s is not supported; change it to one from schemas/clickhouse-types.md", sink.ErrBadRow, ch)
-}
-
-func intConverter(ch string) (func(string) (any, error), error) {
-	bits := map[string]int{"Int8": 8, "Int16": 16, "Int32": 32, "Int64": 64}
-	if n, ok := bits[ch]; ok {
-		return func(s string) (any, error) {
-			v, err := strconv.ParseInt(s, 10, n)
-			if err != nil {
-				return nil, bad(err, s)
-			}
-			switch n {
-			case 8:
-				return int8(v), nil
-			case 16:
-				return int16(v), nil
-			case 32:
-				return int32(v), nil
-			}
-			return v, nil
-		}, nil
-	}
-	if n, ok := bits[strings.TrimPrefix(ch, "U")]; ok {
-		return func(s string) (any, error) {
-			v, err := strconv.ParseUint(s, 10, n)
-			if err != nil {
-				return nil, bad(err, s)
-			}
-			switch n {
-			case 8:
-				return uint8(v), nil
-			case 16:
-				return uint16(v), nil
-			case 32:
-				return uint32(v), nil
-			}
-			return v, nil
-		}, nil
-	}
-	return nil, fmt.Errorf("%w: integer type %s is not supported", sink.ErrBadRow, ch)
-}
-
 func bad(err error, s string) error {
 	if err == nil {
 		return nil
@@ -195,17 +98,20 @@ func timeRange(ch string) (time.Time, time.Time) {
 // parseTime parses event date/time text (UTC) and clamps it into [lo, hi]: zero dates and
 // values outside the column type's range become the nearest representable value (documented
 // in schemas/clickhouse-types.md; servers with DateTime64 keep 1900-2299).
-func parseTime(s string, lo, hi time.Time) (any, error) {
+func parseTime(s string, lo, hi time.Time) (time.Time, error) {
 	if strings.HasPrefix(s, "0000-00-00") {
 		return lo, nil
 	}
-	layout := "2006-01-02 15:04:05.999999999"
-	if len(s) == len("2006-01-02") {
-		layout = "2006-01-02"
-	}
-	t, err := time.ParseInLocation(layout, s, time.UTC)
-	if err != nil {
-		return nil, bad(err, s)
+	t, ok := fastTime(s)
+	if !ok {
+		layout := "2006-01-02 15:04:05.999999999"
+		if len(s) == len("2006-01-02") {
+			layout = "2006-01-02"
+		}
+		var err error
+		if t, err = time.ParseInLocation(layout, s, time.UTC); err != nil {
+			return time.Time{}, bad(err, s)
+		}
 	}
 	if t.Before(lo) {
 		return lo, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -14,15 +15,20 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
-// group is the rows of one batch that share a table shape, with how to write them.
-type group struct {
-	table   *sink.Table
-	rows    []*sink.Row
+// plan is how rows of one source table shape are written to one version of its copy table,
+// built once and reused by every batch while the copy is unchanged (sink.PlanCache): the
+// source columns the copy has, their converters and the statement text per row count.
+type plan struct {
 	copy    *copyTable
-	cols    []int       // indexes into table.Columns of the columns the copy has
+	cols    []int       // indexes into the source table's Columns of the columns the copy has
+	names   []string    // names of those columns, for errors
 	convert []converter // per entry of cols
 	prefix  string      // INSERT INTO ... VALUES
 	suffix  string      // ON DUPLICATE KEY UPDATE ...
+	row     string      // one row's placeholders
+
+	mu    sync.Mutex
+	stmts map[int]string // full statement text by row count
 }
 
 // converter turns an event value into a driver argument.
@@ -31,18 +37,25 @@ type converter func(v *string) (any, error)
 // Apply writes the batch in one transaction. Copy tables missing in the copy are created first
 // (DDL cannot run inside the transaction).
 func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
-	groups, err := s.plan(ctx, b)
+	groups, err := sink.GroupByTable(b)
 	if err != nil {
 		return err
+	}
+	plans := make([]*plan, len(groups))
+	for i, g := range groups {
+		if plans[i], err = s.plans.For(ctx, g.Table, s.table, buildPlan); err != nil {
+			return err
+		}
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin mysql copy transaction: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	for _, g := range groups {
-		if err := s.writeGroup(ctx, tx, g); err != nil {
-			s.forget(g.table.Database, g.table.Name)
+	for i, g := range groups {
+		if err := s.writeGroup(ctx, tx, g, plans[i]); err != nil {
+			s.forget(g.Table.Database, g.Table.Name)
+			s.plans.Forget(g.Table)
 			return err
 		}
 	}
@@ -52,40 +65,27 @@ func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
 	return nil
 }
 
-// plan groups rows by table shape (keeping their order) and prepares each group.
-func (s *Sink) plan(ctx context.Context, b *sink.Batch) ([]*group, error) {
-	return sink.PlanGroups(ctx, b, func(g *sink.Group) *group { return &group{table: g.Table, rows: g.Rows} }, s.prepare)
-}
-
-// prepare resolves the copy table and builds the statement text of a group.
-func (s *Sink) prepare(ctx context.Context, g *group) error {
-	if err := g.table.Validate(); err != nil {
-		return err
-	}
-	ct, err := s.table(ctx, g.table)
-	if err != nil {
-		return err
-	}
-	g.copy = ct
+// buildPlan resolves the columns and builds the statement parts for rows of t into ct.
+func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
 	isPK := map[string]bool{}
-	for _, pk := range g.table.PK {
+	for _, pk := range t.PK {
 		if !ct.has(pk) {
-			return fmt.Errorf("%w: copy table %s.%s lacks primary key column %s; migrate it with `replayer schema`", sink.ErrBadRow, ct.db, ct.name, pk)
+			return nil, fmt.Errorf("%w: copy table %s.%s lacks primary key column %s; migrate it with `replayer schema`", sink.ErrBadRow, ct.db, ct.name, pk)
 		}
 		isPK[pk] = true
 	}
+	p := &plan{copy: ct, stmts: map[int]string{}}
 	var names, updates []string
 	guard := "VALUES(`_version`) > `_version`"
-	for i, c := range g.table.Columns {
+	for i, c := range t.Columns {
 		if !ct.has(c.Name) {
 			continue // dropped in the copy: write only columns the copy has
 		}
 		conv, err := converterFor(c)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		g.cols = append(g.cols, i)
-		g.convert = append(g.convert, conv)
+		p.cols, p.names, p.convert = append(p.cols, i), append(p.names, c.Name), append(p.convert, conv)
 		q := quote(c.Name)
 		names = append(names, q)
 		if !isPK[c.Name] {
@@ -97,40 +97,57 @@ func (s *Sink) prepare(ctx context.Context, g *group) error {
 	// assignments left to right and later ones see the new values of earlier ones.
 	updates = append(updates, "`_deleted` = IF("+guard+", VALUES(`_deleted`), `_deleted`)",
 		"`_version` = IF("+guard+", VALUES(`_version`), `_version`)")
-	g.prefix = fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES ", quote(ct.db), quote(ct.name), strings.Join(names, ", "))
-	g.suffix = " ON DUPLICATE KEY UPDATE " + strings.Join(updates, ", ")
-	return nil
+	p.prefix = fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES ", quote(ct.db), quote(ct.name), strings.Join(names, ", "))
+	p.suffix = " ON DUPLICATE KEY UPDATE " + strings.Join(updates, ", ")
+	p.row = "(" + strings.Repeat("?, ", len(p.cols)+1) + "?)"
+	return p, nil
+}
+
+// statement returns the statement text for n rows, built once per row count (batches mostly
+// repeat the same few counts: the row cap and the remainders).
+func (p *plan) statement(n int) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if q, ok := p.stmts[n]; ok {
+		return q
+	}
+	var sb strings.Builder
+	sb.Grow(len(p.prefix) + n*(len(p.row)+2) + len(p.suffix))
+	sb.WriteString(p.prefix)
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(p.row)
+	}
+	sb.WriteString(p.suffix)
+	q := sb.String()
+	p.stmts[n] = q
+	return q
 }
 
 // writeGroup writes a group's rows with as few statements as the row and byte caps allow.
-func (s *Sink) writeGroup(ctx context.Context, tx *sql.Tx, g *group) error {
-	placeholder := "(" + strings.Repeat("?, ", len(g.cols)+1) + "?)"
-	var sb strings.Builder
-	args := make([]any, 0, len(g.rows)*(len(g.cols)+2))
-	n, bytes := 0, 0
+func (s *Sink) writeGroup(ctx context.Context, tx *sql.Tx, g *sink.Group, p *plan) error {
+	width := len(p.cols) + 2
+	args := make([]any, 0, min(len(g.Rows), s.cfg.StatementRows)*width)
+	bytes := 0
 	flush := func() error {
+		n := len(args) / width
 		if n == 0 {
 			return nil
 		}
-		sb.WriteString(g.suffix)
-		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
-			return classify(fmt.Errorf("write %d rows to %s.%s: %w", n, g.copy.db, g.copy.name, err))
+		if _, err := tx.ExecContext(ctx, p.statement(n), args...); err != nil {
+			return classify(fmt.Errorf("write %d rows to %s.%s: %w", n, p.copy.db, p.copy.name, err))
 		}
-		sb.Reset()
-		args, n, bytes = args[:0], 0, 0
+		clear(args)
+		args, bytes = args[:0], 0
 		return nil
 	}
-	for _, r := range g.rows {
-		if n == 0 {
-			sb.WriteString(g.prefix)
-		} else {
-			sb.WriteString(", ")
-		}
-		sb.WriteString(placeholder)
-		for j, ci := range g.cols {
-			v, err := g.convert[j](r.Values[ci])
+	for _, r := range g.Rows {
+		for j, ci := range p.cols {
+			v, err := p.convert[j](r.Values[ci])
 			if err != nil {
-				return fmt.Errorf("%s.%s column %s (version %d): %w", g.table.Database, g.table.Name, g.table.Columns[ci].Name, r.Version, err)
+				return fmt.Errorf("%s.%s column %s (version %d): %w", g.Table.Database, g.Table.Name, p.names[j], r.Version, err)
 			}
 			if r.Values[ci] != nil {
 				bytes += len(*r.Values[ci])
@@ -138,8 +155,7 @@ func (s *Sink) writeGroup(ctx context.Context, tx *sql.Tx, g *group) error {
 			args = append(args, v)
 		}
 		args = append(args, r.Version, deletedFlag(r.Op))
-		n++
-		if n >= s.cfg.StatementRows || bytes >= s.cfg.StatementBytes {
+		if len(args)/width >= s.cfg.StatementRows || bytes >= s.cfg.StatementBytes {
 			if err := flush(); err != nil {
 				return err
 			}

@@ -18,7 +18,8 @@ type Sink struct {
 	db  *sql.DB
 	log *slog.Logger
 
-	tables sink.TableCache[*copyTable] // key: copyDB + "." + table
+	tables sink.TableCache[*copyTable]       // key: copyDB + "." + table
+	plans  sink.PlanCache[*copyTable, *plan] // write plans by source shape and copy state
 }
 
 var _ sink.Sink = (*Sink)(nil)

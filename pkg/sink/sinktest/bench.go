@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,42 +76,137 @@ func PeakRSSMB() float64 {
 	return 0
 }
 
-// BenchBatch is the rows per Apply call in the apply benchmarks, and per raw load batch.
-const BenchBatch = 5000
+// OrderItemsTable, PaymentsTable and PointsLogTable are the shapes of shop.order_items,
+// shop.payments and shop.user_points_log (schemas/order-db.sql), for multi-table batches.
+func OrderItemsTable(database, name string) *sink.Table {
+	return &sink.Table{Database: database, Name: name, PK: []string{"order_id", "line_no"}, Columns: []sink.Column{
+		{Name: "order_id", MySQLType: "bigint(20) unsigned"}, {Name: "line_no", MySQLType: "smallint(5) unsigned"},
+		{Name: "product_id", MySQLType: "bigint(20) unsigned"}, {Name: "sku", MySQLType: "varchar(64)"},
+		{Name: "product_name", MySQLType: "varchar(255)"}, {Name: "unit_price", MySQLType: "decimal(12,2)"},
+		{Name: "quantity", MySQLType: "int(10) unsigned"}, {Name: "amount", MySQLType: "decimal(12,2)"},
+		{Name: "created_at", MySQLType: "datetime(3)"},
+	}}
+}
 
-// BenchApply measures apply of order rows (shop.orders shape) in batches of BenchBatch
-// against rawLoad of the same kind of rows into an identical table bench.orders_raw on the
-// same server in the same run, and reports rows/s, raw_rows/s, their ratio and the peak RSS.
-// rawLoad inserts its rows (all of one table) by the sink's native fast path and returns rows/s.
-func BenchApply(b *testing.B, apply func(context.Context, *sink.Batch) error, rawLoad func(rows []sink.Row) float64) {
+// PaymentsTable is the shape of shop.payments; see OrderItemsTable.
+func PaymentsTable(database, name string) *sink.Table {
+	return &sink.Table{Database: database, Name: name, PK: []string{"id"}, Columns: []sink.Column{
+		{Name: "id", MySQLType: "bigint(20) unsigned"}, {Name: "order_id", MySQLType: "bigint(20) unsigned"},
+		{Name: "pay_no", MySQLType: "char(24)"}, {Name: "channel", MySQLType: "enum('alipay','wechat','card','balance')"},
+		{Name: "amount", MySQLType: "decimal(12,2)"}, {Name: "status", MySQLType: "enum('pending','succeeded','failed')"},
+		{Name: "callback", MySQLType: "json"}, {Name: "paid_at", MySQLType: "datetime(3)"},
+		{Name: "created_at", MySQLType: "datetime(3)"},
+	}}
+}
+
+// PointsLogTable is the shape of shop.user_points_log; see OrderItemsTable.
+func PointsLogTable(database, name string) *sink.Table {
+	return &sink.Table{Database: database, Name: name, PK: []string{"order_id", "reason"}, Columns: []sink.Column{
+		{Name: "order_id", MySQLType: "bigint(20) unsigned"}, {Name: "reason", MySQLType: "enum('order_paid','order_refunded')"},
+		{Name: "user_id", MySQLType: "bigint(20) unsigned"}, {Name: "delta", MySQLType: "bigint(20)"},
+		{Name: "created_at", MySQLType: "datetime(3)"},
+	}}
+}
+
+// OrderSchemaRows returns about n insert rows of a paid order's writes: per order one row of
+// orders, two of order_items, one of payments and one of user_points_log (tables of database
+// db named after the shop tables plus suffix), order ids from firstID.
+func OrderSchemaRows(rng *rand.Rand, db, suffix string, firstID uint64, n int) []sink.Row {
+	orders := OrderRows(rng, OrdersTable(db, "orders"+suffix), firstID, max(1, n/5))
+	items, pays, logs := OrderItemsTable(db, "order_items"+suffix), PaymentsTable(db, "payments"+suffix), PointsLogTable(db, "user_points_log"+suffix)
+	rows := make([]sink.Row, 0, 5*len(orders))
+	for _, o := range orders {
+		id, at, amount, user := *o.Values[0], *o.Values[16], *o.Values[7], *o.Values[3]
+		row := func(t *sink.Table, k uint64, vals ...*string) {
+			rows = append(rows, sink.Row{Table: t, Op: sink.OpInsert, Version: o.Version + k, Values: vals})
+		}
+		rows = append(rows, o)
+		for line := range 2 {
+			pid := strconv.Itoa(1 + rng.IntN(5000))
+			row(items, 1, ptr(id), ptr(strconv.Itoa(line+1)), ptr(pid), ptr("SKU-"+pid), ptr("Product "+pid+" deluxe edition"),
+				ptr(fmt.Sprintf("%d.%02d", rng.IntN(5000), rng.IntN(100))), ptr("1"), ptr(amount), ptr(at))
+		}
+		row(pays, 2, ptr(id), ptr(id), ptr(fmt.Sprintf("P%023s", id)), ptr("alipay"), ptr(amount), ptr("succeeded"),
+			ptr(`{"trade_no":"`+id+`","code":"10000"}`), ptr(at), ptr(at))
+		row(logs, 3, ptr(id), ptr("order_paid"), ptr(user), ptr(strconv.Itoa(rng.IntN(500))), ptr(at))
+	}
+	return rows
+}
+
+// BenchShape is one kind of batch of the apply benchmarks: Rows returns about n rows for
+// tables of database db whose names end in suffix, keys from firstID.
+type BenchShape struct {
+	Name string
+	Rows func(rng *rand.Rand, db, suffix string, firstID uint64, n int) []sink.Row
+}
+
+// BenchShapes are the batches the apply benchmarks measure: one table (orders), and the
+// order schema's five-row writes of a paid order over four tables.
+var BenchShapes = []BenchShape{
+	{Name: "orders", Rows: func(rng *rand.Rand, db, suffix string, firstID uint64, n int) []sink.Row {
+		return OrderRows(rng, OrdersTable(db, "orders"+suffix), firstID, n)
+	}},
+	{Name: "order-schema", Rows: OrderSchemaRows},
+}
+
+// RawLoad is a baseline of the apply benchmarks: Load inserts rows (of one or more tables,
+// already created) the plain way its name says and returns rows/s.
+type RawLoad struct {
+	Name string // metric "<Name>_rows/s"
+	Load func(rows []sink.Row) float64
+}
+
+// nextID hands out key ranges, so that repeated benchmark runs never write a key twice.
+var nextID atomic.Uint64
+
+// BenchApply runs one sub-benchmark per BenchShape: apply of batches of batch rows into
+// tables of database bench against the raw loads of the same kind and number of rows into
+// identical tables (suffix _raw) on the same server in the same run. It reports rows/s, each
+// raw load's rows/s, the ratio of rows/s to the first raw load and the peak RSS.
+func BenchApply(b *testing.B, batch int, apply func(context.Context, *sink.Batch) error, raws ...RawLoad) {
+	for _, shape := range BenchShapes {
+		b.Run(shape.Name, func(b *testing.B) { benchShape(b, shape, batch, apply, raws) })
+	}
+}
+
+func benchShape(b *testing.B, shape BenchShape, batch int, apply func(context.Context, *sink.Batch) error, raws []RawLoad) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(1, 2))
-	table := OrdersTable("bench", "orders")
-	rawTable := OrdersTable("bench", "orders_raw")
-	// Create both tables with the sink's DDL, so the only difference is the statement.
-	if err := apply(ctx, &sink.Batch{Rows: OrderRows(rng, rawTable, 1<<50, 1)}); err != nil {
+	ids := func(n int) uint64 { return nextID.Add(uint64(n)) - uint64(n) + 1 }
+	// Create the raw tables with the sink's DDL, so the only difference is the statements.
+	if err := apply(ctx, &sink.Batch{Rows: shape.Rows(rng, "bench", "_raw", ids(5), 5)}); err != nil {
 		b.Fatal(err)
 	}
-	// The raw load runs half before and half after the measured loop, so warm-up and
+	// Each raw load runs half before and half after the measured loop, so warm-up and
 	// background load on the shared machine affect both sides alike.
-	rawBefore := rawLoad(OrderRows(rng, rawTable, 1, 2*BenchBatch))
-	batches := make([][]sink.Row, b.N)
-	for i := range batches {
-		batches[i] = OrderRows(rng, table, uint64(i*BenchBatch+1), BenchBatch)
+	rawRates := make([]float64, len(raws))
+	for i, r := range raws {
+		rawRates[i] = 1 / r.Load(shape.Rows(rng, "bench", "_raw", ids(batch), batch))
 	}
+	var elapsed time.Duration
+	rows := 0
 	b.ResetTimer()
-	start := time.Now()
-	for i := range b.N {
-		if err := apply(ctx, &sink.Batch{Rows: batches[i]}); err != nil {
+	for range b.N {
+		b.StopTimer()
+		bt := &sink.Batch{Rows: shape.Rows(rng, "bench", "", ids(batch), batch)}
+		b.StartTimer()
+		start := time.Now()
+		if err := apply(ctx, bt); err != nil {
 			b.Fatal(err)
 		}
+		elapsed += time.Since(start)
+		rows += len(bt.Rows)
 	}
-	rate := float64(b.N*BenchBatch) / time.Since(start).Seconds()
 	b.StopTimer()
-	rawAfter := rawLoad(OrderRows(rng, rawTable, 2*BenchBatch+1, 2*BenchBatch))
-	rawRate := 2 / (1/rawBefore + 1/rawAfter) // same row count each: harmonic mean = total rows / total time
+	rate := float64(rows) / elapsed.Seconds()
 	b.ReportMetric(rate, "rows/s")
-	b.ReportMetric(rawRate, "raw_rows/s")
-	b.ReportMetric(rate/rawRate, "ratio")
+	for i, r := range raws {
+		rawRates[i] += 1 / r.Load(shape.Rows(rng, "bench", "_raw", ids(batch), batch))
+		rawRates[i] = 2 / rawRates[i] // same row count each: harmonic mean = total rows / total time
+		b.ReportMetric(rawRates[i], r.Name+"_rows/s")
+	}
+	if len(raws) > 0 {
+		b.ReportMetric(rate/rawRates[0], "ratio")
+	}
 	b.ReportMetric(PeakRSSMB(), "rss_MB")
 }

@@ -1,0 +1,99 @@
+package chsink
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
+)
+
+// converter turns one event value into the Go value a column buffer holds for it (nil for
+// SQL NULL); the unit tests check conversions through it.
+type converter func(v *string) (any, error)
+
+// converterFor returns the converter of a copy column: a one-value column buffer from
+// columnFor, read back.
+func converterFor(chType, mysqlType string) (converter, error) {
+	mk, err := columnFor(chType, mysqlType)
+	if err != nil {
+		return nil, err
+	}
+	return func(v *string) (any, error) {
+		c := mk()
+		if err := c.add(v); err != nil {
+			return nil, err
+		}
+		e := reflect.ValueOf(c.data()).Index(0)
+		if e.Kind() == reflect.Pointer {
+			if e.IsNil() {
+				return nil, nil
+			}
+			e = e.Elem()
+		}
+		return e.Interface(), nil
+	}, nil
+}
+
+// FuzzFastTime checks that whatever fastTime accepts, time.ParseInLocation accepts with the
+// same instant, so the fast path never changes a converted value.
+func FuzzFastTime(f *testing.F) {
+	for _, s := range []string{"2024-02-29", "2023-02-29", "2024-02-29 23:59:59", "2024-02-29 23:59:59.5",
+		"2024-12-31 23:59:59.123456789", "0001-01-01 00:00:00", "2024-13-01", "2024-01-01 24:00:00", "2024-01-01 00:00:00."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := fastTime(s)
+		if !ok {
+			return
+		}
+		layout := "2006-01-02 15:04:05.999999999"
+		if len(s) == len("2006-01-02") {
+			layout = "2006-01-02"
+		}
+		want, err := time.ParseInLocation(layout, s, time.UTC)
+		if err != nil || !want.Equal(got) {
+			t.Fatalf("fastTime(%q) = %v; time.ParseInLocation = %v, %v", s, got, want, err)
+		}
+	})
+}
+
+// TestTextChecks checks decimal text against a column's precision the way clickhouse-go does
+// when it appends (bad text and values overflowing the storage integer are bad rows), and the
+// length of FixedString values, so that a bad value is a bad row naming its version instead of
+// a failed block.
+func TestTextChecks(t *testing.T) {
+	for _, tc := range []struct {
+		ch, in string
+		ok     bool
+	}{
+		{"Decimal(12, 2)", "-0.01", true},
+		{"Decimal(12, 2)", "9999999999.99", true},
+		{"Decimal(12, 2)", "1e3", true},
+		{"Decimal(12, 2)", "92233720368547758.07", true},  // fits Decimal64 after scaling
+		{"Decimal(12, 2)", "92233720368547758.08", false}, // does not
+		{"Decimal(12, 2)", "12.345", true},                // extra digits are truncated
+		{"Decimal(9, 2)", "21474836.47", true},
+		{"Decimal(9, 2)", "21474836.48", false},
+		{"Decimal(38, 10)", "-1234567890123456789012345678.0123456789", true},
+		{"Decimal(12, 2)", "", false},
+		{"Decimal(12, 2)", "1.2.3", false},
+		{"Decimal(12, 2)", "abc", false},
+		{"Decimal(12, 2)", "-", false},
+		{"Decimal(12, 2)", "1.", true}, // shopspring accepts it, as before
+		{"FixedString(2)", "ab", true},
+		{"Nullable(FixedString(2))", "abc", false},
+	} {
+		t.Run(tc.ch+"/"+tc.in, func(t *testing.T) {
+			mk, err := columnFor(tc.ch, "varchar(10)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = mk().add(&tc.in)
+			if tc.ok != (err == nil) || (err != nil && !errors.Is(err, sink.ErrBadRow)) {
+				t.Fatalf("check(%q) = %v, want ok=%v (or ErrBadRow)", tc.in, err, tc.ok)
+			}
+		})
+	}
+}

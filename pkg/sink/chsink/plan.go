@@ -1,0 +1,89 @@
+package chsink
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
+)
+
+// plan is how rows of one source table shape are written to one version of its copy table,
+// built once and reused by every batch: the source columns the copy has, one typed column
+// buffer per column and the INSERT statement. A plan is valid while the sink's cached copy
+// shape is the one it was built from (plan.copy); the DDL path and failed writes drop that
+// cache (forget), so the next batch reloads the copy's columns and builds a new plan
+// (sink.PlanCache).
+type plan struct {
+	copy   *copyTable
+	cols   []int       // indexes into the source table's Columns of columns the copy has
+	names  []string    // names of those columns, for errors
+	makers []newColumn // per entry of cols
+	insert string      // column-listed INSERT (NOTES.md: never without a column list)
+	spare  chan *block // an emptied block kept for the next insert (a sync.Pool drops big ones at GC)
+}
+
+// block is the typed column buffers of one insert: the plan's columns, then _version and
+// _deleted.
+type block struct {
+	cols    []column
+	version []uint64
+	deleted []uint8
+}
+
+// buildPlan plans writing rows of source shape t into copy table ct.
+func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
+	for _, pk := range t.PK {
+		if _, ok := ct.types[pk]; !ok {
+			return nil, fmt.Errorf("%w: copy table %s.%s lacks primary key column %s; migrate it with `replayer schema`", sink.ErrBadRow, ct.db, ct.name, pk)
+		}
+	}
+	p := &plan{copy: ct, spare: make(chan *block, 1)}
+	var names []string
+	for i, c := range t.Columns {
+		chType, ok := ct.types[c.Name]
+		if !ok {
+			continue // not in the copy (dropped): write only columns the copy has
+		}
+		mk, err := columnFor(chType, c.MySQLType)
+		if err != nil {
+			return nil, fmt.Errorf("%s.%s column %s: %w", ct.db, ct.name, c.Name, err)
+		}
+		p.cols = append(p.cols, i)
+		p.names = append(p.names, c.Name)
+		p.makers = append(p.makers, mk)
+		names = append(names, quote(c.Name))
+	}
+	names = append(names, "`_version`", "`_deleted`")
+	// No space before "(": clickhouse-go re-parses the column list of an INSERT (a regex wanting
+	// whitespace before the parenthesis) to re-sort the server's block, and that parse mangles
+	// quoted names holding backticks, quotes or spaces. Without a match it keeps the server's
+	// order, which is the order of this list.
+	p.insert = fmt.Sprintf("INSERT INTO %s.%s(%s)", quote(ct.db), quote(ct.name), strings.Join(names, ","))
+	return p, nil
+}
+
+// getBlock returns empty buffers for one insert.
+func (p *plan) getBlock() *block {
+	select {
+	case b := <-p.spare:
+		return b
+	default:
+	}
+	b := &block{cols: make([]column, len(p.makers))}
+	for i, mk := range p.makers {
+		b.cols[i] = mk()
+	}
+	return b
+}
+
+// putBlock empties b and keeps it for the next insert.
+func (p *plan) putBlock(b *block) {
+	for _, c := range b.cols {
+		c.reset()
+	}
+	b.version, b.deleted = b.version[:0], b.deleted[:0]
+	select {
+	case p.spare <- b:
+	default: // another insert of this shape kept one
+	}
+}

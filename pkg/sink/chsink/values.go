@@ -1,0 +1,137 @@
+package chsink
+
+import (
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
+)
+
+// fastTime parses the event forms "YYYY-MM-DD" and "YYYY-MM-DD hh:mm:ss[.f{1,9}]" (UTC)
+// without time.Parse's layout interpretation. It reports false for anything else, including
+// out-of-range fields, so the caller falls back to time.ParseInLocation and its errors:
+// whatever fastTime accepts, time.ParseInLocation accepts with the same result (fuzzed).
+func fastTime(s string) (time.Time, bool) {
+	if len(s) != 10 && (len(s) < 19 || len(s) == 20 || len(s) > 29) {
+		return time.Time{}, false
+	}
+	if s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	y, ok1 := digits(s[0:4])
+	mo, ok2 := digits(s[5:7])
+	d, ok3 := digits(s[8:10])
+	if !ok1 || !ok2 || !ok3 || mo < 1 || mo > 12 || d < 1 || d > daysIn(time.Month(mo), y) {
+		return time.Time{}, false
+	}
+	if len(s) == 10 {
+		return time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC), true
+	}
+	if s[10] != ' ' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	h, ok1 := digits(s[11:13])
+	mi, ok2 := digits(s[14:16])
+	sec, ok3 := digits(s[17:19])
+	if !ok1 || !ok2 || !ok3 || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	ns := 0
+	if len(s) > 19 {
+		f, ok := digits(s[20:])
+		if s[19] != '.' || !ok {
+			return time.Time{}, false
+		}
+		ns = f
+		for range 29 - len(s) {
+			ns *= 10
+		}
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC), true
+}
+
+// digits parses a short run of ASCII digits.
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		n = n*10 + int(c)
+	}
+	return n, true
+}
+
+func daysIn(m time.Month, year int) int {
+	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// decimalCheck returns the check of event text for the copy column type ch, "Decimal(P, S)".
+// clickhouse-go parses the text when the block is appended and fails the whole block on a bad
+// value; checking each value first turns that into ErrBadRow naming the row. Plain
+// "[-]digits[.digits]" text whose scaled value has at most as many digits as the storage
+// integer holds is accepted without allocating; anything else goes through the same parse
+// and overflow rule as clickhouse-go.
+func decimalCheck(ch string) (func(string) error, error) {
+	var p, sc int
+	if _, err := fmt.Sscanf(ch, "Decimal(%d, %d)", &p, &sc); err != nil || p < 1 || sc < 0 || sc > p {
+		return nil, fmt.Errorf("%w: copy column type %s is not a Decimal(P, S)", sink.ErrBadRow, ch)
+	}
+	bits, safe := 32, 9 // Decimal32 .. Decimal256, and the digits that always fit
+	switch {
+	case p > 38:
+		bits, safe = 256, 76
+	case p > 18:
+		bits, safe = 128, 38
+	case p > 9:
+		bits, safe = 64, 18
+	}
+	return func(s string) error {
+		if n, ok := plainDigits(s); ok && n+sc <= safe {
+			return nil
+		}
+		d, err := decimal.NewFromString(s)
+		if err != nil {
+			return fmt.Errorf("%w: value %q: %v", sink.ErrBadRow, s, err)
+		}
+		if v := d.Shift(int32(sc)).BigInt(); !fitsSigned(v, bits) {
+			return fmt.Errorf("%w: value %q overflows %s", sink.ErrBadRow, s, ch)
+		}
+		return nil
+	}, nil
+}
+
+// plainDigits reports whether s is "[-]digits[.digits]" and how many integer digits it has
+// after leading zeros.
+func plainDigits(s string) (int, bool) {
+	if len(s) > 0 && s[0] == '-' {
+		s = s[1:]
+	}
+	intDigits, seen, dot := 0, false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.' && !dot && seen:
+			dot = true
+		case c >= '0' && c <= '9':
+			if !dot && (intDigits > 0 || c != '0') {
+				intDigits++
+			}
+			seen = true
+		default:
+			return 0, false
+		}
+	}
+	return intDigits, seen && s[len(s)-1] != '.'
+}
+
+// fitsSigned is clickhouse-go's overflow rule for decimals: v fits a signed integer of bits.
+func fitsSigned(v *big.Int, bits int) bool {
+	if v.Sign() >= 0 {
+		return v.BitLen() <= bits-1
+	}
+	return new(big.Int).Not(v).BitLen() <= bits-1
+}
