@@ -51,9 +51,9 @@ type openBatch struct {
 // between yields a new slice and so a new group.
 type groupKey struct {
 	db, table, typ string
-	cols          *string
-	ncols         int
-	snapshot      bool
+	cols           *string
+	ncols          int
+	snapshot       bool
 }
 
 func groupOf(m *event.Message) groupKey {
