@@ -58,7 +58,10 @@ func TestOrderFlowDenseMessages(t *testing.T) {
 	src := st.OpenSource(t, dbName)
 	mustExec(t, src, orderFlowDDL...)
 	cfg := testConfig(t, st, dbName)
-	cfg.FlushInterval = 50 * time.Millisecond
+	// A window long enough to hold many transactions even under -race on a loaded machine: the
+	// old batcher's 1.1 rows per message did not depend on the window (it cut at every change of
+	// table or operation), the dense grouping's figure does.
+	cfg.FlushInterval = 500 * time.Millisecond
 	h, err := SourceHead(context.Background(), &cfg)
 	if err != nil {
 		t.Fatal(err)
