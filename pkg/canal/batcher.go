@@ -187,6 +187,7 @@ func cloneHeader(t *event.Message) *event.Message {
 // order.
 func (b *batcher) sealThrough(q int, ob *openBatch) error {
 	w := b.open[q]
+	var sealed []*outgoing
 	i := 0
 	for ; i < len(w.msgs) && w.msgs[i].n <= ob.n; i++ {
 		m := w.msgs[i]
@@ -195,18 +196,16 @@ func (b *batcher) sealThrough(q int, ob *openBatch) error {
 			delete(w.groups, m.group)
 		}
 		b.rows -= len(m.msg.Data)
-		if err := b.pub.enqueue(b.ctx, q, m.msg, b.doneChan(), m.bytes); err != nil {
-			return err
-		}
+		sealed = append(sealed, b.pub.seal(q, m.msg, b.doneChan(), m.bytes))
 	}
 	if i == len(w.msgs) {
 		w.reset()
-		return nil
+	} else {
+		n := copy(w.msgs, w.msgs[i:])
+		clear(w.msgs[n:]) // sealed messages belong to the lane now
+		w.msgs = w.msgs[:n]
 	}
-	n := copy(w.msgs, w.msgs[i:])
-	clear(w.msgs[n:]) // sealed messages belong to the lane now
-	w.msgs = w.msgs[:n]
-	return nil
+	return b.pub.enqueueAll(b.ctx, q, sealed)
 }
 
 // reset forgets the window's keys once its messages are all sealed (every open message created

@@ -28,7 +28,7 @@ type PublisherConfig struct {
 	MaxBatchBytes int           // approximate body bytes per message at most
 	SendTimeout   time.Duration // one attempt
 	MaxRetryDelay time.Duration // backoff cap; sends are retried until SEND_OK or shutdown
-	QueueBuffer   int           // sealed messages buffered per queue
+	QueueBuffer   int           // seal steps buffered per queue (a step: the messages of one queue sealed together)
 }
 
 // Publisher sends change events to RocketMQ: one goroutine ("lane") per queue sends that queue's
@@ -43,7 +43,7 @@ type Publisher struct {
 	log     *slog.Logger
 	metrics *Metrics
 	acks    *ackTracker
-	lanes   []chan *outgoing
+	lanes   []chan []*outgoing // per queue: sealed messages, a slot holds those sealed together
 	wg      sync.WaitGroup
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -77,9 +77,9 @@ func NewPublisher(cfg PublisherConfig, s Sender, log *slog.Logger, m *Metrics) (
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Publisher{cfg: cfg, sender: s, log: log, metrics: m, acks: newAckTracker(), ctx: ctx, cancel: cancel}
-	p.lanes = make([]chan *outgoing, cfg.Queues)
+	p.lanes = make([]chan []*outgoing, cfg.Queues)
 	for q := range p.lanes {
-		p.lanes[q] = make(chan *outgoing, cfg.QueueBuffer)
+		p.lanes[q] = make(chan []*outgoing, cfg.QueueBuffer)
 		p.wg.Add(1)
 		go p.runLane(q)
 	}
@@ -93,13 +93,23 @@ func (p *Publisher) Queues() int { return p.cfg.Queues }
 // binlog reader) and fails when ctx ends or the publisher is closed (the message's seq then never
 // gets acknowledged, so no checkpoint passes it).
 func (p *Publisher) enqueue(ctx context.Context, q int, m *event.Message, done chan struct{}, size int) error {
+	return p.enqueueAll(ctx, q, []*outgoing{p.seal(q, m, done, size)})
+}
+
+// seal numbers m for queue q (message id and ack sequence, in sealing order).
+func (p *Publisher) seal(q int, m *event.Message, done chan struct{}, size int) *outgoing {
 	p.mu.Lock()
 	p.nextID++
 	m.ID = p.nextID
 	p.mu.Unlock()
-	o := &outgoing{seq: p.acks.next(), queue: q, msg: m, done: done, size: size}
+	return &outgoing{seq: p.acks.next(), queue: q, msg: m, done: done, size: size}
+}
+
+// enqueueAll hands sealed messages of queue q to its lane in one buffer slot, so the lane sees them
+// together and sends them in one call; it blocks and fails like enqueue.
+func (p *Publisher) enqueueAll(ctx context.Context, q int, os []*outgoing) error {
 	select {
-	case p.lanes[q] <- o:
+	case p.lanes[q] <- os:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("publish to queue %d: %w", q, ctx.Err())
@@ -113,48 +123,70 @@ var ErrClosed = errors.New("publisher closed")
 
 func (p *Publisher) runLane(q int) {
 	defer p.wg.Done()
-	var next *outgoing // a message that did not fit into the previous batch
+	var pending []*outgoing // taken from the lane, not yet sent, in sealing order
 	for {
-		if next == nil {
+		if len(pending) == 0 {
 			select {
-			case next = <-p.lanes[q]:
+			case pending = <-p.lanes[q]:
 			case <-p.ctx.Done():
 				return
 			}
 		}
-		batch, rest, ok := p.collect(q, next)
-		next = rest
-		if !ok || !p.sendWithRetry(batch) {
+		pending = p.gather(q, pending)
+		n, ok := p.fit(q, pending)
+		if !ok || !p.sendWithRetry(pending[:n]) {
 			return
 		}
+		clear(pending[:n]) // sent messages may be collected
+		pending = pending[n:]
 	}
 }
 
-// collect encodes first and takes every message already waiting on lane q that fits into one
-// batch call; rest is the message that did not fit. ok is false when the publisher closed while
-// the lane was stopped on a message it cannot encode.
-func (p *Publisher) collect(q int, first *outgoing) (batch []*outgoing, rest *outgoing, ok bool) {
-	if err := p.encode(first); err != nil {
-		// A message we built ourselves is invalid: a bug. Never skip it; stop this lane so the
-		// checkpoint stays behind it, and make it loud.
-		p.log.Error("change event does not validate; lane stopped", "queue", q, "table", first.msg.Table, "error", err)
-		p.metrics.SendErrors.Inc()
-		<-p.ctx.Done()
-		return nil, nil, false
+// gather appends the messages waiting on lane q to pending while pending holds less than one
+// batch call's worth (estimated sizes), so memory stays bounded by queue-buffer slots.
+func (p *Publisher) gather(q int, pending []*outgoing) []*outgoing {
+	est := 0
+	for _, o := range pending {
+		est += o.size
 	}
-	batch, total := []*outgoing{first}, first.bytes
-	for {
+	for est < maxSendBytes {
 		select {
-		case o := <-p.lanes[q]:
-			// An invalid message is left for the next round: the messages before it are sent first.
-			if p.encode(o) != nil || total+o.bytes > maxSendBytes {
-				return batch, o, true
+		case os := <-p.lanes[q]:
+			pending = append(pending, os...)
+			for _, o := range os {
+				est += o.size
 			}
-			batch, total = append(batch, o), total+o.bytes
 		default:
-			return batch, nil, true
+			return pending
 		}
 	}
+	return pending
+}
+
+// fit encodes pending's messages from the start and returns how many go into one batch call (at
+// least one, at most maxSendBytes in all). An invalid message is a bug in a message we built
+// ourselves: it is never skipped. The messages before it are sent; when it comes first, the lane
+// stops (the checkpoint stays behind it), logs loudly and waits for Close: ok is false.
+func (p *Publisher) fit(q int, pending []*outgoing) (n int, ok bool) {
+	total := 0
+	for n < len(pending) {
+		o := pending[n]
+		if err := p.encode(o); err != nil {
+			if n > 0 {
+				return n, true
+			}
+			p.log.Error("change event does not validate; lane stopped", "queue", q, "table", o.msg.Table, "error", err)
+			p.metrics.SendErrors.Inc()
+			<-p.ctx.Done()
+			return 0, false
+		}
+		if n > 0 && total+o.bytes > maxSendBytes {
+			break
+		}
+		total += o.bytes
+		n++
+	}
+	return n, true
 }
 
 // encode builds o's RocketMQ message once (o.wire) and its size in a batch body (o.bytes).
