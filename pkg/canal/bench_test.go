@@ -269,7 +269,7 @@ func BenchmarkCatchUp(b *testing.B) {
 // BenchmarkOrderFlow measures the tailer on an order-flow binlog (FERRY_BENCH_TX transactions,
 // default 20,000, of 10 row changes over four tables, inserts, updates and deletes mixed; see
 // orderFlowLoad): catch-up rows/s into the broker against a bare go-mysql decode in the same run,
-// rows per published message and messages per send call.
+// the tailer into a no-op sender, rows per published message and messages per send call.
 func BenchmarkOrderFlow(b *testing.B) {
 	st := testenv.Get(b)
 	dbName := st.NewSourceDatabase(b)
@@ -289,10 +289,11 @@ func BenchmarkOrderFlow(b *testing.B) {
 		b.Fatal(err)
 	}
 	rows := orderFlowRows(txs)
-	var raw, tail, perMsg, perSend float64
+	var raw, nop, tail, perMsg, perSend float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		raw += rawDecode(b, cfg, from, to, rows)
+		nop += tailerNoBroker(b, cfg, from, to, rows)
 		c := tailerCatchUp(b, st, cfg, from, to, rows)
 		tail += c.rate
 		perMsg += c.rowsPerMsg
@@ -302,6 +303,8 @@ func BenchmarkOrderFlow(b *testing.B) {
 	b.ReportMetric(raw/n, "raw_rows/s")
 	b.ReportMetric(tail/n, "tailer_rows/s")
 	b.ReportMetric(tail/raw, "ratio")
+	b.ReportMetric(nop/n, "nobroker_rows/s")
+	b.ReportMetric(nop/raw, "nobroker_ratio")
 	b.ReportMetric(perMsg/n, "rows/msg")
 	b.ReportMetric(perSend/n, "msgs/send")
 }
