@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -191,5 +192,41 @@ func TestBatcherRandomOrder(t *testing.T) {
 		if len(recs) >= len(rows)/2 {
 			t.Errorf("seed %d: %d messages for %d rows: not grouped", seed, len(recs), len(rows))
 		}
+	}
+}
+
+// BenchmarkBatcherAdd measures the batcher's cost per row (grouping, per-key order bookkeeping,
+// sealing) into a no-op sender: bulk rows of one table, and an order flow of four tables with
+// mixed operations.
+func BenchmarkBatcherAdd(b *testing.B) {
+	for _, shape := range []string{"bulk", "orderflow"} {
+		b.Run(shape, func(b *testing.B) {
+			pub, err := NewPublisher(PublisherConfig{Topic: "t", Queues: 8, MaxBatchRows: 1000, MaxBatchBytes: 1 << 20,
+				SendTimeout: time.Second, MaxRetryDelay: time.Second, QueueBuffer: 4}, nopSender{}, testLogger(b), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pub.Close()
+			bt := newBatcher(pub)
+			g := &groupTemplates{cols: map[string][]string{}, tmpls: map[string]*event.Message{}}
+			tables := []string{"orders", "items", "stock", "customers"}
+			ops := []string{event.TypeInsert, event.TypeInsert, event.TypeUpdate, event.TypeUpdate}
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				r := groupRow{table: "orders", typ: event.TypeInsert, key: strconv.Itoa(i)}
+				if shape == "orderflow" {
+					r = groupRow{table: tables[i%4], typ: ops[i%4], key: strconv.Itoa(i / 4 % 5000)}
+				}
+				data := map[string]*string{"id": event.Str(r.key), "v": event.Str("x")}
+				if err := bt.add(g.of(r), data, nil, uint64(i+1)); err != nil {
+					b.Fatal(err)
+				}
+				if i%5000 == 4999 { // a flush window
+					if err := bt.sealAll(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
 	}
 }
