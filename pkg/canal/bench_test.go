@@ -40,21 +40,30 @@ func benchBinlog(b *testing.B, st *testenv.Stack) (cfg Config, from, to Head) {
 	src := st.OpenSource(b, dbName)
 	mustExec(b, src, `CREATE TABLE orders (id BIGINT UNSIGNED PRIMARY KEY, customer_id BIGINT, status ENUM('new','paid','shipped'),
 		total DECIMAL(12,2), note VARCHAR(64), created_at DATETIME(3))`)
-	cfg = DefaultConfig()
-	cfg.SourceAddr, cfg.User, cfg.Password, cfg.NameServer = st.SourceAddr, st.ReplUser, st.ReplPassword, st.NameServer
-	cfg.Include = []string{dbName + ".*"}
-	var err error
-	if from, err = SourceHead(context.Background(), &cfg); err != nil {
-		b.Fatal(err)
-	}
+	cfg = benchConfig(st, dbName)
+	from = benchHead(b, &cfg)
 	for lo := 1; lo <= benchRows; lo += 10_000 {
 		mustExec(b, src, fmt.Sprintf(`INSERT INTO orders SELECT seq, seq %% 977, 1 + seq %% 3, seq / 100, CONCAT('note ', seq),
 			'2026-01-02 03:04:05.678' FROM seq_%d_to_%d`, lo, lo+9_999))
 	}
-	if to, err = SourceHead(context.Background(), &cfg); err != nil {
+	return cfg, from, benchHead(b, &cfg)
+}
+
+// benchConfig is a tailer config for the stack and the tables of database dbName.
+func benchConfig(st *testenv.Stack, dbName string) Config {
+	cfg := DefaultConfig()
+	cfg.SourceAddr, cfg.User, cfg.Password, cfg.NameServer = st.SourceAddr, st.ReplUser, st.ReplPassword, st.NameServer
+	cfg.Include = []string{dbName + ".*"}
+	return cfg
+}
+
+// benchHead returns the source's binlog head.
+func benchHead(b *testing.B, cfg *Config) Head {
+	h, err := SourceHead(context.Background(), cfg)
+	if err != nil {
 		b.Fatal(err)
 	}
-	return cfg, from, to
+	return h
 }
 
 // rawDecode reads the range with a bare BinlogSyncer (same decode options as the tailer) and
@@ -245,66 +254,50 @@ func statusKB(b *testing.B, pid, field string) float64 {
 func BenchmarkCatchUp(b *testing.B) {
 	st := testenv.Get(b)
 	cfg, from, to := benchBinlog(b, st)
-	var raw, tail, rss, sendMs, nop float64
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		raw += rawDecode(b, cfg, from, to, benchRows)
-		nop += tailerNoBroker(b, cfg, from, to, benchRows)
-		c := tailerCatchUp(b, st, cfg, from, to, benchRows)
-		tail += c.rate
-		sendMs += c.sendMs
-	}
+	benchRuns(b, st, cfg, from, to, benchRows)
 	b.StopTimer()
-	rss = binaryPeakRSS(b, st, cfg, from, to)
-	n := float64(b.N)
-	b.ReportMetric(raw/n, "raw_rows/s")
-	b.ReportMetric(tail/n, "tailer_rows/s")
-	b.ReportMetric(tail/raw, "ratio")
-	b.ReportMetric(nop/n, "nobroker_rows/s")
-	b.ReportMetric(nop/raw, "nobroker_ratio")
-	b.ReportMetric(rss, "rss_MB")
-	b.ReportMetric(sendMs/n, "send_ms/send")
+	b.ReportMetric(binaryPeakRSS(b, st, cfg, from, to), "rss_MB")
 }
 
-// BenchmarkOrderFlow measures the tailer on an order-flow binlog (FERRY_BENCH_TX transactions,
-// default 20,000, of 10 row changes over four tables, inserts, updates and deletes mixed; see
-// orderFlowLoad): catch-up rows/s into the broker against a bare go-mysql decode in the same run,
-// the tailer into a no-op sender, rows per published message and messages per send call.
-func BenchmarkOrderFlow(b *testing.B) {
-	st := testenv.Get(b)
-	dbName := st.NewSourceDatabase(b)
-	src := st.OpenSource(b, dbName)
-	mustExec(b, src, orderFlowDDL...)
-	cfg := DefaultConfig()
-	cfg.SourceAddr, cfg.User, cfg.Password, cfg.NameServer = st.SourceAddr, st.ReplUser, st.ReplPassword, st.NameServer
-	cfg.Include = []string{dbName + ".*"}
-	from, err := SourceHead(context.Background(), &cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	txs := envInt("FERRY_BENCH_TX", 20_000)
-	mustExec(b, src, orderFlowLoad(1, txs))
-	to, err := SourceHead(context.Background(), &cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rows := orderFlowRows(txs)
-	var raw, nop, tail, perMsg, perSend float64
+// benchRuns runs b.N rounds of raw decode, tailer into a no-op sender and tailer into the broker
+// over one binlog range, reports the rates, ratios and send figures, and returns the mean
+// catch-up figures.
+func benchRuns(b *testing.B, st *testenv.Stack, cfg Config, from, to Head, rows int) (mean catchUp) {
+	var raw, nop float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		raw += rawDecode(b, cfg, from, to, rows)
 		nop += tailerNoBroker(b, cfg, from, to, rows)
 		c := tailerCatchUp(b, st, cfg, from, to, rows)
-		tail += c.rate
-		perMsg += c.rowsPerMsg
-		perSend += c.msgsPerSend
+		mean.rate += c.rate
+		mean.sendMs += c.sendMs
+		mean.rowsPerMsg += c.rowsPerMsg
+		mean.msgsPerSend += c.msgsPerSend
 	}
 	n := float64(b.N)
+	mean = catchUp{mean.rate / n, mean.sendMs / n, mean.rowsPerMsg / n, mean.msgsPerSend / n}
 	b.ReportMetric(raw/n, "raw_rows/s")
-	b.ReportMetric(tail/n, "tailer_rows/s")
-	b.ReportMetric(tail/raw, "ratio")
+	b.ReportMetric(mean.rate, "tailer_rows/s")
+	b.ReportMetric(mean.rate*n/raw, "ratio")
 	b.ReportMetric(nop/n, "nobroker_rows/s")
 	b.ReportMetric(nop/raw, "nobroker_ratio")
-	b.ReportMetric(perMsg/n, "rows/msg")
-	b.ReportMetric(perSend/n, "msgs/send")
+	b.ReportMetric(mean.sendMs, "send_ms/send")
+	b.ReportMetric(mean.msgsPerSend, "msgs/send")
+	return mean
+}
+
+// BenchmarkOrderFlow measures the tailer on an order-flow binlog (FERRY_BENCH_TX transactions,
+// default 20,000, of 10 row changes over four tables, inserts, updates and deletes mixed; see
+// orderFlowLoad) with benchRuns' figures plus rows per published message.
+func BenchmarkOrderFlow(b *testing.B) {
+	st := testenv.Get(b)
+	dbName := st.NewSourceDatabase(b)
+	src := st.OpenSource(b, dbName)
+	mustExec(b, src, orderFlowDDL...)
+	cfg := benchConfig(st, dbName)
+	from := benchHead(b, &cfg)
+	txs := envInt("FERRY_BENCH_TX", 20_000)
+	mustExec(b, src, orderFlowLoad(1, txs))
+	mean := benchRuns(b, st, cfg, from, benchHead(b, &cfg), orderFlowRows(txs))
+	b.ReportMetric(mean.rowsPerMsg, "rows/msg")
 }
