@@ -118,17 +118,15 @@ func (b *batcher) add(tmpl *event.Message, row, old map[string]*string, version 
 		}
 		ob = nil
 	}
-	if prev, ok := w.last[id]; ob == nil || (ok && prev > ob.n) {
-		b.made++
-		ob = &openBatch{msg: cloneHeader(tmpl), bytes: 512, n: b.made, group: groupOf(tmpl), open: true}
-		if prev := w.groups[ob.group]; prev != nil {
-			prev.open = false
-		}
-		w.msgs = append(w.msgs, ob)
-		w.groups[ob.group] = ob
+	if ob == nil || w.newerThan(id, ob) {
+		ob = w.start(tmpl, b.next())
 	}
 	w.hot = ob
-	w.last[id] = ob.n
+	// A row in the oldest unsealed message needs no record: every message it could later join was
+	// created no earlier. (A bulk load of one table thus never touches the map.)
+	if ob != w.msgs[0] {
+		w.last[id] = ob.n
+	}
 	ob.msg.Data = append(ob.msg.Data, row)
 	if old != nil {
 		ob.msg.Old = append(ob.msg.Old, old)
@@ -137,6 +135,33 @@ func (b *batcher) add(tmpl *event.Message, row, old map[string]*string, version 
 	ob.bytes += size
 	b.rows++
 	return nil
+}
+
+// newerThan reports whether key id's previous row in this window is in a message created after
+// ob. With one unsealed message no row can be (sealed messages are older than every unsealed one).
+func (w *window) newerThan(id keyID, ob *openBatch) bool {
+	if len(w.msgs) == 1 {
+		return false
+	}
+	prev, ok := w.last[id]
+	return ok && prev > ob.n
+}
+
+// start opens a new message numbered n for tmpl's group, after every unsealed message.
+func (w *window) start(tmpl *event.Message, n uint64) *openBatch {
+	ob := &openBatch{msg: cloneHeader(tmpl), bytes: 512, n: n, group: groupOf(tmpl), open: true}
+	if prev := w.groups[ob.group]; prev != nil {
+		prev.open = false
+	}
+	w.msgs = append(w.msgs, ob)
+	w.groups[ob.group] = ob
+	return ob
+}
+
+// next numbers a new message (creation order).
+func (b *batcher) next() uint64 {
+	b.made++
+	return b.made
 }
 
 // openFor returns the open message of tmpl's group, or nil.
