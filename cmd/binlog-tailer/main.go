@@ -73,7 +73,7 @@ func bindFlags(fs *pflag.FlagSet, o *options) {
 	fs.DurationVar(&c.FlushInterval, "flush-interval", c.FlushInterval, "longest time a row waits in an open batch")
 	fs.DurationVar(&c.SendTimeout, "send-timeout", c.SendTimeout, "timeout of one send attempt")
 	fs.DurationVar(&c.MaxRetryDelay, "max-retry-delay", c.MaxRetryDelay, "cap of the send retry backoff")
-	fs.IntVar(&c.QueueBuffer, "queue-buffer", c.QueueBuffer, "seal steps buffered per queue (a step: the messages of one queue sealed together, sent in one batch call)")
+	fs.IntVar(&c.QueueBuffer, "queue-buffer", c.QueueBuffer, "sealed messages buffered per queue")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "checkpoint and lock directory")
 	fs.DurationVar(&c.CheckpointWait, "checkpoint-every", c.CheckpointWait, "checkpoint write interval at most")
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", o.MetricsAddr, "address for /metrics, /healthz, /readyz")
