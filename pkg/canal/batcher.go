@@ -7,14 +7,22 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/event"
 )
 
-// batcher collects rows into one open message per queue. A queue's open message holds consecutive
-// rows of one (table, operation); a row of another table or operation, or hitting the row/byte
-// limit, seals the open message first. Sealing hands the message to the queue's lane, so each
-// queue's messages are sent in the order their rows were read (per-key binlog order).
+// batcher groups rows into messages per queue within a flush window (DESIGN.md section 4).
+//
+// Invariant: one key's rows reach its queue in binlog order. A queue's unsealed messages are kept
+// in creation order and are sealed (handed to the queue's lane) in that order, so send order is
+// creation order. A row of key K joins the open message of its group (table, operation,
+// event-time schema, snapshot flag) only if K's previous row in this window sits in a message
+// created no later than that open message; otherwise the group gets a new message, created after
+// the one holding K's previous row. Rows of all transactions of a window are grouped this way, so
+// an order flow's interleaved tables and operations share a few dense messages per queue. A
+// message that reached the row/byte limit is sealed with every message created before it on its
+// queue; flush (sealAll) seals everything.
 type batcher struct {
 	pub   *Publisher
-	open  []*openBatch
-	rows  int // rows in open batches
+	open  []*window // per queue: the unsealed messages of this flush window
+	rows  int       // rows in unsealed messages
+	made  uint64    // messages created so far (creation order)
 	queue func(db, table, rowKey string) int
 	// onSeal, when set, returns a channel closed on the sealed message's SEND_OK (Publish API).
 	onSeal func() chan struct{}
@@ -29,16 +37,53 @@ func (b *batcher) doneChan() chan struct{} {
 	return b.onSeal()
 }
 
+// openBatch is one unsealed message.
 type openBatch struct {
 	msg   *event.Message
 	bytes int
+	n     uint64 // creation number
+	group groupKey
+	open  bool // the open message of its group (rows may still join it)
+}
+
+// groupKey identifies the rows that may share a message. Messages share the schema slices of one
+// tableInfo, so the address of the first column identifies the event-time schema; a DDL in
+// between yields a new slice and so a new group.
+type groupKey struct {
+	db, table, typ string
+	cols           *string
+	ncols          int
+	snapshot       bool
+}
+
+func groupOf(m *event.Message) groupKey {
+	g := groupKey{db: m.Database, table: m.Table, typ: m.Type, ncols: len(m.Ferry.Columns), snapshot: m.Ferry.Snapshot}
+	if g.ncols > 0 {
+		g.cols = &m.Ferry.Columns[0]
+	}
+	return g
+}
+
+// keyID is one row key of one table.
+type keyID struct{ db, table, key string }
+
+// window is one queue's unsealed messages.
+type window struct {
+	msgs   []*openBatch            // creation (= send) order
+	groups map[groupKey]*openBatch // the open message of each group
+	last   map[keyID]uint64        // creation number of the message holding the key's latest row
+	hot    *openBatch              // the message the previous row went to (skips the map lookup)
 }
 
 func newBatcher(p *Publisher) *batcher {
 	n := p.Queues()
-	return &batcher{pub: p, open: make([]*openBatch, n), ctx: context.Background(), queue: func(db, table, key string) int {
+	b := &batcher{pub: p, open: make([]*window, n), ctx: context.Background(), queue: func(db, table, key string) int {
 		return event.QueueFor(db, table, key, n)
 	}}
+	for q := range b.open {
+		b.open[q] = &window{groups: map[groupKey]*openBatch{}, last: map[keyID]uint64{}}
+	}
+	return b
 }
 
 // rowSize estimates a row's JSON size (names, values, quotes and separators).
@@ -59,23 +104,28 @@ func rowSize(row map[string]*string, old map[string]*string) int {
 	return n + 22 // version
 }
 
-// add appends row i of tmpl (a message carrying the table-level fields) to its queue's batch.
+// add appends a row of tmpl (a message carrying the table-level fields) to a message of its queue.
 func (b *batcher) add(tmpl *event.Message, row, old map[string]*string, version uint64) error {
 	key := rowKey(tmpl, row)
 	q := b.queue(tmpl.Database, tmpl.Table, key)
 	size := rowSize(row, old)
-	ob := b.open[q]
-	if ob != nil && (ob.msg.Table != tmpl.Table || ob.msg.Database != tmpl.Database || ob.msg.Type != tmpl.Type ||
-		ob.msg.Ferry.Snapshot != tmpl.Ferry.Snapshot || !sameColumns(ob.msg, tmpl) ||
-		len(ob.msg.Data) >= b.pub.cfg.MaxBatchRows || ob.bytes+size > b.pub.cfg.MaxBatchBytes) {
-		if err := b.seal(q); err != nil {
+	w := b.open[q]
+	id := keyID{tmpl.Database, tmpl.Table, key}
+	ob := w.openFor(tmpl)
+	if ob != nil && (len(ob.msg.Data) >= b.pub.cfg.MaxBatchRows || ob.bytes+size > b.pub.cfg.MaxBatchBytes) {
+		if err := b.sealThrough(q, ob); err != nil {
 			return err
 		}
 		ob = nil
 	}
-	if ob == nil {
-		ob = &openBatch{msg: cloneHeader(tmpl), bytes: 512}
-		b.open[q] = ob
+	if ob == nil || w.newerThan(id, ob) {
+		ob = w.start(tmpl, b.next())
+	}
+	w.hot = ob
+	// A row in the oldest unsealed message needs no record: every message it could later join was
+	// created no earlier. (A bulk load of one table thus never touches the map.)
+	if ob != w.msgs[0] {
+		w.last[id] = ob.n
 	}
 	ob.msg.Data = append(ob.msg.Data, row)
 	if old != nil {
@@ -85,6 +135,47 @@ func (b *batcher) add(tmpl *event.Message, row, old map[string]*string, version 
 	ob.bytes += size
 	b.rows++
 	return nil
+}
+
+// newerThan reports whether key id's previous row in this window is in a message created after
+// ob. With one unsealed message no row can be (sealed messages are older than every unsealed one).
+func (w *window) newerThan(id keyID, ob *openBatch) bool {
+	if len(w.msgs) == 1 {
+		return false
+	}
+	prev, ok := w.last[id]
+	return ok && prev > ob.n
+}
+
+// start opens a new message numbered n for tmpl's group, after every unsealed message.
+func (w *window) start(tmpl *event.Message, n uint64) *openBatch {
+	ob := &openBatch{msg: cloneHeader(tmpl), bytes: 512, n: n, group: groupOf(tmpl), open: true}
+	if prev := w.groups[ob.group]; prev != nil {
+		prev.open = false
+	}
+	w.msgs = append(w.msgs, ob)
+	w.groups[ob.group] = ob
+	return ob
+}
+
+// next numbers a new message (creation order).
+func (b *batcher) next() uint64 {
+	b.made++
+	return b.made
+}
+
+// openFor returns the open message of tmpl's group, or nil.
+func (w *window) openFor(tmpl *event.Message) *openBatch {
+	if h := w.hot; h != nil && h.open && sameGroup(h.msg, tmpl) {
+		return h
+	}
+	return w.groups[groupOf(tmpl)]
+}
+
+// sameGroup reports whether a row of b belongs to message a's group (groupKey, without building one).
+func sameGroup(a, b *event.Message) bool {
+	return a.Table == b.Table && a.Database == b.Database && a.Type == b.Type &&
+		a.Ferry.Snapshot == b.Ferry.Snapshot && sameColumns(a, b)
 }
 
 // sameColumns: messages share the schema maps of one tableInfo, so pointer-equal column slices
@@ -117,21 +208,47 @@ func cloneHeader(t *event.Message) *event.Message {
 	return &m
 }
 
-// seal hands queue q's open batch to its lane.
-func (b *batcher) seal(q int) error {
-	ob := b.open[q]
-	if ob == nil {
-		return nil
+// sealThrough hands ob and every message created before it on queue q to q's lane, in creation
+// order.
+func (b *batcher) sealThrough(q int, ob *openBatch) error {
+	w := b.open[q]
+	var sealed []*outgoing
+	i := 0
+	for ; i < len(w.msgs) && w.msgs[i].n <= ob.n; i++ {
+		m := w.msgs[i]
+		if m.open {
+			m.open = false
+			delete(w.groups, m.group)
+		}
+		b.rows -= len(m.msg.Data)
+		sealed = append(sealed, b.pub.seal(q, m.msg, b.doneChan(), m.bytes))
 	}
-	b.open[q] = nil
-	b.rows -= len(ob.msg.Data)
-	return b.pub.enqueue(b.ctx, q, ob.msg, b.doneChan(), ob.bytes)
+	if i == len(w.msgs) {
+		w.reset()
+	} else {
+		n := copy(w.msgs, w.msgs[i:])
+		clear(w.msgs[n:]) // sealed messages belong to the lane now
+		w.msgs = w.msgs[:n]
+	}
+	return b.pub.enqueueAll(b.ctx, q, sealed)
 }
 
-// sealAll seals every open batch.
+// reset forgets the window's keys once its messages are all sealed (every open message created
+// later gets a higher creation number than any key's previous row, so the keys are not needed).
+func (w *window) reset() {
+	clear(w.msgs)
+	w.msgs, w.hot = w.msgs[:0], nil
+	clear(w.groups)
+	clear(w.last)
+}
+
+// sealAll seals every unsealed message, queue by queue in creation order.
 func (b *batcher) sealAll() error {
-	for q := range b.open {
-		if err := b.seal(q); err != nil {
+	for q, w := range b.open {
+		if len(w.msgs) == 0 {
+			continue
+		}
+		if err := b.sealThrough(q, w.msgs[len(w.msgs)-1]); err != nil {
 			return err
 		}
 	}

@@ -23,7 +23,15 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/event"
 )
 
-const benchRows = 1_000_000
+// benchRows is BenchmarkCatchUp's row count; FERRY_BENCH_ROWS overrides it for short runs.
+var benchRows = envInt("FERRY_BENCH_ROWS", 1_000_000)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
 
 // benchBinlog writes benchRows rows (order-like, 6 columns) in 10k-row transactions and returns
 // the binlog range holding them.
@@ -32,26 +40,35 @@ func benchBinlog(b *testing.B, st *testenv.Stack) (cfg Config, from, to Head) {
 	src := st.OpenSource(b, dbName)
 	mustExec(b, src, `CREATE TABLE orders (id BIGINT UNSIGNED PRIMARY KEY, customer_id BIGINT, status ENUM('new','paid','shipped'),
 		total DECIMAL(12,2), note VARCHAR(64), created_at DATETIME(3))`)
-	cfg = DefaultConfig()
-	cfg.SourceAddr, cfg.User, cfg.Password, cfg.NameServer = st.SourceAddr, st.ReplUser, st.ReplPassword, st.NameServer
-	cfg.Include = []string{dbName + ".*"}
-	var err error
-	if from, err = SourceHead(context.Background(), &cfg); err != nil {
-		b.Fatal(err)
-	}
+	cfg = benchConfig(st, dbName)
+	from = benchHead(b, &cfg)
 	for lo := 1; lo <= benchRows; lo += 10_000 {
 		mustExec(b, src, fmt.Sprintf(`INSERT INTO orders SELECT seq, seq %% 977, 1 + seq %% 3, seq / 100, CONCAT('note ', seq),
 			'2026-01-02 03:04:05.678' FROM seq_%d_to_%d`, lo, lo+9_999))
 	}
-	if to, err = SourceHead(context.Background(), &cfg); err != nil {
+	return cfg, from, benchHead(b, &cfg)
+}
+
+// benchConfig is a tailer config for the stack and the tables of database dbName.
+func benchConfig(st *testenv.Stack, dbName string) Config {
+	cfg := DefaultConfig()
+	cfg.SourceAddr, cfg.User, cfg.Password, cfg.NameServer = st.SourceAddr, st.ReplUser, st.ReplPassword, st.NameServer
+	cfg.Include = []string{dbName + ".*"}
+	return cfg
+}
+
+// benchHead returns the source's binlog head.
+func benchHead(b *testing.B, cfg *Config) Head {
+	h, err := SourceHead(context.Background(), cfg)
+	if err != nil {
 		b.Fatal(err)
 	}
-	return cfg, from, to
+	return h
 }
 
 // rawDecode reads the range with a bare BinlogSyncer (same decode options as the tailer) and
 // returns rows/s: the floor every tailer shares.
-func rawDecode(b *testing.B, cfg Config, from, to Head) float64 {
+func rawDecode(b *testing.B, cfg Config, from, to Head, want int) float64 {
 	t := &Tailer{cfg: cfg, log: testLogger(b)}
 	sc, err := t.syncerConfig()
 	if err != nil {
@@ -88,15 +105,19 @@ func rawDecode(b *testing.B, cfg Config, from, to Head) float64 {
 			break
 		}
 	}
-	if rows < benchRows {
-		b.Fatalf("raw decode saw %d rows, want %d", rows, benchRows)
+	if rows < want {
+		b.Fatalf("raw decode saw %d rows, want %d", rows, want)
 	}
 	return float64(rows) / time.Since(start).Seconds()
 }
 
+// catchUp is one tailerCatchUp run: rows/s, mean duration of a send call, rows per message and
+// messages per send call (from the tailer's metrics).
+type catchUp struct{ rate, sendMs, rowsPerMsg, msgsPerSend float64 }
+
 // tailerCatchUp runs Run from `from` into a fresh topic and returns rows/s until the checkpoint
 // (every message acknowledged by the broker) reaches `to`.
-func tailerCatchUp(b *testing.B, st *testenv.Stack, cfg Config, from, to Head) (rate, sendMs float64) {
+func tailerCatchUp(b *testing.B, st *testenv.Stack, cfg Config, from, to Head, rows int) (c catchUp) {
 	cfg.Topic = st.NewTopic(b, 8)
 	cfg.DataDir = b.TempDir()
 	cfg.ServerID = uint32(100000 + rand.IntN(1<<30))
@@ -116,17 +137,26 @@ func tailerCatchUp(b *testing.B, st *testenv.Stack, cfg Config, from, to Head) (
 		b.Fatal(err)
 	}
 	waitCheckpoint(b, cfg.DataDir, to, 300*time.Second)
-	rate = benchRows / time.Since(t0).Seconds()
+	c.rate = float64(rows) / time.Since(t0).Seconds()
 	cancel()
 	<-done
 	mfs, _ := reg.Gather()
+	var sends, msgs float64
 	for _, mf := range mfs {
-		if mf.GetName() == "ferry_tailer_publish_duration_seconds" {
+		switch mf.GetName() {
+		case "ferry_tailer_publish_duration_seconds":
 			h := mf.GetMetric()[0].GetHistogram()
-			sendMs = 1000 * h.GetSampleSum() / float64(max(h.GetSampleCount(), 1))
+			sends = float64(max(h.GetSampleCount(), 1))
+			c.sendMs = 1000 * h.GetSampleSum() / sends
+		case "ferry_tailer_batch_rows":
+			h := mf.GetMetric()[0].GetHistogram()
+			c.rowsPerMsg = h.GetSampleSum() / float64(max(h.GetSampleCount(), 1))
+		case "ferry_tailer_messages_published_total":
+			msgs = mf.GetMetric()[0].GetCounter().GetValue()
 		}
 	}
-	return rate, sendMs
+	c.msgsPerSend = msgs / max(sends, 1)
+	return c
 }
 
 func waitCheckpoint(b *testing.B, dir string, to Head, timeout time.Duration) {
@@ -158,7 +188,7 @@ func (nopSender) SendSync(context.Context, ...*primitive.Message) (*primitive.Se
 }
 
 // tailerNoBroker runs the tailer (decode, format, batch, encode) into nopSender.
-func tailerNoBroker(b *testing.B, cfg Config, from, to Head) float64 {
+func tailerNoBroker(b *testing.B, cfg Config, from, to Head, rows int) float64 {
 	cfg.DataDir = b.TempDir()
 	cfg.ServerID = uint32(100000 + rand.IntN(1<<30))
 	m := NewMetrics(nil)
@@ -176,7 +206,7 @@ func tailerNoBroker(b *testing.B, cfg Config, from, to Head) float64 {
 	t0 := time.Now()
 	go func() { done <- tl.runWithCheckpoints(ctx, cfg.DataDir, start, nil) }()
 	waitCheckpoint(b, cfg.DataDir, to, 300*time.Second)
-	rate := benchRows / time.Since(t0).Seconds()
+	rate := float64(rows) / time.Since(t0).Seconds()
 	cancel()
 	<-done
 	return rate
@@ -224,23 +254,50 @@ func statusKB(b *testing.B, pid, field string) float64 {
 func BenchmarkCatchUp(b *testing.B) {
 	st := testenv.Get(b)
 	cfg, from, to := benchBinlog(b, st)
-	var raw, tail, rss, sendMs, nop float64
+	benchRuns(b, st, cfg, from, to, benchRows)
+	b.StopTimer()
+	b.ReportMetric(binaryPeakRSS(b, st, cfg, from, to), "rss_MB")
+}
+
+// benchRuns runs b.N rounds of raw decode, tailer into a no-op sender and tailer into the broker
+// over one binlog range, reports the rates, ratios and send figures, and returns the mean
+// catch-up figures.
+func benchRuns(b *testing.B, st *testenv.Stack, cfg Config, from, to Head, rows int) (mean catchUp) {
+	var raw, nop float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		raw += rawDecode(b, cfg, from, to)
-		nop += tailerNoBroker(b, cfg, from, to)
-		r, s := tailerCatchUp(b, st, cfg, from, to)
-		tail += r
-		sendMs += s
+		raw += rawDecode(b, cfg, from, to, rows)
+		nop += tailerNoBroker(b, cfg, from, to, rows)
+		c := tailerCatchUp(b, st, cfg, from, to, rows)
+		mean.rate += c.rate
+		mean.sendMs += c.sendMs
+		mean.rowsPerMsg += c.rowsPerMsg
+		mean.msgsPerSend += c.msgsPerSend
 	}
-	b.StopTimer()
-	rss = binaryPeakRSS(b, st, cfg, from, to)
 	n := float64(b.N)
+	mean = catchUp{mean.rate / n, mean.sendMs / n, mean.rowsPerMsg / n, mean.msgsPerSend / n}
 	b.ReportMetric(raw/n, "raw_rows/s")
-	b.ReportMetric(tail/n, "tailer_rows/s")
-	b.ReportMetric(tail/raw, "ratio")
+	b.ReportMetric(mean.rate, "tailer_rows/s")
+	b.ReportMetric(mean.rate*n/raw, "ratio")
 	b.ReportMetric(nop/n, "nobroker_rows/s")
 	b.ReportMetric(nop/raw, "nobroker_ratio")
-	b.ReportMetric(rss, "rss_MB")
-	b.ReportMetric(sendMs/n, "send_ms/msg")
+	b.ReportMetric(mean.sendMs, "send_ms/send")
+	b.ReportMetric(mean.msgsPerSend, "msgs/send")
+	return mean
+}
+
+// BenchmarkOrderFlow measures the tailer on an order-flow binlog (FERRY_BENCH_TX transactions,
+// default 20,000, of 10 row changes over four tables, inserts, updates and deletes mixed; see
+// orderFlowLoad) with benchRuns' figures plus rows per published message.
+func BenchmarkOrderFlow(b *testing.B) {
+	st := testenv.Get(b)
+	dbName := st.NewSourceDatabase(b)
+	src := st.OpenSource(b, dbName)
+	mustExec(b, src, orderFlowDDL...)
+	cfg := benchConfig(st, dbName)
+	from := benchHead(b, &cfg)
+	txs := envInt("FERRY_BENCH_TX", 20_000)
+	mustExec(b, src, orderFlowLoad(1, txs))
+	mean := benchRuns(b, st, cfg, from, benchHead(b, &cfg), orderFlowRows(txs))
+	b.ReportMetric(mean.rowsPerMsg, "rows/msg")
 }

@@ -46,7 +46,7 @@ type Config struct {
 	FlushInterval  time.Duration `yaml:"flush-interval"`   // longest time a row waits in an open batch
 	SendTimeout    time.Duration `yaml:"send-timeout"`     // one send attempt's timeout
 	MaxRetryDelay  time.Duration `yaml:"max-retry-delay"`  // cap of the send retry backoff
-	QueueBuffer    int           `yaml:"queue-buffer"`     // sealed messages buffered per queue
+	QueueBuffer    int           `yaml:"queue-buffer"`     // seal steps (messages sealed together) buffered per queue
 	DataDir        string        `yaml:"data-dir"`         // checkpoint + lock directory
 	CheckpointWait time.Duration `yaml:"checkpoint-every"` // how often the checkpoint file is written at most
 }
@@ -54,7 +54,7 @@ type Config struct {
 // DefaultConfig returns the defaults: MariaDB flavor on 127.0.0.1:3307 as ferry_repl, server id
 // 1001, file/position mode from the source head, all tables, halt on tables without a primary
 // key, 5 s heartbeats, topic ferry_changes, batches of at most 1000 rows / 1 MiB flushed within
-// 50 ms, 4 sealed messages buffered per queue (bounds memory), checkpoint written at most every
+// 50 ms, 4 seal steps (the messages of a queue sealed together) buffered per queue (bounds memory), checkpoint written at most every
 // 200 ms into ./ferry-tailer.
 func DefaultConfig() Config {
 	return Config{

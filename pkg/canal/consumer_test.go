@@ -23,12 +23,16 @@ import (
 type topicReader struct {
 	mu   sync.Mutex
 	msgs map[[2]int64]*event.Message // (queue, offset) -> message
+	ext  map[[2]int64]consumedProps  // (queue, offset) -> its RocketMQ properties
 	bad  []string
 }
 
+// consumedProps are the RocketMQ properties of a consumed message.
+type consumedProps struct{ tags, keys, shardingKey, msgID string }
+
 func readTopic(t *testing.T, st *testenv.Stack, topic string) *topicReader {
 	t.Helper()
-	r := &topicReader{msgs: map[[2]int64]*event.Message{}}
+	r := &topicReader{msgs: map[[2]int64]*event.Message{}, ext: map[[2]int64]consumedProps{}}
 	name := testenv.UniqueName("ferry_test_reader")
 	c, err := rocketmq.NewPushConsumer(
 		consumer.WithNameServer(primitive.NamesrvAddr{st.NameServer}),
@@ -48,7 +52,9 @@ func readTopic(t *testing.T, st *testenv.Stack, topic string) *topicReader {
 				r.bad = append(r.bad, err.Error())
 				continue
 			}
-			r.msgs[[2]int64{int64(m.Queue.QueueId), m.QueueOffset}] = ev
+			k := [2]int64{int64(m.Queue.QueueId), m.QueueOffset}
+			r.msgs[k] = ev
+			r.ext[k] = consumedProps{m.GetTags(), m.GetKeys(), m.GetShardingKey(), m.MsgId}
 		}
 		return consumer.ConsumeSuccess, nil
 	})

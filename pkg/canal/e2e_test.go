@@ -47,8 +47,8 @@ func randomTx(ctx context.Context, src sqlBeginner, rng *rand.Rand, keys int) er
 
 // TestEndToEndMixedWorkload runs canal.Run against the real broker: random transactions with
 // PK-changing updates and deletes, a DDL mid-stream and a 100k-row transaction. Replaying the
-// topic (per key, by version) must give exactly the source's tables, every queue must be in
-// version order, and each key must stay on one queue.
+// topic (per key, by version) must give exactly the source's tables, and each key's changes must
+// stay on one queue in version order.
 func TestEndToEndMixedWorkload(t *testing.T) {
 	st := testenv.Get(t)
 	dbName := st.NewSourceDatabase(t)

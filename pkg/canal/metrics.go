@@ -59,7 +59,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		BatchRows: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ferry_tailer_batch_rows",
 			Help: "Rows per published message.", Buckets: prometheus.ExponentialBuckets(1, 4, 7)}),
 		PublishDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ferry_tailer_publish_duration_seconds",
-			Help: "Duration of a successful send (last attempt).", Buckets: prometheus.ExponentialBuckets(0.0005, 4, 8)}),
+			Help: "Duration of a successful send call (last attempt); one call carries the messages waiting for one queue.", Buckets: prometheus.ExponentialBuckets(0.0005, 4, 8)}),
 		PendingMessages: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ferry_tailer_pending_messages",
 			Help: "Sealed messages not yet acknowledged."}),
 	}
@@ -74,11 +74,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) observeSend(o *outgoing, bytes int, d time.Duration) {
-	m.Messages.Inc()
-	m.Bytes.Add(float64(bytes))
+// observeSend records one successful send call that carried batch.
+func (m *Metrics) observeSend(batch []*outgoing, d time.Duration) {
 	m.PublishDuration.Observe(d.Seconds())
-	if !o.msg.IsDDL {
-		m.BatchRows.Observe(float64(len(o.msg.Data)))
+	for _, o := range batch {
+		m.Messages.Inc()
+		m.Bytes.Add(float64(len(o.wire.Body)))
+		if !o.msg.IsDDL {
+			m.BatchRows.Observe(float64(len(o.msg.Data)))
+		}
 	}
 }

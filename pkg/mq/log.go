@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -77,8 +78,13 @@ func (b *logBridge) log(level slog.Level, msg string, fields map[string]interfac
 }
 
 // fieldAttr turns one logrus field into an attribute; errors become strings
-// so that handlers print their message.
+// so that handlers print their message. A typed nil pointer (the client logs a
+// nil *RemotingCommand response when a request times out) is "<nil>": calling
+// its String method would panic.
 func fieldAttr(k string, v interface{}) slog.Attr {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return slog.String(k, "<nil>")
+	}
 	if err, ok := v.(error); ok {
 		return slog.String(k, err.Error())
 	}

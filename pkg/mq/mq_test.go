@@ -101,6 +101,11 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// derefStringer's String dereferences its receiver, as RemotingCommand's does.
+type derefStringer struct{ s string }
+
+func (d *derefStringer) String() string { return d.s }
+
 func TestSetLogger(t *testing.T) {
 	var buf syncBuffer
 	mq.SetLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
@@ -112,6 +117,8 @@ func TestSetLogger(t *testing.T) {
 	rlog.Fatal("fatal-does-not-exit", nil)
 	rlog.SetLogLevel("debug") // the library's own knob maps onto SetLogLevel
 	rlog.Debug("now-debug", map[string]interface{}{"b": 2, "a": 1})
+	// The client logs a nil *RemotingCommand response when a request times out.
+	rlog.Error("nil-stringer", map[string]interface{}{"response": (*derefStringer)(nil)})
 
 	out := buf.String()
 	tests := []struct {
@@ -122,6 +129,7 @@ func TestSetLogger(t *testing.T) {
 		{"warning passes with fields", `level=WARN msg=route-warning component=rocketmq-client topic=t1 underlayError=boom`, true},
 		{"fatal is logged as error", `level=ERROR msg=fatal-does-not-exit`, true},
 		{"debug after SetLogLevel, fields sorted", `msg=now-debug component=rocketmq-client a=1 b=2`, true},
+		{"typed nil Stringer does not panic", `msg=nil-stringer component=rocketmq-client response=<nil>`, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

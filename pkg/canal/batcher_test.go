@@ -1,0 +1,232 @@
+package canal
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferry-cdc/ferry/pkg/event"
+)
+
+// groupRow is one row fed to the batcher: table, operation, key, and the schema generation and
+// snapshot flag of its template.
+type groupRow struct {
+	table, typ, key string
+	schema          int  // 0 or 1 (1: the table gained a column)
+	snapshot        bool // a backfill row
+	big             bool // a value of 300 bytes (byte limit)
+}
+
+// groupTemplates hands out one template per (table, schema, op, snapshot), sharing one column
+// slice per (table, schema) as the tailer's tableInfo does.
+type groupTemplates struct {
+	cols  map[string][]string
+	tmpls map[string]*event.Message
+}
+
+func (g *groupTemplates) of(r groupRow) *event.Message {
+	id := fmt.Sprintf("%s/%d/%s/%v", r.table, r.schema, r.typ, r.snapshot)
+	if m := g.tmpls[id]; m != nil {
+		return m
+	}
+	ck := fmt.Sprintf("%s/%d", r.table, r.schema)
+	cols := g.cols[ck]
+	if cols == nil {
+		cols = []string{"id", "v", "w"}[:2+r.schema]
+		g.cols[ck] = cols
+	}
+	m := &event.Message{Database: "db", Table: r.table, Type: r.typ, PKNames: []string{"id"},
+		Ferry: &event.Meta{Format: event.Format, File: "mariadb-bin.000001", Snapshot: r.snapshot, Columns: cols}}
+	g.tmpls[id] = m
+	return m
+}
+
+// runBatcher feeds rows (versions 1, 2, ... in order) through a batcher into a recorder, seals
+// everything, waits for SEND_OK and returns the recorded messages.
+func runBatcher(t *testing.T, queues, maxRows, maxBytes int, rows []groupRow) []recorded {
+	t.Helper()
+	rec := &recorder{}
+	pub, err := NewPublisher(PublisherConfig{Topic: "t", Queues: queues, MaxBatchRows: maxRows, MaxBatchBytes: maxBytes,
+		SendTimeout: time.Second, MaxRetryDelay: time.Second, QueueBuffer: 2}, rec, testLogger(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	b := newBatcher(pub)
+	g := &groupTemplates{cols: map[string][]string{}, tmpls: map[string]*event.Message{}}
+	for i, r := range rows {
+		v := "x"
+		if r.big {
+			v = strings.Repeat("x", 300)
+		}
+		data := map[string]*string{"id": event.Str(r.key), "v": event.Str(v)}
+		if r.schema == 1 {
+			data["w"] = nil
+		}
+		if err := b.add(g.of(r), data, nil, uint64(i+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.sealAll(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := pub.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b.rows != 0 {
+		t.Fatalf("%d rows left unsealed after sealAll", b.rows)
+	}
+	return rec.snapshot()
+}
+
+// renderMsgs shows a queue's messages in send order as "table/OP[/cols][/snap]:key,key".
+func renderMsgs(rs []recorded) string {
+	var out []string
+	for _, r := range rs {
+		m := r.msg
+		s := m.Table + "/" + m.Type
+		if len(m.Ferry.Columns) != 2 {
+			s += fmt.Sprintf("/%dcols", len(m.Ferry.Columns))
+		}
+		if m.Ferry.Snapshot {
+			s += "/snap"
+		}
+		keys := make([]string, len(m.Data))
+		for i := range m.Data {
+			keys[i] = m.RowKey(i)
+		}
+		out = append(out, s+":"+strings.Join(keys, ","))
+	}
+	return strings.Join(out, " ")
+}
+
+func TestBatcherGrouping(t *testing.T) {
+	ins := func(table, key string) groupRow { return groupRow{table: table, typ: event.TypeInsert, key: key} }
+	upd := func(table, key string) groupRow { return groupRow{table: table, typ: event.TypeUpdate, key: key} }
+	del := func(table, key string) groupRow { return groupRow{table: table, typ: event.TypeDelete, key: key} }
+	big := func(r groupRow) groupRow { r.big = true; return r }
+	cases := []struct {
+		name     string
+		maxRows  int
+		maxBytes int
+		rows     []groupRow
+		want     string
+	}{
+		{name: "tables and operations of many transactions merge",
+			rows: []groupRow{ins("orders", "1"), ins("items", "10"), upd("stock", "5"), ins("orders", "2"), ins("items", "11"), upd("stock", "5")},
+			want: "orders/INSERT:1,2 items/INSERT:10,11 stock/UPDATE:5,5"},
+		{name: "a key's later row may join an older open message only after its previous row",
+			rows: []groupRow{ins("o", "1"), ins("o", "2"), upd("o", "1"), ins("o", "3"), upd("o", "2"), del("o", "1"), ins("o", "1"), ins("o", "4")},
+			want: "o/INSERT:1,2,3 o/UPDATE:1,2 o/DELETE:1 o/INSERT:1,4"},
+		{name: "key change: DELETE old key, INSERT new key, then changes of the new key",
+			rows: []groupRow{ins("o", "1"), del("o", "1"), ins("o", "2"), upd("o", "2"), ins("o", "3")},
+			want: "o/INSERT:1,2,3 o/DELETE:1 o/UPDATE:2"},
+		{name: "same key in two tables is two keys",
+			rows: []groupRow{ins("b", "2"), upd("a", "1"), ins("b", "1")},
+			want: "b/INSERT:2,1 a/UPDATE:1"},
+		{name: "row limit",
+			maxRows: 3,
+			rows:    []groupRow{ins("o", "1"), ins("o", "2"), ins("o", "3"), ins("o", "4"), ins("o", "5"), ins("o", "6"), ins("o", "7")},
+			want:    "o/INSERT:1,2,3 o/INSERT:4,5,6 o/INSERT:7"},
+		{name: "a full message is sent with every message created before it",
+			maxRows: 2,
+			rows:    []groupRow{upd("s", "9"), ins("o", "1"), ins("o", "2"), upd("s", "8"), ins("o", "3"), upd("s", "9")},
+			want:    "s/UPDATE:9,8 o/INSERT:1,2 o/INSERT:3 s/UPDATE:9"},
+		{name: "byte limit",
+			maxBytes: 1300,
+			rows:     []groupRow{big(ins("o", "1")), big(ins("o", "2")), big(ins("o", "3")), big(ins("o", "4")), big(ins("o", "5"))},
+			want:     "o/INSERT:1,2 o/INSERT:3,4 o/INSERT:5"},
+		{name: "event-time schema and snapshot flag split groups",
+			rows: []groupRow{ins("o", "1"), {table: "o", typ: event.TypeInsert, key: "2", schema: 1}, ins("o", "3"),
+				{table: "o", typ: event.TypeInsert, key: "4", snapshot: true}, {table: "o", typ: event.TypeInsert, key: "5", schema: 1}},
+			want: "o/INSERT:1,3 o/INSERT/3cols:2,5 o/INSERT/snap:4"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			maxRows, maxBytes := c.maxRows, c.maxBytes
+			if maxRows == 0 {
+				maxRows = 1000
+			}
+			if maxBytes == 0 {
+				maxBytes = 1 << 20
+			}
+			got := renderMsgs(runBatcher(t, 1, maxRows, maxBytes, c.rows))
+			if got != c.want {
+				t.Errorf("messages:\n got %s\nwant %s", got, c.want)
+			}
+		})
+	}
+}
+
+// TestBatcherRandomOrder feeds random mixes of tables, operations and keys over several queues
+// and small limits: every row must arrive exactly once, each key on one queue in input order.
+func TestBatcherRandomOrder(t *testing.T) {
+	ops := []string{event.TypeInsert, event.TypeUpdate, event.TypeDelete}
+	for seed := uint64(1); seed <= 20; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		rows := make([]groupRow, 2000)
+		for i := range rows {
+			rows[i] = groupRow{table: fmt.Sprintf("t%d", rng.IntN(4)), typ: ops[rng.IntN(3)], key: fmt.Sprint(rng.IntN(30)),
+				schema: rng.IntN(2) * rng.IntN(2)}
+		}
+		recs := runBatcher(t, 3, 5+rng.IntN(40), 1<<20, rows)
+		flat, _ := flatten(recs)
+		if len(flat) != len(rows) {
+			t.Fatalf("seed %d: %d rows out, %d in", seed, len(flat), len(rows))
+		}
+		seen := map[uint64]bool{}
+		for _, r := range flat {
+			in := rows[r.version-1]
+			if seen[r.version] || in.table != r.table || in.typ != r.typ || in.key != r.key {
+				t.Fatalf("seed %d: row %d out as %s %s %s (dup %v), in as %+v", seed, r.version, r.table, r.typ, r.key, seen[r.version], in)
+			}
+			seen[r.version] = true
+		}
+		checkOrder(t, flat)
+		if len(recs) >= len(rows)/2 {
+			t.Errorf("seed %d: %d messages for %d rows: not grouped", seed, len(recs), len(rows))
+		}
+	}
+}
+
+// BenchmarkBatcherAdd measures the batcher's cost per row (grouping, per-key order bookkeeping,
+// sealing) into a no-op sender: bulk rows of one table, and an order flow of four tables with
+// mixed operations.
+func BenchmarkBatcherAdd(b *testing.B) {
+	for _, shape := range []string{"bulk", "orderflow"} {
+		b.Run(shape, func(b *testing.B) {
+			pub, err := NewPublisher(PublisherConfig{Topic: "t", Queues: 8, MaxBatchRows: 1000, MaxBatchBytes: 1 << 20,
+				SendTimeout: time.Second, MaxRetryDelay: time.Second, QueueBuffer: 4}, nopSender{}, testLogger(b), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pub.Close()
+			bt := newBatcher(pub)
+			g := &groupTemplates{cols: map[string][]string{}, tmpls: map[string]*event.Message{}}
+			tables := []string{"orders", "items", "stock", "customers"}
+			ops := []string{event.TypeInsert, event.TypeInsert, event.TypeUpdate, event.TypeUpdate}
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				r := groupRow{table: "orders", typ: event.TypeInsert, key: strconv.Itoa(i)}
+				if shape == "orderflow" {
+					r = groupRow{table: tables[i%4], typ: ops[i%4], key: strconv.Itoa(i / 4 % 5000)}
+				}
+				data := map[string]*string{"id": event.Str(r.key), "v": event.Str("x")}
+				if err := bt.add(g.of(r), data, nil, uint64(i+1)); err != nil {
+					b.Fatal(err)
+				}
+				if i%5000 == 4999 { // a flush window
+					if err := bt.sealAll(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
