@@ -61,7 +61,7 @@ var canalHelp = map[string]string{
 	"flush-interval":   "longest time a row waits in an open batch",
 	"send-timeout":     "timeout of one send attempt",
 	"max-retry-delay":  "cap of the send retry backoff",
-	"queue-buffer":     "sealed messages buffered per queue",
+	"queue-buffer":     "seal steps buffered per queue (a step: the messages of one queue sealed together, sent in one batch call)",
 	"data-dir":         "checkpoint and lock directory",
 	"checkpoint-every": "checkpoint write interval at most",
 }
