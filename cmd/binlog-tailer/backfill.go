@@ -85,6 +85,7 @@ func runBackfill(ctx context.Context, o *options, b *backfillOptions, epoch uint
 	defer src.Close()
 	cfg := b.cfg
 	cfg.CheckpointDir, cfg.Epoch = o.DataDir, epoch
+	cfg.Include, cfg.Exclude, cfg.ExcludeColumns = o.Include, o.Exclude, o.ExcludeColumns // the tailer's filters
 	if cfg.ServerID, err = serverID(ctx, src); err != nil {
 		return err
 	}
