@@ -3,6 +3,7 @@ package verify
 import (
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
@@ -18,7 +19,8 @@ const (
 	kindInt                  // decimal text of an integer (all INT types, YEAR, BIT)
 	kindBit                  // BIT: decimal text of the unsigned value
 	kindDecimal              // exact decimal text without trailing fraction zeros ("12.3", "100")
-	kindFloat                // shortest text of a float (best effort across engines)
+	kindFloat                // shortest text of a DOUBLE (best effort across engines)
+	kindFloat32              // FLOAT: shortest text of its value widened to double
 	kindDate                 // "2006-01-02"
 	kindDateTime             // "2006-01-02 15:04:05" plus fsp fraction digits (UTC for TIMESTAMP)
 	kindBinary               // upper-case hex of the bytes
@@ -49,7 +51,9 @@ func sourceKind(dataType string) kind {
 		return kindBit
 	case "decimal", "numeric":
 		return kindDecimal
-	case "float", "double", "real":
+	case "float":
+		return kindFloat32
+	case "double", "real":
 		return kindFloat
 	case "date":
 		return kindDate
@@ -97,6 +101,8 @@ func mysqlExpr(c column) string {
 	switch c.Kind {
 	case kindInt, kindFloat, kindDate:
 		return "CAST(" + q + " AS CHAR)"
+	case kindFloat32: // CAST(FLOAT AS CHAR) has 6 digits; the widened double is exact
+		return "CAST(CAST(" + q + " AS DOUBLE) AS CHAR)"
 	case kindDecimal:
 		return "REGEXP_REPLACE(CAST(" + q + " AS CHAR), " + trimZeros + ")"
 	case kindBit:
@@ -141,6 +147,8 @@ func chExpr(c column, chType string) string {
 		return "hex(" + q + ")"
 	case kindDecimal:
 		return "replaceRegexpOne(toString(" + q + "), " + trimZeros + ")"
+	case kindFloat32:
+		return "toString(toFloat64(" + q + "))"
 	}
 	return "toString(" + q + ")"
 }
@@ -189,10 +197,13 @@ func chRowHash(cols []column, chTypes map[string]string) string {
 func quoteMySQL(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
 func quoteCH(name string) string    { return "`" + strings.ReplaceAll(name, "`", "\\`") + "`" }
 
+// isFloat reports the float kinds, whose canonical text is not converted back for key lookups.
+func (k kind) isFloat() bool { return k == kindFloat || k == kindFloat32 }
+
 // eventValue turns the canonical text v of a key column back into the change-event encoding
 // (schemas/change-event.md) that a Repairer expects: binary keys from hex to bytes as ISO-8859-1
-// runes, decimals padded to the column's scale. Other kinds are already in event form (floats
-// only approximately: MariaDB's text of a FLOAT has 6 digits).
+// runes, decimals padded to the column's scale, FLOATs from their widened double to the shortest
+// single-precision text. Other kinds are already in event form (DOUBLE: shortest text on both).
 func (c column) eventValue(v string) (string, error) {
 	switch c.Kind {
 	case kindBinary:
@@ -201,6 +212,12 @@ func (c column) eventValue(v string) (string, error) {
 			return "", fmt.Errorf("key column %s: hex %q: %w", c.Name, v, err)
 		}
 		return event.EncodeBytes(b), nil
+	case kindFloat32:
+		f, err := strconv.ParseFloat(v, 32)
+		if err != nil {
+			return "", fmt.Errorf("key column %s: float %q: %w", c.Name, v, err)
+		}
+		return strconv.FormatFloat(f, 'g', -1, 32), nil
 	case kindDecimal:
 		if c.Scale == 0 {
 			return v, nil

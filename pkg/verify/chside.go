@@ -47,7 +47,7 @@ func (s *chSide) literal(col int, v string) string {
 
 // eqLiteral renders v for a key lookup (eqKeys): floats are compared as canonical text.
 func (s *chSide) eqLiteral(col int, v string) string {
-	if s.kinds[col] == kindFloat {
+	if s.kinds[col].isFloat() {
 		return chLiteral("String", v)
 	}
 	return s.literal(col, v)

@@ -89,3 +89,33 @@ func corruptBinaryKeys(t *testing.T, f *fixture, sinkName string) {
 		}
 	}
 }
+
+// TestVerifyFloatColumnsAndKeys: FLOAT columns (and a FLOAT key) compare equal on both copies:
+// MariaDB's CAST(FLOAT AS CHAR) has 6 digits while ClickHouse's Float32 text has all of them.
+func TestVerifyFloatColumnsAndKeys(t *testing.T) {
+	st := testenv.Get(t)
+	f := &fixture{st: st, srcDB: st.NewSourceDatabase(t)}
+	f.src = backfilltest.OpenSource(t, st)
+	var vals []string
+	for i := 1; i <= 40; i++ {
+		vals = append(vals, fmt.Sprintf("(%d.%d1, %d.1415927, %d.25)", i, i, i, i))
+	}
+	for _, q := range []string{
+		"CREATE TABLE `" + f.srcDB + "`.fk (k FLOAT PRIMARY KEY, f FLOAT, d DOUBLE)",
+		"INSERT INTO `" + f.srcDB + "`.fk VALUES " + strings.Join(vals, ", "),
+	} {
+		if _, err := f.src.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.copies = backfilltest.NewCopies(t, st)
+	f.copies.Load(t, f.src, f.srcDB)
+	for _, sinkName := range []string{"mysql", "clickhouse"} {
+		t.Run(sinkName, func(t *testing.T) {
+			r := run(t, f, sinkName, []verify.TableRef{{Database: f.srcDB, Name: "fk"}}, nil, nil)[0]
+			if !r.OK() || r.SourceRows != 40 || r.CopyRows != 40 {
+				t.Fatalf("clean copy: ok=%v rows %d/%d diffs %v", r.OK(), r.SourceRows, r.CopyRows, diffStrings(r.Diffs))
+			}
+		})
+	}
+}

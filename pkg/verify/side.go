@@ -64,7 +64,7 @@ func keyLookupNames(names, exprs []string, kinds []kind) []string {
 	out := make([]string, len(names))
 	for i := range names {
 		out[i] = names[i]
-		if kinds[i] == kindFloat {
+		if kinds[i].isFloat() {
 			out[i] = exprs[i]
 		}
 	}
