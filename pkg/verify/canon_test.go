@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"context"
 	"database/sql"
 	"os"
 	"os/exec"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
+	"github.com/ferry-cdc/ferry/pkg/backfill/backfilltest"
 )
 
 // decimalSamples are DECIMAL(12,2) values, several ending in 0.
@@ -33,7 +33,9 @@ func TestDecimalCanonicalText(t *testing.T) {
 	want := queryColumn(t, src, "SELECT "+mysqlExpr(c)+" FROM dec_t ORDER BY id")
 	chdbQuery := "SELECT " + chExpr(c, "Decimal(12, 2)") + " FROM (SELECT toDecimal64(arrayJoin(['" +
 		strings.Join(decimalSamples, "', '") + "']), 2) AS d)"
-	got18 := chColumn(t, st, chdbQuery)
+	ch := backfilltest.OpenClickHouse(st, "")
+	defer ch.Close()
+	got18 := queryColumn(t, ch, chdbQuery)
 	if strings.Join(got18, " ") != strings.Join(want, " ") {
 		t.Errorf("ClickHouse 18.16 canonical decimals %q, MariaDB %q", got18, want)
 	}
@@ -49,25 +51,6 @@ func TestDecimalCanonicalText(t *testing.T) {
 func queryColumn(t *testing.T, db *sql.DB, q string) []string {
 	t.Helper()
 	rows, err := db.Query(q)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-func chColumn(t *testing.T, st *testenv.Stack, q string) []string {
-	t.Helper()
-	conn := st.OpenClickHouse(t)
-	rows, err := conn.Query(context.Background(), q)
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
