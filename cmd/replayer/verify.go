@@ -77,6 +77,7 @@ func newVerifyCmd() *cobra.Command {
 	fs.DurationVar(&cfg.RetryInterval, "retry-interval", cfg.RetryInterval, "wait before each re-check")
 	fs.IntVar(&cfg.Parallel, "parallel", cfg.Parallel, "chunks compared at the same time")
 	fs.BoolVar(&cfg.Repair, "repair", false, "re-snapshot differing keys through the change topic")
+	fs.StringSliceVar(&cfg.ExcludeColumns, "exclude-columns", nil, "the tailer's exclude-columns globs (db.table.column): not compared, not repaired")
 	fs.StringVar(&cfg.NameServer, "name-server", cfg.NameServer, "--repair: RocketMQ name server")
 	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "--repair: change-event topic")
 	fs.IntVar(&cfg.Epoch, "epoch", cfg.Epoch, "--repair: version epoch (default: from --tailer-data-dir's checkpoint, else 0)")
@@ -200,6 +201,7 @@ func (c *verifyConfig) repairer(ctx context.Context, src *sql.DB, log *slog.Logg
 	}
 	bc := backfill.DefaultConfig()
 	bc.Epoch, bc.CheckpointDir = uint8(epoch), os.TempDir()
+	bc.ExcludeColumns = c.ExcludeColumns // repairs publish what the tailer publishes
 	b, err := backfill.New(bc, src, pub, nil, log, nil)
 	if err != nil {
 		return nil, nil, err

@@ -38,6 +38,9 @@ type Config struct {
 	RetryInterval time.Duration `yaml:"retry-interval"`
 	// Parallel is the number of chunks compared at the same time.
 	Parallel int `yaml:"parallel"`
+	// ExcludeColumns are the tailer's exclude-columns globs (db.table.column): those non-key
+	// columns are not streamed (the copy holds NULL or lacks them), so they are not compared.
+	ExcludeColumns []string `yaml:"exclude-columns"`
 }
 
 // DefaultConfig returns the defaults: 10,000-row chunks bisected down to 500 rows, at most 10,000

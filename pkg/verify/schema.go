@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path"
+	"slices"
 	"strings"
 )
 
@@ -118,6 +120,31 @@ func listTables(ctx context.Context, db *sql.DB, database string) ([]TableRef, e
 		out = append(out, TableRef{Database: database, Name: n})
 	}
 	return out, rows.Err()
+}
+
+// dropColumns removes the non-key columns matching the exclude-columns globs (path.Match over
+// "db.table.column", as the tailer matches them).
+func (ts *tableSchema) dropColumns(patterns []string) {
+	if len(patterns) == 0 {
+		return
+	}
+	keep := ts.Columns[:0:0]
+	for _, c := range ts.Columns {
+		if !slices.Contains(ts.PK, c.Name) && matchAny(patterns, ts.Ref.String()+"."+c.Name) {
+			continue
+		}
+		keep = append(keep, c)
+	}
+	ts.Columns = keep
+}
+
+func matchAny(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // compareColumns returns the canonical columns for ts; keepFSP lowers datetime precision to what

@@ -100,6 +100,7 @@ func (v *Verifier) Table(ctx context.Context, ref TableRef) (*TableResult, error
 	if err != nil {
 		return nil, err
 	}
+	ts.dropColumns(v.cfg.ExcludeColumns)
 	cp, cols, err := v.copy.open(ctx, ts)
 	if err != nil {
 		return nil, err
