@@ -88,6 +88,7 @@ func runBackfill(ctx context.Context, b *backfillOptions, epoch uint8, reg prome
 	defer src.Close()
 	cfg := b.Backfill
 	cfg.CheckpointDir, cfg.Epoch = o.DataDir, epoch
+	cfg.Include, cfg.Exclude, cfg.ExcludeColumns = o.Include, o.Exclude, o.ExcludeColumns // the tailer's filters
 	if cfg.ServerID, err = serverID(ctx, src); err != nil {
 		return err
 	}

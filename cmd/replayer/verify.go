@@ -29,12 +29,13 @@ var errMismatch = errors.New("copy differs from the source")
 
 // verifyHelp documents the keys of verify.Config (declared in pkg/verify by their yaml tags).
 var verifyHelp = map[string]string{
-	"chunk-rows":     "source rows per checksum chunk",
-	"diff-rows":      "bisect mismatching chunks down to this many rows, then compare row by row",
-	"max-diff-keys":  "report at most this many differing keys per table",
-	"retries":        "re-checks of differing keys before they are reported",
-	"retry-interval": "wait before each re-check",
-	"parallel":       "chunks compared at the same time",
+	"chunk-rows":      "source rows per checksum chunk",
+	"diff-rows":       "bisect mismatching chunks down to this many rows, then compare row by row",
+	"max-diff-keys":   "report at most this many differing keys per table",
+	"retries":         "re-checks of differing keys before they are reported",
+	"retry-interval":  "wait before each re-check",
+	"parallel":        "chunks compared at the same time",
+	"exclude-columns": "the tailer's exclude-columns globs (db.table.column): not compared, not repaired",
 }
 
 // verifyConfig is the configuration of `replayer verify`.
@@ -182,6 +183,7 @@ func (c *verifyConfig) repairer(ctx context.Context, src *sql.DB, log *slog.Logg
 	}
 	bc := backfill.DefaultConfig()
 	bc.Epoch, bc.CheckpointDir = uint8(epoch), os.TempDir()
+	bc.ExcludeColumns = c.ExcludeColumns // repairs publish what the tailer publishes
 	b, err := backfill.New(bc, src, pub, nil, log, nil)
 	if err != nil {
 		return nil, nil, err

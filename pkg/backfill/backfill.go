@@ -59,6 +59,10 @@ func (b *Backfiller) Tables(ctx context.Context, names []string) ([]string, erro
 			return nil, fmt.Errorf("no tables in source database %q (name tables as db.table or a database)", n)
 		}
 		for _, t := range tables {
+			if !b.cfg.filtered(n, t) {
+				b.log.Info("table excluded by the tailer's filters; not backfilled", "table", n+"."+t)
+				continue
+			}
 			out = append(out, n+"."+t)
 		}
 	}
@@ -72,7 +76,7 @@ func (b *Backfiller) Table(ctx context.Context, name string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	t, err := LoadTable(ctx, b.src, db, tn)
+	t, err := b.loadTable(ctx, db, tn)
 	if err != nil {
 		return 0, err
 	}

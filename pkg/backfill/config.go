@@ -37,6 +37,12 @@ type Config struct {
 	Restart bool `yaml:"restart"`
 	// Progress is how often progress is logged when not on a terminal.
 	Progress time.Duration `yaml:"progress-every"`
+	// Include, Exclude and ExcludeColumns are the tailer's filters (its config keys of the same
+	// names): excluded tables are not backfilled and excluded columns are not published, so the
+	// snapshot carries what the stream carries.
+	Include        []string `yaml:"include"`
+	Exclude        []string `yaml:"exclude"`
+	ExcludeColumns []string `yaml:"exclude-columns"`
 }
 
 // DefaultConfig returns the defaults: 5,000-row chunks, 3 in flight, epoch 0, messages of at most

@@ -44,7 +44,8 @@ func (b *Builder) messageBase(t *Table, typ string, pos Position) *event.Message
 }
 
 // Build places rows (encoded, in t.Columns order) of operation typ (INSERT for snapshot rows,
-// DELETE for keys gone from the source) read at pos into messages. Every row carries version.
+// DELETE for keys gone from the source: the key with every other column NULL) read at pos into
+// messages. Every row carries version and every column.
 func (b *Builder) Build(t *Table, typ string, rows [][]*string, version uint64, pos Position) []Outgoing {
 	type open struct {
 		out   Outgoing
@@ -55,10 +56,7 @@ func (b *Builder) Build(t *Table, typ string, rows [][]*string, version uint64, 
 	for _, row := range rows {
 		data := make(map[string]*string, len(row))
 		size := 0
-		for i, v := range row {
-			if v == nil && typ == event.TypeDelete {
-				continue // a delete image carries the key; other columns may be unknown
-			}
+		for i, v := range row { // every column, NULL included: the replayer needs full images
 			data[t.Columns[i].Name] = v
 			if v != nil {
 				size += len(*v)

@@ -134,15 +134,11 @@ func snapshotPosition(ctx context.Context, conn *sql.Conn) (Position, error) {
 // chunkQuery selects the next n rows after the key `after` in key order. The tuple comparison
 // is spelled out with OR/AND so MariaDB uses a range scan on the primary key.
 func chunkQuery(t *Table, after []string, n int) (string, []any, error) {
-	cols := make([]string, len(t.Columns))
-	for i, c := range t.Columns {
-		cols[i] = quote(c.Name)
-	}
+	q := "SELECT " + t.selectList() + " FROM " + t.qualified()
 	pks := make([]string, len(t.PK))
 	for i, pk := range t.PK {
 		pks[i] = quote(pk)
 	}
-	q := "SELECT " + strings.Join(cols, ", ") + " FROM " + t.qualified()
 	var args []any
 	if after != nil {
 		cond, a, err := t.afterCondition(after)
@@ -182,6 +178,15 @@ func (t *Table) afterCondition(after []string) (string, []any, error) {
 		ors = append(ors, strings.Join(ands, " AND "))
 	}
 	return "(" + strings.Join(ors, " OR ") + ")", args, nil
+}
+
+// selectList is the chunk queries' column list (Column.selectExpr of every column, in order).
+func (t *Table) selectList() string {
+	cols := make([]string, len(t.Columns))
+	for i := range t.Columns {
+		cols[i] = t.Columns[i].selectExpr()
+	}
+	return strings.Join(cols, ", ")
 }
 
 // scanRows runs q on conn and encodes every row (all columns of t, in order).

@@ -24,7 +24,7 @@ func (b *Backfiller) RepairKeys(ctx context.Context, table string, keys [][]stri
 	if err != nil {
 		return 0, err
 	}
-	t, err := LoadTable(ctx, b.src, db, tn)
+	t, err := b.loadTable(ctx, db, tn)
 	if err != nil {
 		return 0, err
 	}
@@ -80,12 +80,9 @@ func (b *Backfiller) advanceBinlog(ctx context.Context, conn *sql.Conn) {
 	}
 }
 
-// readKeys returns the rows of keys that exist and, as key-only rows, the keys that do not.
+// readKeys returns the rows of keys that exist and, as rows with the key and every other column
+// NULL, the keys that do not (published as DELETE tombstones: the replayer needs every column).
 func readKeys(ctx context.Context, conn *sql.Conn, t *Table, keys [][]string) (found, gone [][]*string, err error) {
-	cols := make([]string, len(t.Columns))
-	for i, c := range t.Columns {
-		cols[i] = quote(c.Name)
-	}
 	var ors []string
 	var args []any
 	for _, k := range keys {
@@ -103,7 +100,7 @@ func readKeys(ctx context.Context, conn *sql.Conn, t *Table, keys [][]string) (f
 		}
 		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
 	}
-	q := "SELECT " + strings.Join(cols, ", ") + " FROM " + t.qualified() + " WHERE " + strings.Join(ors, " OR ")
+	q := "SELECT " + t.selectList() + " FROM " + t.qualified() + " WHERE " + strings.Join(ors, " OR ")
 	found, err = scanRows(ctx, conn, t, q, args)
 	if err != nil {
 		return nil, nil, err

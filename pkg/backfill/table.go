@@ -17,8 +17,9 @@ var ErrNoPrimaryKey = errors.New("table has no primary key")
 // Column is a source column with its parsed type.
 type Column struct {
 	Name      string
-	MySQLType string // COLUMN_TYPE, e.g. "decimal(12,2)", "bigint(20) unsigned"
+	MySQLType string // COLUMN_TYPE, e.g. "decimal(12,2)", "bigint(20) unsigned" (binary(16) for UUID/INET6)
 	Type      event.ColumnType
+	stored    string // for UUID/INET columns: the binary type of their stored bytes
 }
 
 // Table is a source table's shape at the time the backfill started.
@@ -56,6 +57,9 @@ func LoadTable(ctx context.Context, src *sql.DB, db, name string) (*Table, error
 			rows.Close()
 			return nil, fmt.Errorf("read columns of %s: %w", t, err)
 		}
+		if bin, ok := binaryTypes[strings.ToLower(c.MySQLType)]; ok {
+			c.MySQLType, c.stored = bin, bin
+		}
 		if c.Type, err = event.ParseMySQLType(c.MySQLType); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("column %s of %s: %w", c.Name, t, err)
@@ -72,6 +76,13 @@ func LoadTable(ctx context.Context, src *sql.DB, db, name string) (*Table, error
 	if t.PK, err = primaryKey(ctx, src, db, name); err != nil {
 		return nil, err
 	}
+	t.indexPK()
+	return t, nil
+}
+
+// indexPK sets the positions of the primary key columns in Columns.
+func (t *Table) indexPK() {
+	t.pkIdx = t.pkIdx[:0]
 	for _, pk := range t.PK {
 		for i, c := range t.Columns {
 			if c.Name == pk {
@@ -79,7 +90,34 @@ func LoadTable(ctx context.Context, src *sql.DB, db, name string) (*Table, error
 			}
 		}
 	}
-	return t, nil
+}
+
+// isPK reports whether column name is part of the primary key.
+func (t *Table) isPK(name string) bool {
+	for _, pk := range t.PK {
+		if pk == name {
+			return true
+		}
+	}
+	return false
+}
+
+// binaryTypes are MariaDB types whose values the binlog carries as their stored bytes and the
+// tailer publishes as binary(n) (the table map does not name the type): UUID, INET6, INET4.
+var binaryTypes = map[string]string{"uuid": "binary(16)", "inet6": "binary(16)", "inet4": "binary(4)"}
+
+// selectExpr is what a chunk query reads for the column: FLOAT widened to DOUBLE (the text
+// protocol renders a FLOAT with 6 significant digits; the double text is exact, so the value
+// re-rendered from it equals the stream's), the stored bytes of UUID/INET columns, else the
+// column itself.
+func (c *Column) selectExpr() string {
+	switch {
+	case c.Type.Base == "float":
+		return "CAST(" + quote(c.Name) + " AS DOUBLE)"
+	case c.stored != "":
+		return "CAST(" + quote(c.Name) + " AS " + strings.ToUpper(c.stored) + ")"
+	}
+	return quote(c.Name)
 }
 
 func primaryKey(ctx context.Context, src *sql.DB, db, name string) ([]string, error) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	gomysql "github.com/go-sql-driver/mysql"
 )
 
 // Operator-facing errors; each message names the problem and the fix.
@@ -30,6 +31,10 @@ func mysqlCode(err error) uint16 {
 	var me *mysql.MyError
 	if errors.As(err, &me) {
 		return me.Code
+	}
+	var de *gomysql.MySQLError // database/sql driver (SHOW ... queries)
+	if errors.As(err, &de) {
+		return de.Number
 	}
 	if m := errCodeRE.FindStringSubmatch(err.Error()); m != nil {
 		n, _ := strconv.Atoi(m[1])

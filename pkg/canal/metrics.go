@@ -14,6 +14,7 @@ type Metrics struct {
 	Bytes             prometheus.Counter     // ferry_tailer_published_bytes_total
 	SendErrors        prometheus.Counter     // ferry_tailer_send_errors_total
 	Reconnects        prometheus.Counter     // ferry_tailer_source_reconnects_total
+	CrashTailSkips    prometheus.Counter     // ferry_tailer_crash_tail_skips_total
 	CheckpointFile    prometheus.Gauge       // ferry_tailer_checkpoint_file_index
 	CheckpointPos     prometheus.Gauge       // ferry_tailer_checkpoint_position
 	CheckpointTime    prometheus.Gauge       // ferry_tailer_checkpoint_timestamp_seconds
@@ -42,6 +43,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Failed send attempts (each is retried)."}),
 		Reconnects: prometheus.NewCounter(prometheus.CounterOpts{Name: "ferry_tailer_source_reconnects_total",
 			Help: "Binlog stream restarts after a connection error."}),
+		CrashTailSkips: prometheus.NewCounter(prometheus.CounterOpts{Name: "ferry_tailer_crash_tail_skips_total",
+			Help: "Half-written binlog file tails (left by a crash of the source) skipped to the next file's start."}),
 		CheckpointFile: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ferry_tailer_checkpoint_file_index",
 			Help: "Binlog file index of the durable checkpoint."}),
 		CheckpointPos: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ferry_tailer_checkpoint_position",
@@ -63,7 +66,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		PendingMessages: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ferry_tailer_pending_messages",
 			Help: "Sealed messages not yet acknowledged."}),
 	}
-	m.registeredCollect = []prometheus.Collector{m.Events, m.Rows, m.Messages, m.Bytes, m.SendErrors, m.Reconnects,
+	m.registeredCollect = []prometheus.Collector{m.Events, m.Rows, m.Messages, m.Bytes, m.SendErrors, m.Reconnects, m.CrashTailSkips,
 		m.CheckpointFile, m.CheckpointPos, m.CheckpointTime, m.HeadFile, m.HeadPos, m.Behind, m.LastEvent,
 		m.BatchRows, m.PublishDuration, m.PendingMessages}
 	if reg != nil {

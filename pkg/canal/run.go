@@ -27,14 +27,20 @@ func (t *Tailer) Stream(ctx context.Context) error {
 	backoff := retry.Backoff{First: 500 * time.Millisecond, Max: 30 * time.Second}
 	var lastErr string
 	repeats := 0
+	byPos := false // after skipping a crashed file's tail: start by file/position, not GTID
 	for {
 		from := t.last
 		progressBefore := t.last
-		err := t.streamOnce(ctx, from)
+		rd := connRead{file: from.File, end: from.Pos}
+		err := t.streamOnce(ctx, from, byPos, &rd)
 		if ctx.Err() != nil {
 			return nil
 		}
 		fatal, cerr := classify(err, &t.cfg, fmt.Sprintf("start %s:%d gtid %q", from.File, from.Pos, from.GTID))
+		if fatal && t.last == progressBefore && t.skipCrashTail(ctx, err, from, rd) {
+			byPos = true
+			continue
+		}
 		if fatal {
 			if errors.Is(cerr, ErrAccess) && canLogin(ctx, &t.cfg) {
 				cerr = privilegesError(&t.cfg, mysqlCode(err), err.Error())
@@ -88,8 +94,65 @@ func (t *Tailer) syncerConfig() (replication.BinlogSyncerConfig, error) {
 	}, nil
 }
 
-// streamOnce runs one binlog connection from a boundary.
-func (t *Tailer) streamOnce(ctx context.Context, from checkpoint.State) error {
+// connRead is what one binlog connection read: the file it was in, the end of the last event
+// received, and whether any rows event arrived.
+type connRead struct {
+	file    string
+	end     uint64
+	rotated bool // a rotate to another file than the start file arrived
+	rows    bool
+}
+
+// observe records event e.
+func (r *connRead) observe(e *replication.BinlogEvent) {
+	switch ev := e.Event.(type) {
+	case *replication.RotateEvent:
+		if string(ev.NextLogName) != r.file {
+			r.rotated = true
+		}
+		return
+	case *replication.RowsEvent:
+		r.rows = true
+	}
+	if e.Header.LogPos > 0 { // artificial events (format description on connect) carry 0
+		r.end = uint64(e.Header.LogPos)
+	}
+}
+
+// skipCrashTail handles the fatal error err of a connection that started at the boundary from
+// and read rd without reaching another boundary: if it is the half-written tail of a crashed
+// source's binlog file (crashTail), it moves t.last to the start of the next file, counts and
+// logs it and returns true. The connection must have read no rows event: rows of the unfinished
+// (rolled back) transaction could have been published by a timed flush, so then it still stops.
+func (t *Tailer) skipCrashTail(ctx context.Context, err error, from checkpoint.State, rd connRead) bool {
+	if rd.rotated || rd.rows || from.File == "" {
+		return false
+	}
+	end := rd.end
+	if file, pos, ok := failedAt(err); ok { // the source names the half-written event's start
+		if file != from.File {
+			return false
+		}
+		end = pos
+	}
+	next, ok, cerr := crashTail(ctx, &t.cfg, err, from.File, end)
+	if cerr != nil {
+		t.log.Error("cannot check whether the binlog ends in a crash's half-written event", "file", from.File, "pos", rd.end, "error", cerr)
+	}
+	if !ok {
+		return false
+	}
+	t.metrics.CrashTailSkips.Inc()
+	t.log.Warn("source binlog file ends in a half-written event (source crash); its unfinished transaction was rolled back by the source's crash recovery: continuing at the next file",
+		"file", from.File, "valid_end", end, "checkpoint_pos", from.Pos, "next_file", next, "source_error", err)
+	t.last = checkpoint.State{File: next, Pos: 4, GTID: from.GTID, Epoch: from.Epoch, ServerID: from.ServerID, UpdatedAt: time.Now()}
+	t.registered = false
+	return true
+}
+
+// streamOnce runs one binlog connection from a boundary, by GTID (if configured and byPos is
+// false) or by file/position; rd records what it read.
+func (t *Tailer) streamOnce(ctx context.Context, from checkpoint.State, byPos bool, rd *connRead) error {
 	if err := checkResumable(&t.cfg, from); err != nil {
 		return err
 	}
@@ -101,7 +164,7 @@ func (t *Tailer) streamOnce(ctx context.Context, from checkpoint.State) error {
 	syncer := replication.NewBinlogSyncer(sc)
 	defer syncer.Close()
 	var streamer *replication.BinlogStreamer
-	if t.cfg.UseGTID && from.GTID != "" {
+	if t.cfg.UseGTID && from.GTID != "" && !byPos {
 		gs, perr := mysql.ParseGTIDSet(t.cfg.Flavor, from.GTID)
 		if perr != nil {
 			return fmt.Errorf("%w: GTID set %q: %v", ErrConfig, from.GTID, perr)
@@ -123,11 +186,11 @@ func (t *Tailer) streamOnce(ctx context.Context, from checkpoint.State) error {
 			t.gset = gs
 		}
 	}
-	return t.pump(ctx, streamer)
+	return t.pump(ctx, streamer, rd)
 }
 
 // pump moves events from the streamer to handle, and flushes open batches on a timer.
-func (t *Tailer) pump(ctx context.Context, s *replication.BinlogStreamer) error {
+func (t *Tailer) pump(ctx context.Context, s *replication.BinlogStreamer, rd *connRead) error {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	events := make(chan *replication.BinlogEvent, 512)
@@ -152,12 +215,15 @@ func (t *Tailer) pump(ctx context.Context, s *replication.BinlogStreamer) error 
 	for {
 		select {
 		case e := <-events:
+			rd.observe(e)
 			if err := t.handle(e); err != nil {
 				return err
 			}
 		case err := <-errc:
 			for len(events) > 0 { // events read before the error come first
-				if herr := t.handle(<-events); herr != nil {
+				e := <-events
+				rd.observe(e)
+				if herr := t.handle(e); herr != nil {
 					return herr
 				}
 			}

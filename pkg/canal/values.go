@@ -82,8 +82,8 @@ func (c *column) formatBytes(v any) (string, error) {
 			b = append(b, 0)
 		}
 		return event.EncodeBytes(b), nil
-	case kindLatin1:
-		return event.EncodeBytes([]byte(s)), nil
+	case kindLatin1: // MariaDB's latin1 is cp1252 (latin1.go), as the source returns it
+		return decodeLatin1([]byte(s)), nil
 	}
 	if !utf8.ValidString(s) {
 		return "", fmt.Errorf("text is not valid UTF-8; set the column's charset to utf8mb4 or exclude the column")

@@ -1,8 +1,12 @@
 package verify
 
 import (
+	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/ferry-cdc/ferry/pkg/event"
 )
 
 // kind is the canonical form a column is compared in. Both sides of a comparison render a
@@ -14,8 +18,9 @@ const (
 	kindText     kind = iota // text as stored (CHAR, VARCHAR, TEXT, JSON, ENUM, SET, TIME)
 	kindInt                  // decimal text of an integer (all INT types, YEAR, BIT)
 	kindBit                  // BIT: decimal text of the unsigned value
-	kindDecimal              // exact decimal text at the column's scale ("12.30")
-	kindFloat                // shortest text of a float (best effort across engines)
+	kindDecimal              // exact decimal text without trailing fraction zeros ("12.3", "100")
+	kindFloat                // shortest text of a DOUBLE (best effort across engines)
+	kindFloat32              // FLOAT: shortest text of its value widened to double
 	kindDate                 // "2006-01-02"
 	kindDateTime             // "2006-01-02 15:04:05" plus fsp fraction digits (UTC for TIMESTAMP)
 	kindBinary               // upper-case hex of the bytes
@@ -30,6 +35,8 @@ type column struct {
 	FSP int
 	// ColFSP is the source column's own fraction digits.
 	ColFSP int
+	// Scale is a DECIMAL column's number of fraction digits.
+	Scale int
 	// Convert is set for text columns not in utf8mb4, whose bytes must be converted to UTF-8
 	// (as the change events carry them) before hashing.
 	Convert bool
@@ -44,13 +51,16 @@ func sourceKind(dataType string) kind {
 		return kindBit
 	case "decimal", "numeric":
 		return kindDecimal
-	case "float", "double", "real":
+	case "float":
+		return kindFloat32
+	case "double", "real":
 		return kindFloat
 	case "date":
 		return kindDate
 	case "datetime", "timestamp":
 		return kindDateTime
-	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
+	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob",
+		"uuid", "inet6", "inet4": // MariaDB's UUID/INET types: the stream carries their stored bytes
 		return kindBinary
 	}
 	return kindText
@@ -89,8 +99,12 @@ func chBaseType(t string) string {
 func mysqlExpr(c column) string {
 	q := quoteMySQL(c.Name)
 	switch c.Kind {
-	case kindInt, kindDecimal, kindFloat, kindDate:
+	case kindInt, kindFloat, kindDate:
 		return "CAST(" + q + " AS CHAR)"
+	case kindFloat32: // CAST(FLOAT AS CHAR) has 6 digits; the widened double is exact
+		return "CAST(CAST(" + q + " AS DOUBLE) AS CHAR)"
+	case kindDecimal:
+		return "REGEXP_REPLACE(CAST(" + q + " AS CHAR), " + trimZeros + ")"
 	case kindBit:
 		return "CAST(" + q + " + 0 AS CHAR)"
 	case kindDateTime:
@@ -131,9 +145,20 @@ func chExpr(c column, chType string) string {
 		return fmt.Sprintf("substring(toString(%s), 1, %d)", q, dateTimeLen(c.FSP))
 	case kindBinary:
 		return "hex(" + q + ")"
+	case kindDecimal:
+		return "replaceRegexpOne(toString(" + q + "), " + trimZeros + ")"
+	case kindFloat32:
+		return "toString(toFloat64(" + q + "))"
 	}
 	return "toString(" + q + ")"
 }
+
+// trimZeros are the pattern and replacement arguments (the same SQL text on MariaDB and
+// ClickHouse) that drop a decimal's trailing fraction zeros and a bare trailing point:
+// "12.30" -> "12.3", "5.00" -> "5", "100" stays. MariaDB's CAST keeps the column's scale while
+// ClickHouse 21.9+ toString(Decimal) drops trailing zeros (18.16 keeps them): the canonical text
+// is the trimmed one on both sides.
+const trimZeros = `'(\\.[0-9]*[1-9])0+$|\\.0+$', '\\1'`
 
 // Row text: the canonical values joined by '|', NULL written as 'n'. Text-like values (which may
 // contain '|' or be the string "n") are written as "<byte length>:<text>", so no two different
@@ -171,3 +196,34 @@ func chRowHash(cols []column, chTypes map[string]string) string {
 
 func quoteMySQL(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
 func quoteCH(name string) string    { return "`" + strings.ReplaceAll(name, "`", "\\`") + "`" }
+
+// isFloat reports the float kinds, whose canonical text is not converted back for key lookups.
+func (k kind) isFloat() bool { return k == kindFloat || k == kindFloat32 }
+
+// eventValue turns the canonical text v of a key column back into the change-event encoding
+// (schemas/change-event.md) that a Repairer expects: binary keys from hex to bytes as ISO-8859-1
+// runes, decimals padded to the column's scale, FLOATs from their widened double to the shortest
+// single-precision text. Other kinds are already in event form (DOUBLE: shortest text on both).
+func (c column) eventValue(v string) (string, error) {
+	switch c.Kind {
+	case kindBinary:
+		b, err := hex.DecodeString(v)
+		if err != nil {
+			return "", fmt.Errorf("key column %s: hex %q: %w", c.Name, v, err)
+		}
+		return event.EncodeBytes(b), nil
+	case kindFloat32:
+		f, err := strconv.ParseFloat(v, 32)
+		if err != nil {
+			return "", fmt.Errorf("key column %s: float %q: %w", c.Name, v, err)
+		}
+		return strconv.FormatFloat(f, 'g', -1, 32), nil
+	case kindDecimal:
+		if c.Scale == 0 {
+			return v, nil
+		}
+		intPart, frac, _ := strings.Cut(v, ".")
+		return intPart + "." + frac + strings.Repeat("0", max(0, c.Scale-len(frac))), nil
+	}
+	return v, nil
+}

@@ -19,6 +19,8 @@ type chSide struct {
 	keys    []string // quoted key column names
 	keyType []string // ClickHouse types of the key columns
 	keyExpr []string // canonical key expressions
+	eqKeys  []string // what a key lookup compares (keyLookupNames)
+	kinds   []kind   // kinds of the key columns
 	hash    string
 }
 
@@ -28,11 +30,28 @@ func newCHSide(db *sql.DB, database, table string, cols, keyCols []column, types
 		s.keys = append(s.keys, quoteCH(k.Name))
 		s.keyType = append(s.keyType, types[k.Name])
 		s.keyExpr = append(s.keyExpr, chExpr(k, types[k.Name]))
+		s.kinds = append(s.kinds, k.Kind)
 	}
+	s.eqKeys = keyLookupNames(s.keys, s.keyExpr, s.kinds)
 	return s
 }
 
-func (s *chSide) literal(col int, v string) string { return chLiteral(s.keyType[col], v) }
+// literal renders canonical key value v of key column col for a comparison with the column:
+// binary keys as unhex of their hex text.
+func (s *chSide) literal(col int, v string) string {
+	if s.kinds[col] == kindBinary && hexText.MatchString(v) {
+		return "unhex('" + v + "')"
+	}
+	return chLiteral(s.keyType[col], v)
+}
+
+// eqLiteral renders v for a key lookup (eqKeys): floats are compared as canonical text.
+func (s *chSide) eqLiteral(col int, v string) string {
+	if s.kinds[col].isFloat() {
+		return chLiteral("String", v)
+	}
+	return s.literal(col, v)
+}
 
 func (s *chSide) from(cond string) string {
 	return "(SELECT * FROM " + s.table + " FINAL WHERE " + cond + ") WHERE _deleted = 0"
@@ -58,7 +77,7 @@ func (s *chSide) rowHashes(ctx context.Context, r keyRange, limit int) (map[stri
 }
 
 func (s *chSide) keyHashes(ctx context.Context, keys []key) (map[string]keyHash, error) {
-	q := "SELECT " + strings.Join(s.keyExpr, ", ") + ", toString(" + s.hash + ") FROM " + s.from(keysPredicate(s.keys, keys, s.literal))
+	q := "SELECT " + strings.Join(s.keyExpr, ", ") + ", toString(" + s.hash + ") FROM " + s.from(keysPredicate(s.eqKeys, keys, s.eqLiteral))
 	return scanKeyHashes(ctx, s.db, q, nil, len(s.keys), s.table)
 }
 

@@ -4,8 +4,9 @@
 // included) and computes, server-side on both sides, the live row count and an order-independent
 // checksum: the XOR and the sum modulo 2^64 of a 64-bit hash (the first 8 bytes of MD5) of each
 // row's canonical text. The canonical text renders every column identically on MariaDB and on
-// ClickHouse (decimals at their scale, datetimes in UTC at the precision the copy keeps, binary as
-// hex, NULL distinct from every string), so equal rows hash equally on both engines. Tombstones
+// ClickHouse (decimals without trailing fraction zeros, datetimes in UTC at the precision the
+// copy keeps, binary as hex, NULL distinct from every string), so equal rows hash equally on both
+// engines. Tombstones
 // (_deleted = 1) are excluded; ClickHouse is read with FINAL.
 //
 // A chunk whose checksums differ is narrowed by bisection until it is small enough to compare row
@@ -38,6 +39,9 @@ type Config struct {
 	RetryInterval time.Duration `yaml:"retry-interval"`
 	// Parallel is the number of chunks compared at the same time.
 	Parallel int `yaml:"parallel"`
+	// ExcludeColumns are the tailer's exclude-columns globs (db.table.column): those non-key
+	// columns are not streamed (the copy holds NULL or lacks them), so they are not compared.
+	ExcludeColumns []string `yaml:"exclude-columns"`
 }
 
 // DefaultConfig returns the defaults: 10,000-row chunks bisected down to 500 rows, at most 10,000

@@ -69,6 +69,8 @@ func keysPredicate(names []string, keys []key, render func(col int, v string) st
 	return "(" + strings.Join(ors, " OR ") + ")"
 }
 
+var hexText = regexp.MustCompile(`^[0-9A-Fa-f]*$`)
+
 var numericLiteral = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
 
 // chLiteral renders v as a ClickHouse literal for a column of type chType: numbers unquoted

@@ -55,7 +55,14 @@ func (t *tableRun) compareKeys(ctx context.Context, diffs []KeyDiff) ([]KeyDiff,
 func (t *tableRun) repair(ctx context.Context) error {
 	keys := make([][]string, len(t.res.Diffs))
 	for i, d := range t.res.Diffs {
-		keys[i] = d.Key
+		keys[i] = make([]string, len(d.Key))
+		for j, v := range d.Key {
+			ev, err := t.keyCols[j].eventValue(v)
+			if err != nil {
+				return fmt.Errorf("repair %s: %w", t.res.Table, err)
+			}
+			keys[i][j] = ev
+		}
 	}
 	if err := t.v.repairer.Repair(ctx, t.res.Table, keys); err != nil {
 		return fmt.Errorf("repair %d keys of %s: %w", len(keys), t.res.Table, err)

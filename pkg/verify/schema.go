@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path"
+	"slices"
 	"strings"
 )
 
@@ -36,6 +38,7 @@ type sourceColumn struct {
 	DataType string // DATA_TYPE, e.g. "decimal"
 	FSP      int    // DATETIME_PRECISION for temporal types
 	Charset  string // CHARACTER_SET_NAME ("" for non-text columns)
+	Scale    int    // NUMERIC_SCALE of DECIMAL columns
 }
 
 // tableSchema is what verify needs to know about a source table.
@@ -47,7 +50,8 @@ type tableSchema struct {
 
 // loadSourceSchema reads the columns and primary key of ref from the source.
 func loadSourceSchema(ctx context.Context, db *sql.DB, ref TableRef) (*tableSchema, error) {
-	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COALESCE(DATETIME_PRECISION, 0), COALESCE(CHARACTER_SET_NAME, '')
+	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COALESCE(DATETIME_PRECISION, 0), COALESCE(CHARACTER_SET_NAME, ''),
+		IF(DATA_TYPE IN ('decimal', 'numeric'), COALESCE(NUMERIC_SCALE, 0), 0)
 		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
 		ref.Database, ref.Name)
 	if err != nil {
@@ -56,7 +60,7 @@ func loadSourceSchema(ctx context.Context, db *sql.DB, ref TableRef) (*tableSche
 	ts := &tableSchema{Ref: ref}
 	for rows.Next() {
 		var c sourceColumn
-		if err := rows.Scan(&c.Name, &c.DataType, &c.FSP, &c.Charset); err != nil {
+		if err := rows.Scan(&c.Name, &c.DataType, &c.FSP, &c.Charset, &c.Scale); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read columns of %s: %w", ref, err)
 		}
@@ -118,12 +122,37 @@ func listTables(ctx context.Context, db *sql.DB, database string) ([]TableRef, e
 	return out, rows.Err()
 }
 
+// dropColumns removes the non-key columns matching the exclude-columns globs (path.Match over
+// "db.table.column", as the tailer matches them).
+func (ts *tableSchema) dropColumns(patterns []string) {
+	if len(patterns) == 0 {
+		return
+	}
+	keep := ts.Columns[:0:0]
+	for _, c := range ts.Columns {
+		if !slices.Contains(ts.PK, c.Name) && matchAny(patterns, ts.Ref.String()+"."+c.Name) {
+			continue
+		}
+		keep = append(keep, c)
+	}
+	ts.Columns = keep
+}
+
+func matchAny(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // compareColumns returns the canonical columns for ts; keepFSP lowers datetime precision to what
 // the copy keeps (nil: the copy keeps everything).
 func compareColumns(ts *tableSchema, keepFSP func(col string, fsp int) int) []column {
 	cols := make([]column, len(ts.Columns))
 	for i, c := range ts.Columns {
-		cols[i] = column{Name: c.Name, Kind: sourceKind(c.DataType)}
+		cols[i] = column{Name: c.Name, Kind: sourceKind(c.DataType), Scale: c.Scale}
 		cols[i].Convert = cols[i].Kind == kindText && c.Charset != "" && c.Charset != "utf8mb4"
 		if cols[i].Kind == kindDateTime {
 			cols[i].FSP, cols[i].ColFSP = c.FSP, c.FSP

@@ -40,6 +40,8 @@ type mysqlSide struct {
 	table   string   // quoted db.table
 	keys    []string // quoted key column names
 	keyExpr []string // canonical key expressions
+	eqKeys  []string // what a key lookup compares with a canonical key value (keyLookupNames)
+	kinds   []kind   // kinds of the key columns
 	hash    string   // row hash expression
 	filter  string   // extra condition, "" for none
 }
@@ -49,8 +51,24 @@ func newMySQLSide(db *sql.DB, database, table string, cols, keyCols []column, fi
 	for _, k := range keyCols {
 		s.keys = append(s.keys, quoteMySQL(k.Name))
 		s.keyExpr = append(s.keyExpr, mysqlExpr(k))
+		s.kinds = append(s.kinds, k.Kind)
 	}
+	s.eqKeys = keyLookupNames(s.keys, s.keyExpr, s.kinds)
 	return s
+}
+
+// keyLookupNames returns, per key column, what an exact key lookup compares with the canonical
+// key value: the column itself (indexed; the value is converted back by the placeholder or
+// literal), except for floats, whose canonical text does not convert back to the stored value.
+func keyLookupNames(names, exprs []string, kinds []kind) []string {
+	out := make([]string, len(names))
+	for i := range names {
+		out[i] = names[i]
+		if kinds[i].isFloat() {
+			out[i] = exprs[i]
+		}
+	}
+	return out
 }
 
 // where renders the range condition with placeholders; args receives the values.
@@ -61,13 +79,25 @@ func (s *mysqlSide) where(cond string) string {
 	return cond
 }
 
-func placeholders(args *[]any) func(int, string) string {
-	return func(_ int, v string) string { *args = append(*args, v); return "?" }
+// placeholders renders canonical key values as placeholders (appending the values to args),
+// converted back to the column's type where the canonical text differs from the stored value:
+// binary keys are compared with UNHEX of their hex text, BIT keys with the unsigned number.
+func (s *mysqlSide) placeholders(args *[]any) func(int, string) string {
+	return func(col int, v string) string {
+		*args = append(*args, v)
+		switch s.kinds[col] {
+		case kindBinary:
+			return "UNHEX(?)"
+		case kindBit:
+			return "CAST(? AS UNSIGNED)"
+		}
+		return "?"
+	}
 }
 
 func (s *mysqlSide) checksum(ctx context.Context, r keyRange) (checksum, error) {
 	var args []any
-	cond := s.where(r.predicate(s.keys, placeholders(&args)))
+	cond := s.where(r.predicate(s.keys, s.placeholders(&args)))
 	q := "SELECT COUNT(*), CAST(COALESCE(BIT_XOR(h), 0) AS CHAR), CAST(COALESCE(SUM(h) % 18446744073709551616, 0) AS CHAR) FROM (SELECT " +
 		s.hash + " AS h FROM " + s.table + " WHERE " + cond + ") x"
 	var c checksum
@@ -91,7 +121,7 @@ func parseSums(c *checksum, xs, ss string) error {
 
 func (s *mysqlSide) rowHashes(ctx context.Context, r keyRange, limit int) (map[string]keyHash, error) {
 	var args []any
-	cond := s.where(r.predicate(s.keys, placeholders(&args)))
+	cond := s.where(r.predicate(s.keys, s.placeholders(&args)))
 	q := "SELECT " + strings.Join(s.keyExpr, ", ") + ", " + s.hash + " FROM " + s.table + " WHERE " + cond +
 		" ORDER BY " + strings.Join(s.keys, ", ") + " LIMIT " + strconv.Itoa(limit)
 	return scanKeyHashes(ctx, s.db, q, args, len(s.keys), s.table)
@@ -99,7 +129,7 @@ func (s *mysqlSide) rowHashes(ctx context.Context, r keyRange, limit int) (map[s
 
 func (s *mysqlSide) keyHashes(ctx context.Context, keys []key) (map[string]keyHash, error) {
 	var args []any
-	cond := s.where(keysPredicate(s.keys, keys, placeholders(&args)))
+	cond := s.where(keysPredicate(s.eqKeys, keys, s.placeholders(&args)))
 	q := "SELECT " + strings.Join(s.keyExpr, ", ") + ", " + s.hash + " FROM " + s.table + " WHERE " + cond
 	return scanKeyHashes(ctx, s.db, q, args, len(s.keys), s.table)
 }
@@ -137,12 +167,12 @@ func scanKeyHashes(ctx context.Context, db *sql.DB, q string, args []any, n int,
 	return out, nil
 }
 
-// boundary returns the key at 1-based position n among the source rows after r.Lo (and not
-// after r.Hi); ok is false when fewer than n rows remain. It walks the primary key index only.
+// boundary returns the canonical key at 1-based position n among the source rows after r.Lo (and
+// not after r.Hi); ok is false when fewer than n rows remain. It walks the primary key index only.
 func (s *mysqlSide) boundary(ctx context.Context, r keyRange, n int64) (key, bool, error) {
 	var args []any
-	cond := s.where(r.predicate(s.keys, placeholders(&args)))
-	q := "SELECT " + strings.Join(s.keys, ", ") + " FROM " + s.table + " WHERE " + cond +
+	cond := s.where(r.predicate(s.keys, s.placeholders(&args)))
+	q := "SELECT " + strings.Join(s.keyExpr, ", ") + " FROM " + s.table + " WHERE " + cond +
 		" ORDER BY " + strings.Join(s.keys, ", ") + " LIMIT 1 OFFSET " + strconv.FormatInt(n-1, 10)
 	vals := make([]sql.RawBytes, len(s.keys))
 	ptrs := make([]any, len(vals))

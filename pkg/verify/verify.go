@@ -46,8 +46,8 @@ func (r *TableResult) OK() bool { return len(r.Diffs) == 0 && !r.Truncated }
 
 // Repairer re-snapshots keys from the source into the copy (normally through backfill).
 type Repairer interface {
-	// Repair republishes the current source rows of keys (values in primary key order, as text);
-	// keys the source no longer has are published as deletes.
+	// Repair republishes the current source rows of keys (values in primary key order, in the
+	// change-event encoding); keys the source no longer has are published as deletes.
 	Repair(ctx context.Context, table TableRef, keys [][]string) error
 }
 
@@ -100,11 +100,13 @@ func (v *Verifier) Table(ctx context.Context, ref TableRef) (*TableResult, error
 	if err != nil {
 		return nil, err
 	}
+	ts.dropColumns(v.cfg.ExcludeColumns)
 	cp, cols, err := v.copy.open(ctx, ts)
 	if err != nil {
 		return nil, err
 	}
-	run := &tableRun{v: v, src: newMySQLSide(v.source, ref.Database, ref.Name, cols, keyColumns(ts, cols), ""), cp: cp,
+	keyCols := keyColumns(ts, cols)
+	run := &tableRun{v: v, src: newMySQLSide(v.source, ref.Database, ref.Name, cols, keyCols, ""), cp: cp, keyCols: keyCols,
 		res: &TableResult{Table: ref, Sink: v.copy.Name(), PK: ts.PK}}
 	if err := run.chunks(ctx); err != nil {
 		return nil, err
@@ -131,9 +133,10 @@ func (v *Verifier) Table(ctx context.Context, ref TableRef) (*TableResult, error
 
 // tableRun is the state of verifying one table.
 type tableRun struct {
-	v   *Verifier
-	src *mysqlSide
-	cp  side
+	v       *Verifier
+	src     *mysqlSide
+	cp      side
+	keyCols []column // canonical key columns, in key order
 
 	mu       sync.Mutex
 	res      *TableResult
