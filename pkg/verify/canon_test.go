@@ -2,12 +2,11 @@ package verify
 
 import (
 	"database/sql"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/ferry-cdc/ferry/internal/chdb"
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/backfill/backfilltest"
 )
@@ -41,7 +40,7 @@ func TestDecimalCanonicalText(t *testing.T) {
 	}
 	got26, err := chdbColumn(chdbQuery)
 	if err != nil {
-		t.Skipf("no current ClickHouse (chdb) here: %v", err)
+		t.Fatalf("current ClickHouse (chdb): %v", err)
 	}
 	if strings.Join(got26, " ") != strings.Join(want, " ") {
 		t.Errorf("ClickHouse 26.9 (chdb) canonical decimals %q, MariaDB %q", got26, want)
@@ -66,20 +65,22 @@ func queryColumn(t *testing.T, db *sql.DB, q string) []string {
 	return out
 }
 
-// chdbColumn runs q on the ClickHouse embedded in the chdb Python package ($FERRY_CHDB_PYTHON,
-// else the virtual environment scripts/install-deps creates) and returns its first column.
+// chdbColumn runs q on the ClickHouse embedded in the chdb Python package (internal/chdb) and
+// returns its first column.
 func chdbColumn(q string) ([]string, error) {
-	py := os.Getenv("FERRY_CHDB_PYTHON")
-	if py == "" {
-		home, _ := os.UserHomeDir()
-		py = filepath.Join(home, ".cache", "ferry", "chdb-venv", "bin", "python")
-	}
-	if _, err := os.Stat(py); err != nil {
-		return nil, err
-	}
-	out, err := exec.Command(py, "-c", "import sys, chdb; sys.stdout.write(str(chdb.query(sys.argv[1], 'TSVRaw')))", q).Output()
+	_, outs, err := chdb.Run([]chdb.Step{{SQL: q, Result: true}})
 	if err != nil {
 		return nil, err
 	}
-	return strings.Fields(string(out)), nil
+	if outs[0].Err != "" {
+		return nil, fmt.Errorf("chdb: %s", outs[0].Err)
+	}
+	var col []string
+	for _, r := range outs[0].Rows {
+		if len(r) == 0 || r[0] == nil {
+			return nil, fmt.Errorf("chdb: NULL or empty row in %q", q)
+		}
+		col = append(col, *r[0])
+	}
+	return col, nil
 }
