@@ -3,6 +3,7 @@ package replayer
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferry-cdc/ferry/pkg/sink"
@@ -40,6 +41,7 @@ type batcher struct {
 	maxRows, maxBytes int
 	interval          time.Duration
 	flushWhenIdle     bool
+	minGap            time.Duration // least time between two sink calls of batches that are not full
 	metrics           *Metrics
 	sinkName          string
 
@@ -53,6 +55,9 @@ type batcher struct {
 	room    *sync.Cond // on mu: broadcast when a flush takes the pending rows
 
 	applyMu sync.Mutex // one sink call at a time; DDL takes it exclusively too
+
+	lastEnd   time.Time    // end of the last sink call (run goroutine only)
+	lastApply atomic.Int64 // its duration in nanoseconds (DDL flushes from other goroutines)
 }
 
 func newBatcher(s sink.Sink, maxRows, maxBytes int, interval time.Duration, m *Metrics, sinkName string) *batcher {
@@ -111,12 +116,51 @@ func (b *batcher) run(ctx context.Context) {
 	for {
 		select {
 		case <-b.kick:
+			b.waitGap(ctx)
 			b.flush(context.WithoutCancel(ctx))
+			b.lastEnd = time.Now()
 		case <-ctx.Done():
 			b.flush(context.WithoutCancel(ctx))
 			return
 		}
 	}
+}
+
+// gap is the least time between two sink calls when the pending batch is not full: minGap,
+// or the last sink call's duration if longer (a sink that slows down under load gets fewer,
+// bigger batches), but never more than the flush interval. With a small backlog the sink is
+// fast and batches go out every minGap; a full batch (catch-up) never waits.
+func (b *batcher) gap() time.Duration {
+	if b.minGap <= 0 {
+		return 0
+	}
+	return min(max(b.minGap, time.Duration(b.lastApply.Load())), b.interval)
+}
+
+// waitGap delays a flush until gap has passed since the last one, unless the batch fills.
+func (b *batcher) waitGap(ctx context.Context) {
+	for {
+		wait := time.Until(b.lastEnd.Add(b.gap()))
+		if wait <= 0 || b.full() {
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-b.kick:
+		case <-ctx.Done():
+		}
+		t.Stop()
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+func (b *batcher) full() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.rows) >= b.maxRows || b.bytes >= b.maxBytes
 }
 
 // flush applies the pending batch, if any, and publishes the result to its waiters.
@@ -136,7 +180,9 @@ func (b *batcher) flush(ctx context.Context) {
 	}
 	start := time.Now()
 	res.err = b.sink.Apply(ctx, &sink.Batch{Rows: rows})
-	b.metrics.observeBatch(b.sinkName, len(rows), time.Since(start), res.err)
+	took := time.Since(start)
+	b.lastApply.Store(int64(took))
+	b.metrics.observeBatch(b.sinkName, len(rows), took, res.err)
 	close(res.done)
 }
 

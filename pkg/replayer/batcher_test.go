@@ -1,6 +1,7 @@
 package replayer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sync"
@@ -16,6 +17,7 @@ type fakeSink struct {
 	mu      sync.Mutex
 	batches []int
 	err     error
+	delay   time.Duration // per Apply; 0 = 5 ms
 	busy    atomic.Bool
 	overlap atomic.Bool
 }
@@ -25,7 +27,7 @@ func (f *fakeSink) Apply(_ context.Context, b *sink.Batch) error {
 		f.overlap.Store(true)
 	}
 	defer f.busy.Store(false)
-	time.Sleep(5 * time.Millisecond)
+	time.Sleep(cmp.Or(f.delay, 5*time.Millisecond))
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.batches = append(f.batches, len(b.Rows))

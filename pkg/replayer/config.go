@@ -31,7 +31,8 @@ type Config struct {
 	BatchRows       int           `yaml:"batch-rows"`        // flush a batch at this many rows
 	BatchBytes      int           `yaml:"batch-bytes"`       // ... or this many value bytes
 	FlushInterval   time.Duration `yaml:"flush-interval"`    // ... or this long after its first row
-	FlushWhenIdle   bool          `yaml:"-"`                 // ... or when no callback is submitting (group commit)
+	FlushWhenIdle   bool          `yaml:"-"`                 // ... or when no queue is submitting (group commit)
+	MinFlushGap     time.Duration `yaml:"min-flush-gap"`     // least time between two sink calls of batches that are not full (grows with the sink's apply time up to flush-interval); 0 = none
 	Retries         int           `yaml:"retries"`           // retries of a failing message before the poison policy
 	RetryBackoff    time.Duration `yaml:"retry-backoff"`     // first backoff; doubles up to 30 s
 	Poison          string        `yaml:"poison"`            // halt | dead-letter
