@@ -28,6 +28,7 @@ type runConfig struct {
 func newRunCmd() *cobra.Command {
 	cfg := runConfig{sinkConfig: defaultSinkConfig(), Config: replayer.DefaultConfig(), MemoryMB: 96}
 	cfg.FlushInterval = 0 // chosen per sink in run unless set
+	cfg.MinFlushGap = -1  // likewise
 	var file string
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -51,18 +52,19 @@ func newRunCmd() *cobra.Command {
 	fs.StringVar(&r.Topic, "topic", r.Topic, "change-event topic")
 	fs.StringVar(&r.Group, "group", r.Group, "consumer group (default ferry_replayer_<sink>)")
 	fs.StringVar(&r.Instance, "instance", r.Instance, "client instance name (default unique per process)")
-	fs.IntVar(&r.ConsumeBatch, "consume-batch", r.ConsumeBatch, "messages per queue callback")
-	fs.IntVar(&r.QueueCacheMB, "queue-cache-mb", r.QueueCacheMB, "pulled but unapplied message MiB per queue at most (bounds memory)")
+	fs.IntVar(&r.ConsumeBatch, "consume-batch", r.ConsumeBatch, "messages per pull (the broker sends at most 32); a queue holds at most 4x this many unacknowledged messages")
+	fs.IntVar(&r.QueueCacheMB, "queue-cache-mb", r.QueueCacheMB, "pulled but unacknowledged message MiB per queue at most (bounds memory)")
 	fs.IntVar(&r.BatchRows, "batch-rows", r.BatchRows, "flush a batch at this many rows")
 	fs.IntVar(&r.BatchBytes, "batch-bytes", r.BatchBytes, "flush a batch at this many value bytes")
 	fs.DurationVar(&r.FlushInterval, "flush-interval", r.FlushInterval, "flush a batch this long after its first row (default 200ms for mysql, 1s for clickhouse)")
+	fs.DurationVar(&r.MinFlushGap, "min-flush-gap", r.MinFlushGap, "least time between two sink calls of batches that are not full; grows with the sink's apply time up to flush-interval (default 0 for mysql, 100ms for clickhouse)")
 	fs.IntVar(&r.Retries, "retries", r.Retries, "retries of a failing message before the poison policy")
 	fs.DurationVar(&r.RetryBackoff, "retry-backoff", r.RetryBackoff, "first retry backoff (doubles up to 30s)")
 	fs.StringVar(&r.Poison, "poison", r.Poison, "poison message policy: halt or dead-letter")
 	fs.StringVar(&r.DeadLetterTopic, "dead-letter-topic", r.DeadLetterTopic, "topic for poison messages under --poison dead-letter")
 	fs.DurationVar(&r.ShutdownTimeout, "shutdown-timeout", r.ShutdownTimeout, "bound on the graceful stop")
-	fs.StringVar(&cfg.FlushMode, "flush-mode", "auto", "eager: also flush as soon as no queue callback is submitting (group commit, low latency); "+
-		"linger: wait for batch-rows/batch-bytes/flush-interval (fewer, bigger inserts); auto: eager for mysql, linger for clickhouse")
+	fs.StringVar(&cfg.FlushMode, "flush-mode", "auto", "eager: also flush as soon as no queue is submitting rows (group commit, low latency; at most every min-flush-gap); "+
+		"linger: wait for batch-rows/batch-bytes/flush-interval (fewer, bigger inserts); auto: eager")
 	fs.IntVar(&cfg.MemoryMB, "memory-limit-mb", cfg.MemoryMB, "Go soft memory limit in MiB (GC works harder near it); 0 = none")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "metrics listen address (default 127.0.0.1:9102 for mysql, 127.0.0.1:9103 for clickhouse)")
 	return cmd
@@ -79,9 +81,12 @@ func run(ctx context.Context, cfg runConfig) error {
 	if cfg.FlushInterval == 0 {
 		cfg.FlushInterval = replayer.DefaultFlushInterval(cfg.Sink)
 	}
+	if cfg.MinFlushGap < 0 {
+		cfg.MinFlushGap = replayer.DefaultMinFlushGap(cfg.Sink)
+	}
 	switch cfg.FlushMode {
 	case "auto":
-		cfg.FlushWhenIdle = cfg.Sink != sinkClickHouse
+		cfg.FlushWhenIdle = true // ClickHouse's inserts are spaced by min-flush-gap instead
 	case "eager", "linger":
 		cfg.FlushWhenIdle = cfg.FlushMode == "eager"
 	default:

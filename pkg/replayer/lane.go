@@ -122,7 +122,7 @@ func (l *lane) process(ctx context.Context, req *request) error {
 		if ctx.Err() != nil || r.closing.Load() {
 			return errors.Join(errStopping, ctx.Err())
 		}
-		m, err := event.Decode(msg.Body)
+		m, err := event.DecodeCached(msg.Body, r.schemas)
 		if err == nil && !m.IsDDL {
 			var rows []sink.Row
 			var size int

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
 
+	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/mq"
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
@@ -25,6 +26,7 @@ type Replayer struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	tables   *tableCache
+	schemas  *event.SchemaCache // parsed schema envelopes, shared by all queues
 	batcher  *batcher
 	barrier  *barrier
 	dlq      sender
@@ -84,7 +86,7 @@ func New(cfg Config, s sink.Sink, sinkName string, log *slog.Logger, metrics *Me
 		cfg.Instance = fmt.Sprintf("ferry-replayer-%s-%s-%d-%d", sinkName, host, os.Getpid(), time.Now().UnixNano()%1e6)
 	}
 	r := &Replayer{cfg: cfg, sink: s, sinkName: sinkName, log: log, metrics: metrics,
-		tables: newTableCache(), haltCh: make(chan struct{})}
+		tables: newTableCache(), schemas: event.NewSchemaCache(), haltCh: make(chan struct{})}
 	r.batcher = newBatcher(s, cfg.BatchRows, cfg.BatchBytes, cfg.FlushInterval, metrics, sinkName)
 	r.batcher.flushWhenIdle = cfg.FlushWhenIdle
 	r.batcher.minGap = cfg.MinFlushGap
