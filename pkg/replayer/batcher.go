@@ -25,17 +25,19 @@ func (f *flushResult) Wait(ctx context.Context) error {
 	}
 }
 
-// batcher collects rows from all queue callbacks into shared batches and applies each batch
-// with one sink call when it reaches maxRows or maxBytes, or flushInterval after its first row,
-// whichever comes first - or, with flushWhenIdle, as soon as no callback is still submitting
+// batcher collects rows from all queues into shared batches and applies each batch with one
+// sink call when it reaches maxRows or maxBytes, or flushInterval after its first row,
+// whichever comes first - or, with flushWhenIdle, as soon as no queue is still submitting
 // (group commit: rows that arrive while a batch is being applied form the next one, so batches
-// grow with load and an idle pipeline does not wait for the interval). Callbacks wait on their batch's
-// result before acknowledging, so an offset is committed only after the sink committed its
+// grow with load and an idle pipeline does not wait for the interval). Two sink calls of
+// batches that are not full are at least gap() apart (ClickHouse pays per insert). Queues do
+// not wait for the commit to go on submitting; each queue's acker waits on its batches'
+// results before acknowledging, so an offset is committed only after the sink committed its
 // rows (DESIGN.md section 3).
 //
 // Memory bound: submit blocks while the pending batch is already full (it waits for the flush
 // that full batch triggered), so at most one full batch waits while another is applied, however
-// many callbacks submit and however slow the sink is.
+// many queues submit and however slow the sink is.
 type batcher struct {
 	sink              sink.Sink
 	maxRows, maxBytes int
@@ -50,7 +52,7 @@ type batcher struct {
 	bytes   int
 	current *flushResult
 	timer   *time.Timer
-	active  int // callbacks between begin and end
+	active  int // queues between begin and end
 	kick    chan struct{}
 	room    *sync.Cond // on mu: broadcast when a flush takes the pending rows
 
@@ -87,8 +89,8 @@ func (b *batcher) submit(rows []sink.Row, size int) *flushResult {
 	return b.current
 }
 
-// begin marks a callback as submitting rows; end marks it done (about to wait). When the
-// last submitting callback ends, the pending batch is flushed without waiting for the timer.
+// begin marks a queue as submitting rows; end marks it done for now. When the last
+// submitting queue ends, the pending batch is flushed without waiting for the timer.
 func (b *batcher) begin() {
 	b.mu.Lock()
 	b.active++
@@ -188,7 +190,7 @@ func (b *batcher) flush(ctx context.Context) {
 
 // exclusive flushes pending rows and runs fn with no batch in flight (for DDL).
 func (b *batcher) exclusive(ctx context.Context, fn func() error) error {
-	b.flush(context.WithoutCancel(ctx)) // other callbacks wait on this batch: never cancel it
+	b.flush(context.WithoutCancel(ctx)) // other queues wait on this batch: never cancel it
 	b.applyMu.Lock()
 	defer b.applyMu.Unlock()
 	return fn()

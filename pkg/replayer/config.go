@@ -1,9 +1,11 @@
 // Package replayer consumes Ferry change events from RocketMQ and applies them to a sink
-// (DESIGN.md sections 3-5): queues are consumed in order and in parallel, rows of all queues
-// are batched by rows, bytes and time, and a message is acknowledged only after the sink
-// committed the batch holding its rows. DDL messages are applied once per version with no
-// batch in flight. Poison messages are retried with backoff, then halt the replayer (default)
-// or go to a dead-letter topic; they are never acknowledged silently.
+// (DESIGN.md sections 3-5): queues are consumed in order and in parallel with the lite pull
+// consumer, rows of all queues are batched by rows, bytes and time while earlier batches are
+// written (consume ahead), and a pulled request is acknowledged only after the sink committed
+// every row in it. A DDL is a barrier across the process's queues: applied once per version
+// after every queue's earlier rows, with no batch in flight. Poison messages are retried with
+// backoff, then halt the replayer (default) or go to a dead-letter topic; they are never
+// acknowledged silently.
 package replayer
 
 import (
