@@ -26,7 +26,7 @@ type runConfig struct {
 }
 
 func newRunCmd() *cobra.Command {
-	cfg := runConfig{sinkConfig: defaultSinkConfig(), Config: replayer.DefaultConfig(), MemoryMB: 96}
+	cfg := runConfig{sinkConfig: defaultSinkConfig(), Config: replayer.DefaultConfig(), MemoryMB: 128}
 	cfg.FlushInterval = 0 // chosen per sink in run unless set
 	cfg.MinFlushGap = -1  // likewise
 	var file string
