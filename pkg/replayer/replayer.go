@@ -139,11 +139,28 @@ func (r *Replayer) Run(ctx context.Context) error {
 	r.closing.Store(true)
 	cancel() // stop polling and decoding; unacknowledged messages are redelivered later
 	<-pollDone
+	stopDrain := r.drainPolls(h)
 	r.stopLanes(ls, cancelAcks, stopBatcher, batchDone)
 	if err := h.c.Shutdown(); err != nil {
 		r.log.Warn("consumer shutdown", "err", err)
 	}
+	stopDrain()
 	return r.haltErr
+}
+
+// drainPolls keeps taking (and dropping, unacknowledged) requests while the replayer stops.
+// The client's per-queue goroutines block when nobody polls, and its Shutdown closes the
+// channel they send on: a blocked send would then panic.
+func (r *Replayer) drainPolls(h *consumerHandle) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			_, _ = h.c.Poll(ctx, 100*time.Millisecond)
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // stopLanes waits for the queue workers, flushes the batcher once more and lets the ackers
