@@ -60,6 +60,7 @@ type batcher struct {
 
 	lastEnd   time.Time    // end of the last sink call (run goroutine only)
 	lastApply atomic.Int64 // its duration in nanoseconds (DDL flushes from other goroutines)
+	lastRows  atomic.Int64 // its rows
 }
 
 func newBatcher(s sink.Sink, maxRows, maxBytes int, interval time.Duration, m *Metrics, sinkName string) *batcher {
@@ -128,15 +129,21 @@ func (b *batcher) run(ctx context.Context) {
 	}
 }
 
-// gap is the least time between two sink calls when the pending batch is not full: minGap,
-// or the last sink call's duration if longer (a sink that slows down under load gets fewer,
-// bigger batches), but never more than the flush interval. With a small backlog the sink is
-// fast and batches go out every minGap; a full batch (catch-up) never waits.
+// gap is the least time between two sink calls when the pending batch is not full. It is
+// minGap while the stream is quiet; it grows with the backlog - in proportion to the last
+// batch's rows, reaching the flush interval at a tenth of a full batch - and with the last
+// sink call's duration, but never past the flush interval. A quiet stream thus gets small
+// batches every minGap (low lag), a busy one few, big batches (ClickHouse writes a part per
+// insert and table: many small inserts under load starved a small machine's CPU). Between
+// the two the gap feeds back on itself: below about maxRows/10 rows per flush interval it
+// settles at minGap, above at the interval. A full batch never waits.
 func (b *batcher) gap() time.Duration {
 	if b.minGap <= 0 {
 		return 0
 	}
-	return min(max(b.minGap, time.Duration(b.lastApply.Load())), b.interval)
+	g := max(b.minGap, time.Duration(b.lastApply.Load()))
+	busy := time.Duration(float64(b.interval) * float64(b.lastRows.Load()) / float64(max(1, b.maxRows/10)))
+	return min(max(g, busy), b.interval)
 }
 
 // waitGap delays a flush until gap has passed since the last one, unless the batch fills.
@@ -184,6 +191,7 @@ func (b *batcher) flush(ctx context.Context) {
 	res.err = b.sink.Apply(ctx, &sink.Batch{Rows: rows})
 	took := time.Since(start)
 	b.lastApply.Store(int64(took))
+	b.lastRows.Store(int64(len(rows)))
 	b.metrics.observeBatch(b.sinkName, len(rows), took, res.err)
 	close(res.done)
 }

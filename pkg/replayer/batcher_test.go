@@ -197,19 +197,22 @@ func TestBatcherBoundsPendingRows(t *testing.T) {
 }
 
 // TestBatcherMinFlushGap checks the gap between sink calls of batches that are not full: the
-// larger of minGap and the last apply time, at most the interval, and never for a full batch.
+// larger of minGap, the last apply time and the backlog's share of the interval, at most the
+// interval, and never for a full batch.
 func TestBatcherMinFlushGap(t *testing.T) {
 	for _, tc := range []struct {
 		name                  string
 		minGap, apply, intvl  time.Duration
-		secondRows, maxRows   int
+		firstRows, secondRows int
+		maxRows               int
 		wantAtLeast, wantLess time.Duration // time from the first flush's end to the second flush's end
 	}{
-		{"no gap: pure group commit", 0, 5 * time.Millisecond, time.Hour, 1, 100, 0, 280 * time.Millisecond},
-		{"min gap spaces small batches", 300 * time.Millisecond, 5 * time.Millisecond, time.Hour, 1, 100, 290 * time.Millisecond, 800 * time.Millisecond},
-		{"slow sink widens the gap", 50 * time.Millisecond, 250 * time.Millisecond, time.Hour, 1, 100, 480 * time.Millisecond, 1200 * time.Millisecond},
-		{"gap capped by the interval", 2 * time.Second, 5 * time.Millisecond, 400 * time.Millisecond, 1, 100, 390 * time.Millisecond, 1200 * time.Millisecond},
-		{"a full batch does not wait", time.Hour, 5 * time.Millisecond, time.Hour, 100, 100, 0, 300 * time.Millisecond},
+		{"no gap: pure group commit", 0, 5 * time.Millisecond, time.Hour, 1, 1, 100000, 0, 280 * time.Millisecond},
+		{"min gap spaces small batches", 300 * time.Millisecond, 5 * time.Millisecond, time.Hour, 1, 1, 100000, 290 * time.Millisecond, 800 * time.Millisecond},
+		{"slow sink widens the gap", 50 * time.Millisecond, 250 * time.Millisecond, time.Hour, 1, 1, 100000, 480 * time.Millisecond, 1200 * time.Millisecond},
+		{"busy stream gets the interval", 50 * time.Millisecond, 5 * time.Millisecond, 600 * time.Millisecond, 10, 1, 100, 590 * time.Millisecond, 1400 * time.Millisecond},
+		{"gap capped by the interval", 2 * time.Second, 5 * time.Millisecond, 400 * time.Millisecond, 1, 1, 100000, 390 * time.Millisecond, 1200 * time.Millisecond},
+		{"a full batch does not wait", time.Hour, 5 * time.Millisecond, time.Hour, 1, 100, 100, 0, 300 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := &fakeSink{delay: tc.apply}
@@ -227,7 +230,7 @@ func TestBatcherMinFlushGap(t *testing.T) {
 				}
 				return time.Now()
 			}
-			first := flushOnce(1)
+			first := flushOnce(tc.firstRows)
 			took := flushOnce(tc.secondRows).Sub(first)
 			if took < tc.wantAtLeast || took >= tc.wantLess {
 				t.Fatalf("second flush %s after the first, want in [%s, %s)", took, tc.wantAtLeast, tc.wantLess)
