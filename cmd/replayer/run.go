@@ -19,11 +19,12 @@ var replayerHelp = map[string]string{
 	"topic":             "change-event topic",
 	"group":             "consumer group (default ferry_replayer_<sink>)",
 	"instance":          "client instance name (default unique per process)",
-	"consume-batch":     "messages per queue callback",
-	"queue-cache-mb":    "pulled but unapplied message MiB per queue at most (bounds memory)",
+	"consume-batch":     "messages per pull (the broker sends at most 32); a queue holds at most 4x this many unacknowledged messages",
+	"queue-cache-mb":    "pulled but unacknowledged message MiB per queue at most (bounds memory)",
 	"batch-rows":        "flush a batch at this many rows",
 	"batch-bytes":       "flush a batch at this many value bytes",
 	"flush-interval":    "flush a batch this long after its first row (default 200ms for mysql, 1s for clickhouse)",
+	"min-flush-gap":     "least time between two sink calls of batches that are not full; grows with the sink's apply time up to flush-interval (default 0 for mysql, 100ms for clickhouse)",
 	"retries":           "retries of a failing message before the poison policy",
 	"retry-backoff":     "first retry backoff (doubles up to 30s)",
 	"poison":            "poison message policy: halt or dead-letter",
@@ -36,13 +37,14 @@ type runConfig struct {
 	sinkConfig      `yaml:",inline"`
 	replayer.Config `yaml:",inline"`
 	MetricsAddr     string `yaml:"metrics-addr" help:"metrics listen address (default 127.0.0.1:9102 for mysql, 127.0.0.1:9103 for clickhouse)"`
-	FlushMode       string `yaml:"flush-mode" help:"eager: also flush as soon as no queue callback is submitting (group commit, low latency); linger: wait for batch-rows/batch-bytes/flush-interval (fewer, bigger inserts); auto: eager for mysql, linger for clickhouse"`
+	FlushMode       string `yaml:"flush-mode" help:"eager: also flush as soon as no queue is submitting rows (group commit, low latency; at most every min-flush-gap); linger: wait for batch-rows/batch-bytes/flush-interval (fewer, bigger inserts); auto: eager"`
 	MemoryMB        int    `yaml:"memory-limit-mb" help:"Go soft memory limit in MiB (GC works harder near it); 0 = none"`
 }
 
 func newRunCmd() *cobra.Command {
-	cfg := runConfig{sinkConfig: defaultSinkConfig(), Config: replayer.DefaultConfig(), FlushMode: "auto", MemoryMB: 96}
+	cfg := runConfig{sinkConfig: defaultSinkConfig(), Config: replayer.DefaultConfig(), FlushMode: "auto", MemoryMB: 128}
 	cfg.FlushInterval = 0 // chosen per sink in run unless set
+	cfg.MinFlushGap = -1  // likewise
 	return app.Command(cli.Spec{Use: "run", Short: "Consume the change topic and apply it to the copy until SIGTERM", Config: &cfg,
 		Run: func(ctx context.Context, _ *cobra.Command, _ []string, log *slog.Logger) error {
 			cli.SetMemoryLimit(cfg.MemoryMB)
@@ -57,9 +59,12 @@ func run(ctx context.Context, cfg runConfig, log *slog.Logger) error {
 	if cfg.FlushInterval == 0 {
 		cfg.FlushInterval = replayer.DefaultFlushInterval(cfg.Sink)
 	}
+	if cfg.MinFlushGap < 0 {
+		cfg.MinFlushGap = replayer.DefaultMinFlushGap(cfg.Sink)
+	}
 	switch cfg.FlushMode {
 	case "auto":
-		cfg.FlushWhenIdle = cfg.Sink != sinkClickHouse
+		cfg.FlushWhenIdle = true // ClickHouse's inserts are spaced by min-flush-gap instead
 	case "eager", "linger":
 		cfg.FlushWhenIdle = cfg.FlushMode == "eager"
 	default:

@@ -3,6 +3,7 @@ package replayer
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferry-cdc/ferry/pkg/sink"
@@ -24,22 +25,25 @@ func (f *flushResult) Wait(ctx context.Context) error {
 	}
 }
 
-// batcher collects rows from all queue callbacks into shared batches and applies each batch
-// with one sink call when it reaches maxRows or maxBytes, or flushInterval after its first row,
-// whichever comes first - or, with flushWhenIdle, as soon as no callback is still submitting
+// batcher collects rows from all queues into shared batches and applies each batch with one
+// sink call when it reaches maxRows or maxBytes, or flushInterval after its first row,
+// whichever comes first - or, with flushWhenIdle, as soon as no queue is still submitting
 // (group commit: rows that arrive while a batch is being applied form the next one, so batches
-// grow with load and an idle pipeline does not wait for the interval). Callbacks wait on their batch's
-// result before acknowledging, so an offset is committed only after the sink committed its
+// grow with load and an idle pipeline does not wait for the interval). Two sink calls of
+// batches that are not full are at least gap() apart (ClickHouse pays per insert). Queues do
+// not wait for the commit to go on submitting; each queue's acker waits on its batches'
+// results before acknowledging, so an offset is committed only after the sink committed its
 // rows (docs/design.md section 3).
 //
 // Memory bound: submit blocks while the pending batch is already full (it waits for the flush
 // that full batch triggered), so at most one full batch waits while another is applied, however
-// many callbacks submit and however slow the sink is.
+// many queues submit and however slow the sink is.
 type batcher struct {
 	sink              sink.Sink
 	maxRows, maxBytes int
 	interval          time.Duration
 	flushWhenIdle     bool
+	minGap            time.Duration // least time between two sink calls of batches that are not full
 	metrics           *Metrics
 	sinkName          string
 
@@ -48,11 +52,15 @@ type batcher struct {
 	bytes   int
 	current *flushResult
 	timer   *time.Timer
-	active  int // callbacks between begin and end
+	active  int // queues between begin and end
 	kick    chan struct{}
 	room    *sync.Cond // on mu: broadcast when a flush takes the pending rows
 
 	applyMu sync.Mutex // one sink call at a time; DDL takes it exclusively too
+
+	lastEnd   time.Time    // end of the last sink call (run goroutine only)
+	lastApply atomic.Int64 // its duration in nanoseconds (DDL flushes from other goroutines)
+	lastRows  atomic.Int64 // its rows
 }
 
 func newBatcher(s sink.Sink, maxRows, maxBytes int, interval time.Duration, m *Metrics, sinkName string) *batcher {
@@ -82,8 +90,8 @@ func (b *batcher) submit(rows []sink.Row, size int) *flushResult {
 	return b.current
 }
 
-// begin marks a callback as submitting rows; end marks it done (about to wait). When the
-// last submitting callback ends, the pending batch is flushed without waiting for the timer.
+// begin marks a queue as submitting rows; end marks it done for now. When the last
+// submitting queue ends, the pending batch is flushed without waiting for the timer.
 func (b *batcher) begin() {
 	b.mu.Lock()
 	b.active++
@@ -111,12 +119,57 @@ func (b *batcher) run(ctx context.Context) {
 	for {
 		select {
 		case <-b.kick:
+			b.waitGap(ctx)
 			b.flush(context.WithoutCancel(ctx))
+			b.lastEnd = time.Now()
 		case <-ctx.Done():
 			b.flush(context.WithoutCancel(ctx))
 			return
 		}
 	}
+}
+
+// gap is the least time between two sink calls when the pending batch is not full. It is
+// minGap while the stream is quiet; it grows with the backlog - in proportion to the last
+// batch's rows, reaching the flush interval at a tenth of a full batch - and with the last
+// sink call's duration, but never past the flush interval. A quiet stream thus gets small
+// batches every minGap (low lag), a busy one few, big batches (ClickHouse writes a part per
+// insert and table: many small inserts under load starved a small machine's CPU). Between
+// the two the gap feeds back on itself: below about maxRows/10 rows per flush interval it
+// settles at minGap, above at the interval. A full batch never waits.
+func (b *batcher) gap() time.Duration {
+	if b.minGap <= 0 {
+		return 0
+	}
+	g := max(b.minGap, time.Duration(b.lastApply.Load()))
+	busy := time.Duration(float64(b.interval) * float64(b.lastRows.Load()) / float64(max(1, b.maxRows/10)))
+	return min(max(g, busy), b.interval)
+}
+
+// waitGap delays a flush until gap has passed since the last one, unless the batch fills.
+func (b *batcher) waitGap(ctx context.Context) {
+	for {
+		wait := time.Until(b.lastEnd.Add(b.gap()))
+		if wait <= 0 || b.full() {
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-b.kick:
+		case <-ctx.Done():
+		}
+		t.Stop()
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+func (b *batcher) full() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.rows) >= b.maxRows || b.bytes >= b.maxBytes
 }
 
 // flush applies the pending batch, if any, and publishes the result to its waiters.
@@ -136,13 +189,16 @@ func (b *batcher) flush(ctx context.Context) {
 	}
 	start := time.Now()
 	res.err = b.sink.Apply(ctx, &sink.Batch{Rows: rows})
-	b.metrics.observeBatch(b.sinkName, len(rows), time.Since(start), res.err)
+	took := time.Since(start)
+	b.lastApply.Store(int64(took))
+	b.lastRows.Store(int64(len(rows)))
+	b.metrics.observeBatch(b.sinkName, len(rows), took, res.err)
 	close(res.done)
 }
 
 // exclusive flushes pending rows and runs fn with no batch in flight (for DDL).
 func (b *batcher) exclusive(ctx context.Context, fn func() error) error {
-	b.flush(context.WithoutCancel(ctx)) // other callbacks wait on this batch: never cancel it
+	b.flush(context.WithoutCancel(ctx)) // other queues wait on this batch: never cancel it
 	b.applyMu.Lock()
 	defer b.applyMu.Unlock()
 	return fn()

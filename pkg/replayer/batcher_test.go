@@ -1,6 +1,7 @@
 package replayer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sync"
@@ -16,6 +17,7 @@ type fakeSink struct {
 	mu      sync.Mutex
 	batches []int
 	err     error
+	delay   time.Duration // per Apply; 0 = 5 ms
 	busy    atomic.Bool
 	overlap atomic.Bool
 }
@@ -25,7 +27,7 @@ func (f *fakeSink) Apply(_ context.Context, b *sink.Batch) error {
 		f.overlap.Store(true)
 	}
 	defer f.busy.Store(false)
-	time.Sleep(5 * time.Millisecond)
+	time.Sleep(cmp.Or(f.delay, 5*time.Millisecond))
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.batches = append(f.batches, len(b.Rows))
@@ -191,5 +193,48 @@ func TestBatcherBoundsPendingRows(t *testing.T) {
 	}
 	if total != 8*25*perSubmit {
 		t.Fatalf("sink got %d rows, want %d", total, 8*25*perSubmit)
+	}
+}
+
+// TestBatcherMinFlushGap checks the gap between sink calls of batches that are not full: the
+// larger of minGap, the last apply time and the backlog's share of the interval, at most the
+// interval, and never for a full batch.
+func TestBatcherMinFlushGap(t *testing.T) {
+	for _, tc := range []struct {
+		name                  string
+		minGap, apply, intvl  time.Duration
+		firstRows, secondRows int
+		maxRows               int
+		wantAtLeast, wantLess time.Duration // time from the first flush's end to the second flush's end
+	}{
+		{"no gap: pure group commit", 0, 5 * time.Millisecond, time.Hour, 1, 1, 100000, 0, 280 * time.Millisecond},
+		{"min gap spaces small batches", 300 * time.Millisecond, 5 * time.Millisecond, time.Hour, 1, 1, 100000, 290 * time.Millisecond, 800 * time.Millisecond},
+		{"slow sink widens the gap", 50 * time.Millisecond, 250 * time.Millisecond, time.Hour, 1, 1, 100000, 480 * time.Millisecond, 1200 * time.Millisecond},
+		{"busy stream gets the interval", 50 * time.Millisecond, 5 * time.Millisecond, 600 * time.Millisecond, 10, 1, 100, 590 * time.Millisecond, 1400 * time.Millisecond},
+		{"gap capped by the interval", 2 * time.Second, 5 * time.Millisecond, 400 * time.Millisecond, 1, 1, 100000, 390 * time.Millisecond, 1200 * time.Millisecond},
+		{"a full batch does not wait", time.Hour, 5 * time.Millisecond, time.Hour, 1, 100, 100, 0, 300 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := &fakeSink{delay: tc.apply}
+			b := newBatcher(fs, tc.maxRows, 1<<30, tc.intvl, NewMetrics(nil), "fake")
+			b.flushWhenIdle, b.minGap = true, tc.minGap
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go b.run(ctx)
+			flushOnce := func(n int) time.Time {
+				b.begin()
+				res := b.submit(rowsN(n), n)
+				b.end()
+				if err := res.Wait(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				return time.Now()
+			}
+			first := flushOnce(tc.firstRows)
+			took := flushOnce(tc.secondRows).Sub(first)
+			if took < tc.wantAtLeast || took >= tc.wantLess {
+				t.Fatalf("second flush %s after the first, want in [%s, %s)", took, tc.wantAtLeast, tc.wantLess)
+			}
+		})
 	}
 }

@@ -55,8 +55,8 @@ func benchReplayer(b *testing.B, st *testenv.Stack, target copyTarget, total, pe
 			pub.send(m)
 		}
 		cfg := testConfig(st, topic)
-		cfg.FlushInterval = DefaultConfig().FlushInterval
-		cfg.FlushWhenIdle = target.Name() == "mysql" // as `replayer run --flush-mode auto`
+		// as `replayer run` with its per-sink defaults
+		cfg.FlushInterval, cfg.MinFlushGap = DefaultFlushInterval(target.Name()), DefaultMinFlushGap(target.Name())
 		r, err := New(cfg, target.Sink(), target.Name(), testLogger(b), nil)
 		if err != nil {
 			b.Fatal(err)

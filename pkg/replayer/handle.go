@@ -25,92 +25,12 @@ type pending struct {
 	res   *flushResult
 }
 
-// handle processes one callback's messages (one queue, in queue order). It returns nil only
-// when every message is durably applied, ignored by policy, or dead-lettered; then the caller
-// acknowledges them all.
-func (r *Replayer) handle(ctx context.Context, msgs []*primitive.MessageExt) error {
-	cb := &callback{r: r}
-	defer cb.pause()
-	for _, msg := range msgs {
-		m, err := event.Decode(msg.Body)
-		if err == nil && !m.IsDDL {
-			var rows []sink.Row
-			var size int
-			if rows, size, err = r.tables.toRows(m); err == nil {
-				if cb.submit(msg, m, rows, size) {
-					if err := cb.settle(ctx); err != nil {
-						return err
-					}
-				}
-				continue
-			}
-		}
-		// Decode errors and DDL need every earlier message of this queue applied first.
-		if err := cb.settle(ctx); err != nil {
-			return err
-		}
-		if err != nil {
-			r.metrics.Errors.WithLabelValues("decode").Inc()
-			if err := r.poison(ctx, msg, fmt.Errorf("decode: %w", err)); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := r.applyDDL(ctx, msg, m); err != nil {
-			return err
-		}
-	}
-	return cb.settle(ctx)
-}
-
-// callback is what one handle call has submitted to the batcher and not yet settled.
-//
-// A callback may carry many messages (small ones must not each wait for a flush), so handle
-// settles whenever the submitted rows fill a batch (BatchRows or BatchBytes): decoded rows in
-// flight stay bounded per queue however large the messages are. The batcher has been poked by
-// then, so settling does not wait for the flush interval.
-type callback struct {
-	r           *Replayer
-	batch       []pending
-	rows, bytes int
-	submitting  bool // between batcher.begin and batcher.end
-}
-
-// submit hands a message's rows to the batcher and reports whether the callback's unsettled
-// rows now fill a batch.
-func (c *callback) submit(msg *primitive.MessageExt, m *event.Message, rows []sink.Row, size int) bool {
-	if !c.submitting {
-		c.submitting = true
-		c.r.batcher.begin()
-	}
-	c.batch = append(c.batch, pending{msg: msg, table: m.Database + "." + m.Table, typ: m.Type, es: m.ES,
-		rows: rows, res: c.r.batcher.submit(rows, size)})
-	c.rows, c.bytes = c.rows+len(rows), c.bytes+size
-	return c.rows >= c.r.cfg.BatchRows || c.bytes >= c.r.cfg.BatchBytes
-}
-
-// pause tells the batcher this callback submits nothing more for now (group commit may flush).
-func (c *callback) pause() {
-	if c.submitting {
-		c.submitting = false
-		c.r.batcher.end()
-	}
-}
-
-// settle waits until everything submitted is applied (or dead-lettered) and starts afresh.
-func (c *callback) settle(ctx context.Context) error {
-	c.pause()
-	batch := c.batch
-	c.batch, c.rows, c.bytes = nil, 0, 0
-	return c.r.settle(ctx, batch)
-}
-
 // settle waits for the batches of the pending messages. If a shared batch failed, each
 // message is applied on its own with retries so one poison message cannot block the others.
 func (r *Replayer) settle(ctx context.Context, batch []pending) error {
 	for _, p := range batch {
 		if err := p.res.Wait(context.Background()); err != nil {
-			r.log.Warn("batch failed; applying this callback's messages one by one", "err", err)
+			r.log.Warn("batch failed; applying this request's messages one by one", "err", err)
 			return r.applyEach(ctx, batch)
 		}
 	}
@@ -176,15 +96,25 @@ func queueLabel(msg *primitive.MessageExt) string {
 	return msg.Queue.BrokerName + ":" + strconv.Itoa(msg.Queue.QueueId)
 }
 
-// applyDDL applies a DDL message with no batch in flight. Every failure halts: a DDL is never
-// dead-lettered, since rows after it depend on it.
-func (r *Replayer) applyDDL(ctx context.Context, msg *primitive.MessageExt, m *event.Message) error {
+// applyDDL handles a queue's copy of a DDL message once every earlier row of the queue is
+// durable: it waits at the barrier until every owned queue reached the version, which is then
+// applied once with no batch in flight. Every failure halts: a DDL is never dead-lettered,
+// since rows after it depend on it.
+func (r *Replayer) applyDDL(ctx context.Context, l *lane, req *request, msg *primitive.MessageExt, m *event.Message) error {
 	d := toDDL(m)
-	err := r.retry(ctx, func() error {
-		return r.batcher.exclusive(ctx, func() error { return r.sink.ApplyDDL(ctx, d) })
+	err := r.barrier.wait(ctx, ddlStep{
+		queue:   l.queue,
+		version: d.Version,
+		dropped: req.dropped,
+		inSink:  func() (bool, error) { return r.ddlInSink(ctx, d) },
+		apply: func() error {
+			return r.retry(ctx, func() error {
+				return r.batcher.exclusive(ctx, func() error { return r.sink.ApplyDDL(ctx, d) })
+			})
+		},
 	})
-	if err != nil && ctx.Err() != nil && !errors.Is(err, sink.ErrDDLHalt) {
-		return err // stopping: the DDL is redelivered after the restart
+	if err != nil && (errors.Is(err, errDropped) || ctx.Err() != nil && !errors.Is(err, sink.ErrDDLHalt)) {
+		return err // stopping or rebalanced: the DDL is redelivered
 	}
 	if err != nil {
 		r.metrics.DDL.WithLabelValues("halted").Inc()
@@ -194,6 +124,21 @@ func (r *Replayer) applyDDL(ctx context.Context, msg *primitive.MessageExt, m *e
 	r.metrics.DDL.WithLabelValues("handled").Inc()
 	r.metrics.MessagesTotal.WithLabelValues("ddl").Inc()
 	return nil
+}
+
+// ddlChecker is implemented by sinks that can tell whether a DDL version was already applied
+// to the copy of a source database (both sinks can).
+type ddlChecker interface {
+	DDLApplied(ctx context.Context, sourceDB string, version uint64) (bool, error)
+}
+
+// ddlInSink reports whether the sink already applied d's version (false if it cannot tell).
+func (r *Replayer) ddlInSink(ctx context.Context, d *sink.DDL) (bool, error) {
+	c, ok := r.sink.(ddlChecker)
+	if !ok {
+		return false, nil
+	}
+	return c.DDLApplied(ctx, d.Database, d.Version)
 }
 
 // retry runs fn until it succeeds, fails with a DDL halt, or Retries retries with doubling

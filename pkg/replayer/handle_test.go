@@ -3,6 +3,7 @@ package replayer
 import (
 	"context"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,25 +13,25 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/sink/sinktest"
 )
 
-// TestHandleSettlesFullBatches hands one callback many messages: the callback must settle each
-// time its unsettled rows fill a batch (so rows in flight stay bounded), not wait for the flush
-// interval, and apply every row exactly once.
-func TestHandleSettlesFullBatches(t *testing.T) {
+// TestLaneConsumesAheadAndAcksAfterCommit feeds one lane requests while the sink is slow: the
+// lane must submit later requests before earlier batches commit (consume ahead: fewer sink
+// calls than requests), acknowledge each request only after the sink committed its rows, in
+// order, and apply every row exactly once.
+func TestLaneConsumesAheadAndAcksAfterCommit(t *testing.T) {
 	for _, tc := range []struct {
 		name               string
-		msgs, perMsg, rows int           // messages in the callback, rows per message, BatchRows
-		interval           time.Duration // linger flush interval; an hour means only full batches flush
-		wantBatches        int
+		reqs, msgs, perMsg int // requests, messages per request, rows per message
+		batchRows          int
+		ahead              bool // expect fewer sink calls than requests
 	}{
-		{"one batch when under the limit", 10, 2, 100, 50 * time.Millisecond, 1},
-		{"settles at every full batch", 30, 2, 10, time.Hour, 6},
-		{"a message larger than the batch", 4, 25, 10, time.Hour, 4},
+		{"small messages", 20, 4, 2, 5000, true},
+		{"full batches", 10, 5, 10, 30, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultConfig()
-			cfg.Group, cfg.BatchRows = "unused", tc.rows
-			cfg.FlushInterval, cfg.FlushWhenIdle = tc.interval, false
-			fs := &fakeSink{}
+			cfg.Group, cfg.BatchRows = "unused", tc.batchRows
+			cfg.FlushInterval, cfg.FlushWhenIdle = time.Hour, true
+			fs := &fakeSink{delay: 100 * time.Millisecond}
 			r, err := New(cfg, fs, "fake", nil, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -38,20 +39,52 @@ func TestHandleSettlesFullBatches(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			go r.batcher.run(ctx)
-			msgs := callbackMessages(t, tc.msgs, tc.perMsg)
-			done := make(chan error, 1)
-			go func() { done <- r.handle(ctx, msgs) }()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatal(err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("handle waited for the flush interval instead of settling full batches")
+			l := newLane(r, primitive.MessageQueue{Topic: "t", QueueId: 0})
+			go l.work(ctx)
+			go l.ack(ctx)
+			msgs := callbackMessages(t, tc.reqs*tc.msgs, tc.perMsg)
+			var acked atomic.Int64
+			ackedAt := make([]int, tc.reqs) // sink calls finished when each request was acknowledged
+			for i := range tc.reqs {
+				l.push(&request{msgs: msgs[i*tc.msgs : (i+1)*tc.msgs], dropped: func() bool { return false },
+					ack: func() {
+						fs.mu.Lock()
+						ackedAt[i] = rowsIn(fs.batches)
+						fs.mu.Unlock()
+						if acked.Add(1) != int64(i+1) {
+							t.Errorf("request %d acknowledged out of order", i)
+						}
+					}})
 			}
-			assertBatches(t, fs, tc.msgs*tc.perMsg, tc.wantBatches)
+			deadline := time.Now().Add(10 * time.Second)
+			for acked.Load() < int64(tc.reqs) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d of %d requests acknowledged", acked.Load(), tc.reqs)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			for i, n := range ackedAt {
+				if need := (i + 1) * tc.msgs * tc.perMsg; n < need {
+					t.Fatalf("request %d acknowledged with %d rows committed, before its rows (%d) were", i, n, need)
+				}
+			}
+			fs.mu.Lock()
+			calls := len(fs.batches)
+			fs.mu.Unlock()
+			if tc.ahead && calls >= tc.reqs {
+				t.Fatalf("%d sink calls for %d requests: the lane waited for each commit instead of consuming ahead", calls, tc.reqs)
+			}
+			assertBatches(t, fs, tc.reqs*tc.msgs*tc.perMsg, calls)
 		})
 	}
+}
+
+func rowsIn(batches []int) int {
+	n := 0
+	for _, b := range batches {
+		n += b
+	}
+	return n
 }
 
 // callbackMessages encodes n insert messages of perMsg distinct rows each.
@@ -75,10 +108,7 @@ func assertBatches(t *testing.T, fs *fakeSink, wantRows, wantBatches int) {
 	t.Helper()
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	total := 0
-	for _, n := range fs.batches {
-		total += n
-	}
+	total := rowsIn(fs.batches)
 	if total != wantRows || len(fs.batches) != wantBatches {
 		t.Fatalf("sink got %d rows in batches %v; want %d rows in %d batches", total, fs.batches, wantRows, wantBatches)
 	}

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/apache/rocketmq-client-go/v2"
-	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
 
+	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/mq"
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
@@ -26,17 +26,18 @@ type Replayer struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	tables   *tableCache
+	schemas  *event.SchemaCache // parsed schema envelopes, shared by all queues
 	batcher  *batcher
+	barrier  *barrier
 	dlq      sender
+	owned    atomic.Pointer[func() []primitive.MessageQueue] // the consumer's owned queues, for the barrier
 
 	haltOnce sync.Once
 	haltErr  error
 	haltCh   chan struct{}
 
-	gate    sync.RWMutex // callbacks hold it shared; Run takes it to wait for them at shutdown
 	closing atomic.Bool
-	lastAck atomic.Int64 // unix nanos of the last acknowledged callback, for readiness
-	runCtx  atomic.Pointer[context.Context]
+	lastAck atomic.Int64 // unix nanos of the last acknowledged request, for readiness
 
 	started atomic.Bool
 	sinkErr atomic.Pointer[error] // last sink health check result (nil pointer = not checked yet)
@@ -85,15 +86,22 @@ func New(cfg Config, s sink.Sink, sinkName string, log *slog.Logger, metrics *Me
 		cfg.Instance = fmt.Sprintf("ferry-replayer-%s-%s-%d-%d", sinkName, host, os.Getpid(), time.Now().UnixNano()%1e6)
 	}
 	r := &Replayer{cfg: cfg, sink: s, sinkName: sinkName, log: log, metrics: metrics,
-		tables: newTableCache(), haltCh: make(chan struct{})}
+		tables: newTableCache(), schemas: event.NewSchemaCache(), haltCh: make(chan struct{})}
 	r.batcher = newBatcher(s, cfg.BatchRows, cfg.BatchBytes, cfg.FlushInterval, metrics, sinkName)
 	r.batcher.flushWhenIdle = cfg.FlushWhenIdle
+	r.batcher.minGap = cfg.MinFlushGap
+	r.barrier = newBarrier(func() []primitive.MessageQueue {
+		if f := r.owned.Load(); f != nil {
+			return (*f)()
+		}
+		return nil
+	})
 	return r, nil
 }
 
 // Run consumes until ctx ends (graceful stop: nil) or the replayer halts (ErrHalted error).
-// On the way out it stops taking callbacks, waits for running ones (their batches are still
-// flushed, so they acknowledge), and shuts the consumer down, which persists offsets.
+// On the way out it stops taking requests, flushes the pending batch, lets each queue
+// acknowledge what became durable, and shuts the consumer down, which persists offsets.
 func (r *Replayer) Run(ctx context.Context) error {
 	mq.SetLogger(r.log.With("component", "rocketmq"))
 	batchCtx, stopBatcher := context.WithCancel(context.Background())
@@ -108,12 +116,18 @@ func (r *Replayer) Run(ctx context.Context) error {
 		}
 		defer stop()
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	c, err := r.startConsumer(runCtx)
+	h, err := r.startConsumer()
 	if err != nil {
 		return err
 	}
+	r.owned.Store(&h.owned)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ackCtx, cancelAcks := context.WithCancel(context.Background())
+	defer cancelAcks()
+	ls := &lanes{r: r, m: map[primitive.MessageQueue]*lane{}, ackCtx: ackCtx}
+	pollDone := make(chan struct{})
+	go func() { r.poll(runCtx, h, ls); close(pollDone) }()
 	r.started.Store(true)
 	go r.watchSink(runCtx, 5*time.Second)
 	r.log.Info("replayer consuming", "topic", r.cfg.Topic, "group", r.cfg.Group, "instance", r.cfg.Instance, "sink", r.sinkName)
@@ -123,70 +137,49 @@ func (r *Replayer) Run(ctx context.Context) error {
 	case <-r.haltCh:
 	}
 	r.closing.Store(true)
-	cancel() // abort retry backoffs; unacknowledged messages are redelivered later
-	waited := make(chan struct{})
-	go func() { r.gate.Lock(); r.gate.Unlock(); close(waited) }() //nolint:staticcheck // empty critical section waits for callbacks
-	select {
-	case <-waited:
-	case <-time.After(r.cfg.ShutdownTimeout):
-		r.log.Warn("callbacks still running at shutdown timeout; their messages will be redelivered")
-	}
-	if err := c.Shutdown(); err != nil {
+	cancel() // stop polling and decoding; unacknowledged messages are redelivered later
+	<-pollDone
+	stopDrain := r.drainPolls(h)
+	r.stopLanes(ls, cancelAcks, stopBatcher, batchDone)
+	if err := h.c.Shutdown(); err != nil {
 		r.log.Warn("consumer shutdown", "err", err)
 	}
+	stopDrain()
 	return r.haltErr
 }
 
-// consume is the orderly consumer callback for one queue's messages.
-func (r *Replayer) consume(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
-	r.gate.RLock()
-	defer r.gate.RUnlock()
-	// ConsumeSuccess is the zero value: every path returns an explicit result.
-	if r.closing.Load() {
-		return consumer.SuspendCurrentQueueAMoment, nil
-	}
-	if err := r.handle(r.ctxOrRun(ctx), msgs); err != nil {
-		return consumer.SuspendCurrentQueueAMoment, nil
-	}
-	r.lastAck.Store(time.Now().UnixNano())
-	return consumer.ConsumeSuccess, nil
+// drainPolls keeps taking (and dropping, unacknowledged) requests while the replayer stops.
+// The client's per-queue goroutines block when nobody polls, and its Shutdown closes the
+// channel they send on: a blocked send would then panic.
+func (r *Replayer) drainPolls(h *consumerHandle) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			_, _ = h.c.Poll(ctx, 100*time.Millisecond)
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
-func (r *Replayer) ctxOrRun(ctx context.Context) context.Context {
-	if rc := r.runCtx.Load(); rc != nil {
-		return *rc
+// stopLanes waits for the queue workers, flushes the batcher once more and lets the ackers
+// acknowledge what is durable, within ShutdownTimeout.
+func (r *Replayer) stopLanes(ls *lanes, cancelAcks, stopBatcher func(), batchDone chan struct{}) {
+	done := make(chan struct{})
+	go func() {
+		ls.workers.Wait()
+		stopBatcher() // final flush of what the workers submitted
+		<-batchDone
+		ls.ackers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(r.cfg.ShutdownTimeout):
+		r.log.Warn("queues still settling at shutdown timeout; their messages will be redelivered")
+		cancelAcks()
 	}
-	return ctx
-}
-
-func (r *Replayer) startConsumer(ctx context.Context) (rocketmq.PushConsumer, error) {
-	r.runCtx.Store(&ctx)
-	c, err := rocketmq.NewPushConsumer(
-		consumer.WithGroupName(r.cfg.Group),
-		consumer.WithNsResolver(primitive.NewPassthroughResolver([]string{r.cfg.NameServer})),
-		consumer.WithInstance(r.cfg.Instance),
-		consumer.WithConsumerModel(consumer.Clustering),
-		consumer.WithConsumerOrder(true),
-		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
-		consumer.WithConsumeMessageBatchMaxSize(r.cfg.ConsumeBatch),
-		consumer.WithPullBatchSize(int32(min(r.cfg.ConsumeBatch*2, 1024))),
-		// The client caches pulled messages per queue (by default up to 1,024 messages and 512 MiB
-		// per queue): during a catch-up of 1 MiB messages that alone is hundreds of MB. Bound the
-		// cache so that memory stays flat however far behind the replayer is.
-		consumer.WithPullThresholdForQueue(int64(max(r.cfg.ConsumeBatch*4, 16))),
-		consumer.WithPullThresholdSizeForQueue(r.cfg.QueueCacheMB),
-		consumer.WithSuspendCurrentQueueTimeMillis(time.Second),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("create consumer for group %s: %w", r.cfg.Group, err)
-	}
-	if err := c.Subscribe(r.cfg.Topic, consumer.MessageSelector{}, r.consume); err != nil {
-		return nil, fmt.Errorf("subscribe to %s: %w", r.cfg.Topic, err)
-	}
-	if err := c.Start(); err != nil {
-		return nil, fmt.Errorf("start consumer (name server %s, topic %s): %w", r.cfg.NameServer, r.cfg.Topic, err)
-	}
-	return c, nil
 }
 
 func (r *Replayer) startDeadLetter(ctx context.Context) (func(), error) {

@@ -91,6 +91,17 @@ type defaultPullConsumer struct {
 	consumeRequestCache chan *ConsumeRequest
 	submitToConsume     func(*processQueue, *primitive.MessageQueue)
 	interceptor         primitive.Interceptor
+
+	// ferry patch: called instead of moving past an illegal offset (see SetOffsetIllegalHandler).
+	offsetIllegal func(mq *primitive.MessageQueue, requested, next int64)
+}
+
+// SetOffsetIllegalHandler (ferry patch) makes an OFFSET_ILLEGAL pull result call h with the
+// queue, the requested offset and the broker's suggested next offset instead of silently
+// moving the queue's offset there. The queue is dropped and its stored offset is kept. Call it
+// before Start.
+func (pc *defaultPullConsumer) SetOffsetIllegalHandler(h func(mq *primitive.MessageQueue, requested, next int64)) {
+	pc.offsetIllegal = h
 }
 
 func NewPullConsumer(options ...Option) (*defaultPullConsumer, error) {
@@ -846,6 +857,18 @@ func (pc *defaultPullConsumer) pullMessage(request *PullRequest) {
 			goto NEXT
 		}
 
+		// ferry patch: flow control on unacknowledged messages (the push consumer's rule). Poll
+		// hands messages out at once and ACK removes them from the process queue, so the
+		// queue's cached count and size are what was pulled and not acknowledged yet.
+		if lim := pc.option.PullThresholdForQueue.Load(); lim > 0 && pq.cachedMsgCount.Load() > lim {
+			sleepTime = _PullDelayTimeWhenFlowControl
+			goto NEXT
+		}
+		if lim := int64(pc.option.PullThresholdSizeForQueue.Load()) << 20; lim > 0 && pq.cachedMsgSize.Load() > lim {
+			sleepTime = _PullDelayTimeWhenFlowControl
+			goto NEXT
+		}
+
 		v, exist := pc.subscriptionDataTable.Load(request.mq.Topic)
 		if !exist {
 			rlog.Info("defaultPullConsumer find the consumer's subscription failed", map[string]interface{}{
@@ -941,6 +964,13 @@ func (pc *defaultPullConsumer) pullMessage(request *PullRequest) {
 				rlog.LogKeyPullRequest: request.String(),
 				"result":               result.String(),
 			})
+			// ferry patch: with a handler set, do not skip the lost range: report it, drop the
+			// queue and leave its stored offset where it was.
+			if h := pc.offsetIllegal; h != nil {
+				pq.WithDropped(true)
+				h(request.mq, request.nextOffset, result.NextBeginOffset)
+				return
+			}
 			request.nextOffset = result.NextBeginOffset
 			pq.WithDropped(true)
 			time.Sleep(10 * time.Second)

@@ -1,0 +1,167 @@
+package event
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// SchemaCache keeps the parsed schema members of message envelopes (mysqlType, sqlType,
+// pkNames) by their raw JSON text. Every message of a table repeats them verbatim (about
+// 1 KB), and parsing them with encoding/json was most of the cost of a small message.
+// It is safe for concurrent use and bounded (it starts afresh past maxEntries).
+type SchemaCache struct {
+	mu sync.Mutex
+	m  map[string]*schemaPart
+}
+
+// schemaPart holds the parsed members; messages decoded with the cache share its maps and
+// slice, which callers must not modify.
+type schemaPart struct {
+	MySQLType map[string]string `json:"mysqlType"`
+	SQLType   map[string]int    `json:"sqlType"`
+	PKNames   []string          `json:"pkNames"`
+}
+
+const schemaCacheMax = 4096
+
+// NewSchemaCache returns an empty cache.
+func NewSchemaCache() *SchemaCache { return &SchemaCache{m: map[string]*schemaPart{}} }
+
+// DecodeCached is Decode with the schema members taken from c when their text was seen before.
+// The result equals Decode's (FuzzDecodeCachedMatchesDecode), except that the MySQLType,
+// SQLType and PKNames of messages with the same schema text are shared: read them only.
+func DecodeCached(b []byte, c *SchemaCache) (*Message, error) {
+	if !utf8.Valid(b) {
+		return nil, malformed("body is not valid UTF-8")
+	}
+	var m Message
+	p := &imageParser{s: string(b), keys: map[string]string{}}
+	env, imgs, err := p.envelope()
+	if err == nil {
+		err = c.decodeEnvelope(env, &m)
+	}
+	if err == nil {
+		for _, img := range imgs {
+			if img.err != nil {
+				err = img.err
+				break
+			}
+		}
+	}
+	if err != nil {
+		return nil, malformed("parse JSON: %v", err)
+	}
+	m.Data, m.Old = imgs[0].rows, imgs[1].rows
+	if err := m.validate(p.keys); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// decodeEnvelope unmarshals env into m, the schema members through the cache.
+func (c *SchemaCache) decodeEnvelope(env []byte, m *Message) error {
+	rest, schema, ok := splitSchema(env)
+	if !ok { // duplicate schema keys, null body or anything unusual: the plain way
+		return json.Unmarshal(env, (*noImages)(m))
+	}
+	if err := json.Unmarshal(rest, (*noImages)(m)); err != nil {
+		return err
+	}
+	if len(schema) == 2 { // "{}": none of the members
+		return nil
+	}
+	part, err := c.part(schema)
+	if err != nil {
+		return err
+	}
+	if part.MySQLType != nil {
+		m.MySQLType = part.MySQLType
+	}
+	if part.SQLType != nil {
+		m.SQLType = part.SQLType
+	}
+	if part.PKNames != nil {
+		m.PKNames = part.PKNames
+	}
+	return nil
+}
+
+func (c *SchemaCache) part(schema []byte) (*schemaPart, error) {
+	c.mu.Lock()
+	part := c.m[string(schema)]
+	c.mu.Unlock()
+	if part != nil {
+		return part, nil
+	}
+	part = &schemaPart{}
+	if err := json.Unmarshal(schema, part); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.m) >= schemaCacheMax {
+		c.m = map[string]*schemaPart{}
+	}
+	c.m[string(schema)] = part
+	c.mu.Unlock()
+	return part, nil
+}
+
+// schemaSlot is the index of a key encoding/json matches to mysqlType, sqlType or pkNames, else -1.
+func schemaSlot(key string) int {
+	for i, name := range [...]string{"mysqlType", "sqlType", "pkNames"} {
+		if strings.EqualFold(key, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// splitSchema splits an envelope object (valid JSON syntax, as envelope returns it) into the
+// object without the schema members and an object of only them. ok is false when it is not
+// an object or a schema member appears twice (encoding/json would merge the duplicates).
+func splitSchema(env []byte) (rest, schema []byte, ok bool) {
+	p := &imageParser{s: string(env)}
+	if !p.consume('{') {
+		return nil, nil, false
+	}
+	rest = append(make([]byte, 0, len(env)), '{')
+	schema = append(make([]byte, 0, len(env)), '{')
+	var seen [3]bool
+	for n := 0; ; n++ {
+		end, good := p.element(n, '}')
+		if !good {
+			return nil, nil, false
+		}
+		if end {
+			break
+		}
+		ks := p.i
+		key, err := p.str()
+		if err != nil {
+			return nil, nil, false
+		}
+		ke := p.i
+		if p.space(); !p.consume(':') {
+			return nil, nil, false
+		}
+		p.space()
+		vs := p.i
+		if err := p.skipValue(0); err != nil {
+			return nil, nil, false
+		}
+		dst := &rest
+		if slot := schemaSlot(key); slot >= 0 {
+			if seen[slot] {
+				return nil, nil, false
+			}
+			seen[slot], dst = true, &schema
+		}
+		if len(*dst) > 1 {
+			*dst = append(*dst, ',')
+		}
+		*dst = append(append(append(*dst, env[ks:ke]...), ':'), env[vs:p.i]...)
+	}
+	return append(rest, '}'), append(schema, '}'), true
+}
