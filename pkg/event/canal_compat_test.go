@@ -90,15 +90,21 @@ func TestDDLCopyWireForm(t *testing.T) {
 			if !canalRunsDDL(ow) || ow["ferry"].(map[string]any)["ddlCopy"] != nil {
 				t.Fatalf("the queue-0 original must stay Canal's DDL: %v", ow)
 			}
-			got, err := Decode(mustAppend(t, cp))
-			if err != nil {
-				t.Fatal(err)
+			decoders := map[string]func([]byte) (*Message, error){
+				"Decode":       Decode,
+				"DecodeCached": func(b []byte) (*Message, error) { return DecodeCached(b, NewSchemaCache()) },
 			}
-			if got.Type != typ || got.SQL != orig.SQL || got.Ferry.DDLCopy == nil {
-				t.Fatalf("decoded copy: type %s sql %q copy %v", got.Type, got.SQL, got.Ferry.DDLCopy)
-			}
-			if _, err := Encode(got); err != nil {
-				t.Fatalf("re-encode decoded copy: %v", err)
+			for name, decode := range decoders {
+				got, err := decode(mustAppend(t, cp))
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if got.Type != typ || got.SQL != orig.SQL || got.Ferry.DDLCopy == nil {
+					t.Fatalf("%s: decoded copy: type %s sql %q copy %v", name, got.Type, got.SQL, got.Ferry.DDLCopy)
+				}
+				if _, err := Encode(got); err != nil {
+					t.Fatalf("%s: re-encode decoded copy: %v", name, err)
+				}
 			}
 		})
 	}

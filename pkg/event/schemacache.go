@@ -54,6 +54,7 @@ func DecodeCached(b []byte, c *SchemaCache) (*Message, error) {
 		return nil, malformed("parse JSON: %v", err)
 	}
 	m.Data, m.Old = imgs[0].rows, imgs[1].rows
+	m.restoreDDLCopy() // as Decode: a marked per-queue DDL copy gets its type and statement back
 	if err := m.validate(p.keys); err != nil {
 		return nil, err
 	}
