@@ -30,7 +30,7 @@ func canalLib(t *testing.T) string {
 		return dir
 	}
 	if _, err := exec.LookPath("mvn"); err != nil {
-		t.Skip("mvn not installed (scripts/install-deps installs it): cannot fetch Canal's client jars")
+		t.Fatal("mvn not installed (scripts/install-deps installs it): cannot fetch Canal's client jars")
 	}
 	tmp := fmt.Sprintf("%s.tmp.%d", dir, os.Getpid())
 	cmd := exec.Command("mvn", "-q", "-B", "-f", "testdata/canalclient/pom.xml", "dependency:copy-dependencies",
@@ -63,7 +63,7 @@ func runCanalView(t *testing.T, bodies [][]byte) canalViewReport {
 	t.Helper()
 	for _, tool := range []string{"java", "javac"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (scripts/install-deps installs Java 17)", tool)
+			t.Fatalf("%s not installed (scripts/install-deps installs the JDK)", tool)
 		}
 	}
 	cp := filepath.Join(canalLib(t), "*")

@@ -32,7 +32,7 @@ func startPrivateSource(t *testing.T) *privateSource {
 	t.Helper()
 	for _, bin := range []string{"mariadbd", "mariadb-install-db"} {
 		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("%s not installed: %v", bin, err)
+			t.Fatalf("%s not installed (scripts/install-deps installs mariadb-server): %v", bin, err)
 		}
 	}
 	dir, err := os.MkdirTemp("", "ferry-crash-") // short: the socket path is limited to ~100 bytes
