@@ -70,16 +70,10 @@ func (p *imageParser) envelope() (env []byte, imgs [2]imagesResult, err error) {
 		if end {
 			break
 		}
-		ks := p.i
-		key, err := p.str()
+		key, keyText, err := p.memberHead()
 		if err != nil {
 			return nil, imgs, err
 		}
-		ke := p.i
-		if p.space(); !p.consume(':') {
-			return nil, imgs, errSyntax(p.i)
-		}
-		p.space()
 		vs := p.i
 		if slot := imageSlot(key); slot >= 0 {
 			rows, ierr := p.images()
@@ -95,15 +89,36 @@ func (p *imageParser) envelope() (env []byte, imgs [2]imagesResult, err error) {
 		if err := p.skipValue(0); err != nil {
 			return nil, imgs, err
 		}
-		if len(env) > 1 {
-			env = append(env, ',')
-		}
-		env = append(append(append(env, p.s[ks:ke]...), ':'), p.s[vs:p.i]...)
+		env = appendMember(env, keyText, p.s[vs:p.i])
 	}
 	if p.space(); p.i != len(p.s) {
 		return nil, imgs, errSyntax(p.i)
 	}
 	return append(env, '}'), imgs, nil
+}
+
+// memberHead reads an object member's key and the colon after it, leaving p at the value.
+// keyText is the key as written (quotes and escapes included), for copying the member as is.
+func (p *imageParser) memberHead() (key, keyText string, err error) {
+	ks := p.i
+	if key, err = p.str(); err != nil {
+		return "", "", err
+	}
+	keyText = p.s[ks:p.i]
+	if p.space(); !p.consume(':') {
+		return "", "", errSyntax(p.i)
+	}
+	p.space()
+	return key, keyText, nil
+}
+
+// appendMember appends the member keyText:value to the JSON object being built in dst (its
+// opening brace and any earlier members).
+func appendMember(dst []byte, keyText, value string) []byte {
+	if len(dst) > 1 {
+		dst = append(dst, ',')
+	}
+	return append(append(append(dst, keyText...), ':'), value...)
 }
 
 // imageSlot is 0 for a key encoding/json would match to "data", 1 for "old", else -1.

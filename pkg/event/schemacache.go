@@ -138,16 +138,10 @@ func splitSchema(env []byte) (rest, schema []byte, ok bool) {
 		if end {
 			break
 		}
-		ks := p.i
-		key, err := p.str()
+		key, keyText, err := p.memberHead()
 		if err != nil {
 			return nil, nil, false
 		}
-		ke := p.i
-		if p.space(); !p.consume(':') {
-			return nil, nil, false
-		}
-		p.space()
 		vs := p.i
 		if err := p.skipValue(0); err != nil {
 			return nil, nil, false
@@ -159,10 +153,7 @@ func splitSchema(env []byte) (rest, schema []byte, ok bool) {
 			}
 			seen[slot], dst = true, &schema
 		}
-		if len(*dst) > 1 {
-			*dst = append(*dst, ',')
-		}
-		*dst = append(append(append(*dst, env[ks:ke]...), ':'), env[vs:p.i]...)
+		*dst = appendMember(*dst, keyText, p.s[vs:p.i])
 	}
 	return append(rest, '}'), append(schema, '}'), true
 }
