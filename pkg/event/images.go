@@ -78,9 +78,16 @@ func (p *imageParser) envelope() (env []byte, imgs [2]imagesResult, err error) {
 		if slot := imageSlot(key); slot >= 0 {
 			rows, ierr := p.images()
 			if ierr != nil {
+				// Kept as an error that a later duplicate key may replace (as in encoding/json),
+				// so nothing re-parses this value: check its full syntax here, since skipValue
+				// does not check number and literal syntax and encoding/json rejects the whole
+				// body for invalid JSON anywhere.
 				p.i = vs
 				if err := p.skipValue(0); err != nil {
 					return nil, imgs, err
+				}
+				if !json.Valid([]byte(p.s[vs:p.i])) {
+					return nil, imgs, errSyntax(vs)
 				}
 			}
 			imgs[slot] = imagesResult{rows, ierr}
