@@ -63,6 +63,10 @@ func olConfigFromEnv() olConfig {
 // counters); CPU seconds of each process and server; peak RSS of the tailer and each replayer.
 // With FERRY_BENCH_LAG_CSV set, the samples are written there as "sink,t_s,lag_ms" for
 // `ferry-bench lag-chart`. The run ends with verify: both copies must equal the source.
+//
+// The raw baseline, measured first in the same run (sourceAloneOpenLoop): the same writer at the
+// same rate with no pipeline running, as source_alone_tx/s, _tx_p50_ms, _tx_p99_ms, _cpu_s and
+// _writer_cpu_s.
 func BenchmarkLagOpenLoop(b *testing.B) {
 	st := testenv.Get(b)
 	cfg := olConfigFromEnv()
@@ -75,12 +79,15 @@ func BenchmarkLagOpenLoop(b *testing.B) {
 func lagOpenLoop(b *testing.B, st *testenv.Stack, cfg olConfig) {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.duration+20*time.Minute)
 	defer cancel()
+	b.StopTimer()
+	sourceAloneOpenLoop(ctx, b, st, cfg)
 	p := startLagPipeline(b, st)
 	w := newTxWriter(b, st, p, cfg)
 	startPollers(ctx, b, st, p, w.probes)
 	tail0, _ := scrape(ctx, p.MetricsAddr(p.Tailer()))
 	cpu0 := procStats(st, p, pipelinetest.Sinks)
 	b.ResetTimer()
+	b.StartTimer()
 	ws := w.run(ctx, cfg.duration)
 	drained := waitProbes(ctx, b, p, w.probes, ws.end)
 	b.StopTimer()
@@ -223,6 +230,7 @@ func reportOpenLoop(b *testing.B, cfg olConfig, ws writerStats, pl *probeLog) {
 	b.ReportMetric(float64(ws.missed), "missed_starts")
 	b.ReportMetric(float64(ws.failed), "failed_tx")
 	b.ReportMetric(percentileMS(pl.txTimes(), 0.5), "source_tx_p50_ms")
+	b.ReportMetric(percentileMS(pl.txTimes(), 0.99), "source_tx_p99_ms")
 }
 
 // lagSlices lists the lag p50 (ms) of the probes committed in each slice of width w after start.
