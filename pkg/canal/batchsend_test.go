@@ -11,13 +11,15 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/publish"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 // gatedSender passes sends to a real producer, holding the first call until gate closes (so the
 // messages published meanwhile wait on their lanes and go out as batches), and records every
 // call's messages in order.
 type gatedSender struct {
-	next  Sender
+	next  publish.Sender
 	gate  chan struct{}
 	mu    sync.Mutex
 	calls [][]*primitive.Message
@@ -43,14 +45,14 @@ func TestBatchSendConsumedAsSeparateMessages(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.NameServer, cfg.ProducerGroup = st.NameServer, testenv.UniqueName("ferry_test_batch")
 	topic := st.NewTopic(t, 2)
-	prod, err := NewProducer(&cfg)
+	prod, err := publish.NewProducer(cfg.NameServer, cfg.ProducerGroup, cfg.SendTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { prod.Shutdown() })
 	gs := &gatedSender{next: prod, gate: make(chan struct{})}
-	pub, err := NewPublisher(PublisherConfig{Topic: topic, Queues: 2, MaxBatchRows: 2, MaxBatchBytes: 1 << 20,
-		SendTimeout: 5 * time.Second, MaxRetryDelay: time.Second, QueueBuffer: 64}, gs, testLogger(t), nil)
+	pub, err := publish.New(publish.Config{Topic: topic, Queues: 2, MaxBatchRows: 2, MaxBatchBytes: 1 << 20,
+		SendTimeout: 5 * time.Second, MaxRetryDelay: time.Second, QueueBuffer: 64}, gs, publishtest.Logger(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,9 +69,9 @@ func TestBatchSendConsumedAsSeparateMessages(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- pub.Publish(context.Background(), msgs) }()
-	for deadline := time.Now().Add(10 * time.Second); pub.acks.pending() < 16; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); pub.Pending() < 16; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d messages sealed", pub.acks.pending())
+			t.Fatalf("only %d messages sealed", pub.Pending())
 		}
 	}
 	close(gs.gate)

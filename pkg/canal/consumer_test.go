@@ -16,6 +16,7 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 // topicReader consumes a topic from the first offset (orderly push consumer; its processQueue race
@@ -69,7 +70,7 @@ func readTopic(t *testing.T, st *testenv.Stack, topic string) *topicReader {
 }
 
 // ordered returns the messages per queue in offset order, as rowChanges, plus the DDL count.
-func (r *topicReader) ordered(t *testing.T) (rows []rowChange, ddl int) {
+func (r *topicReader) ordered(t *testing.T) (rows []publishtest.Change, ddl int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.bad) > 0 {
@@ -85,18 +86,18 @@ func (r *topicReader) ordered(t *testing.T) (rows []rowChange, ddl int) {
 		}
 		return keys[i][1] < keys[j][1]
 	})
-	recs := make([]recorded, len(keys))
+	recs := make([]publishtest.Recorded, len(keys))
 	for i, k := range keys {
-		recs[i] = recorded{queue: int(k[0]), msg: r.msgs[k]}
+		recs[i] = publishtest.Recorded{Queue: int(k[0]), Msg: r.msgs[k]}
 	}
-	rows, d := flatten(recs)
+	rows, d := publishtest.Flatten(recs)
 	return rows, len(d)
 }
 
 // replay applies row changes per key in version order (last writer wins) and returns the
 // resulting table contents rendered as "table|key|col=val ..." lines. It also fails the test when
 // one (key, version, op) was published twice with different contents.
-func replay(t *testing.T, rows []rowChange) []string {
+func replay(t *testing.T, rows []publishtest.Change) []string {
 	type kv struct {
 		version uint64
 		data    map[string]*string
@@ -105,19 +106,19 @@ func replay(t *testing.T, rows []rowChange) []string {
 	state := map[string]kv{}
 	seen := map[string]string{}
 	for _, r := range rows {
-		k := r.table + "|" + r.key
-		id := fmt.Sprintf("%s|%d|%s", k, r.version, r.typ)
-		if prev, ok := seen[id]; ok && prev != render(r.data) {
-			t.Fatalf("duplicate %s with different data: %s vs %s", id, prev, render(r.data))
+		k := r.Table + "|" + r.Key
+		id := fmt.Sprintf("%s|%d|%s", k, r.Version, r.Type)
+		if prev, ok := seen[id]; ok && prev != render(r.Data) {
+			t.Fatalf("duplicate %s with different data: %s vs %s", id, prev, render(r.Data))
 		}
-		seen[id] = render(r.data)
+		seen[id] = render(r.Data)
 		cur, ok := state[k]
 		// A PK-change split gives DELETE and INSERT the same version on different keys; on one
 		// key, equal versions are duplicates.
-		if ok && r.version <= cur.version {
+		if ok && r.Version <= cur.version {
 			continue
 		}
-		state[k] = kv{version: r.version, data: r.data, deleted: r.typ == event.TypeDelete}
+		state[k] = kv{version: r.Version, data: r.Data, deleted: r.Type == event.TypeDelete}
 	}
 	var out []string
 	for k, v := range state {
@@ -165,7 +166,7 @@ func sourceState(t *testing.T, db *sql.DB, tables map[string]string) []string {
 }
 
 // waitConverged waits until replaying the topic gives the source's state.
-func waitConverged(t *testing.T, r *topicReader, src *sql.DB, tables map[string]string, timeout time.Duration) []rowChange {
+func waitConverged(t *testing.T, r *topicReader, src *sql.DB, tables map[string]string, timeout time.Duration) []publishtest.Change {
 	t.Helper()
 	want := sourceState(t, src, tables)
 	deadline := time.Now().Add(timeout)
