@@ -37,7 +37,7 @@ func (g *gatedSender) SendSync(ctx context.Context, msgs ...*primitive.Message) 
 }
 
 // TestBatchSendConsumedAsSeparateMessages sends many messages per queue through the real broker
-// in batch calls and consumes the topic with RocketMQ's push consumer (as the replayer does): every
+// in batch calls and consumes the topic with RocketMQ's push consumer: every
 // message of a batch must come back as a message of its own, on the lane's queue, in send order,
 // with its own properties (tag, keys, sharding key, unique id).
 func TestBatchSendConsumedAsSeparateMessages(t *testing.T) {

@@ -19,8 +19,9 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
-// topicReader consumes a topic from the first offset (orderly push consumer; its processQueue race
-// is patched in third_party) and keeps every message with its queue and offset.
+// topicReader consumes a topic from the first offset (push consumer, not orderly: messages are
+// kept by queue and offset, and ordered puts them in offset order) and keeps every message with
+// its queue and offset.
 type topicReader struct {
 	mu   sync.Mutex
 	msgs map[[2]int64]*event.Message // (queue, offset) -> message
@@ -39,7 +40,7 @@ func readTopic(t *testing.T, st *testenv.Stack, topic string) *topicReader {
 		consumer.WithNameServer(primitive.NamesrvAddr{st.NameServer}),
 		consumer.WithGroupName(name), consumer.WithInstance(name),
 		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
-		consumer.WithConsumerOrder(true), consumer.WithConsumeMessageBatchMaxSize(32),
+		consumer.WithConsumeMessageBatchMaxSize(32),
 	)
 	if err != nil {
 		t.Fatal(err)
