@@ -38,14 +38,9 @@ func ReadHead(ctx context.Context, db *sql.DB, mariadb bool) (Head, error) {
 		return Head{}, fmt.Errorf("read source head: %w", err)
 	}
 	defer rows.Close()
-	cols, _ := rows.Columns()
+	cols, vals, ptrs := rowTargets(rows)
 	if !rows.Next() {
 		return Head{}, fmt.Errorf("read source head: SHOW MASTER STATUS is empty: enable the binary log on the source (log_bin)")
-	}
-	vals := make([]sql.NullString, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
 	}
 	if err := rows.Scan(ptrs...); err != nil {
 		return Head{}, fmt.Errorf("read source head: %w", err)
@@ -53,11 +48,11 @@ func ReadHead(ctx context.Context, db *sql.DB, mariadb bool) (Head, error) {
 	for i, c := range cols {
 		switch strings.ToLower(c) {
 		case "file":
-			h.File = vals[i].String
+			h.File = string(vals[i])
 		case "position":
-			fmt.Sscan(vals[i].String, &h.Pos)
+			fmt.Sscan(string(vals[i]), &h.Pos)
 		case "executed_gtid_set":
-			h.GTID = strings.ReplaceAll(vals[i].String, "\n", "")
+			h.GTID = strings.ReplaceAll(string(vals[i]), "\n", "")
 		}
 	}
 	return h, nil
@@ -70,12 +65,7 @@ func BinlogFiles(ctx context.Context, db *sql.DB) ([]string, error) {
 		return nil, fmt.Errorf("list binlog files: %w", err)
 	}
 	defer rows.Close()
-	cols, _ := rows.Columns()
-	vals := make([]sql.RawBytes, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
+	_, vals, ptrs := rowTargets(rows)
 	var files []string
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
@@ -138,12 +128,9 @@ func binlogEventsPage(ctx context.Context, db *sql.DB, file string, pos uint64, 
 		return 0, 0, fmt.Errorf("read events of binlog %s: %w", file, err)
 	}
 	defer rows.Close()
-	cols, _ := rows.Columns()
-	vals := make([]sql.RawBytes, len(cols))
-	ptrs := make([]any, len(cols))
+	cols, vals, ptrs := rowTargets(rows)
 	endCol := -1
 	for i, c := range cols {
-		ptrs[i] = &vals[i]
 		if strings.EqualFold(c, "End_log_pos") {
 			endCol = i
 		}
@@ -173,6 +160,18 @@ func ServerID(ctx context.Context, db *sql.DB) (uint32, error) {
 		return 0, fmt.Errorf("read source server id: %w", err)
 	}
 	return id, nil
+}
+
+// rowTargets returns the column names of rows, one RawBytes per column (NULL reads as empty; valid
+// until the next Next) and the pointers Scan takes.
+func rowTargets(rows *sql.Rows) (cols []string, vals []sql.RawBytes, ptrs []any) {
+	cols, _ = rows.Columns()
+	vals = make([]sql.RawBytes, len(cols))
+	ptrs = make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	return cols, vals, ptrs
 }
 
 // errorCode returns the MySQL error code of err (0 if it is not a server error).
