@@ -98,7 +98,8 @@ func NextBinlog(ctx context.Context, db *sql.DB, file string) (string, error) {
 // complete event; clean is true when the whole file read without error (then it has no
 // half-written tail). The source answers a page that reaches a half-written event with ERROR
 // 1220 and no rows; the failing page is narrowed down by halving its LIMIT. Cost: one pass over
-// the file's event headers plus about log2(page) short reads.
+// the file's event headers plus about log2(page) short reads. file must exist (check with
+// BinlogFiles): a missing file also answers 1220, which reads as a half-written event at 4.
 func ValidEnd(ctx context.Context, db *sql.DB, file string) (end uint64, clean bool, err error) {
 	end, n := 4, validEndPage
 	for n > 0 {
