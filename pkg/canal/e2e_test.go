@@ -63,7 +63,7 @@ func TestEndToEndMixedWorkload(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, cfg, publishtest.Logger(t), prometheus.NewRegistry(), nil) }()
 	t.Cleanup(func() { cancel(); <-done })
-	reader := readTopic(t, st, topic)
+	reader := publishtest.ReadTopic(t, st, topic)
 
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 300; i++ {
@@ -81,7 +81,7 @@ func TestEndToEndMixedWorkload(t *testing.T) {
 	rows := waitConverged(t, reader, src, map[string]string{"acct": "id", "big": "id"}, 180*time.Second)
 	t.Logf("%d row changes converged; 100k-row transaction through the broker in %v", len(rows), time.Since(start))
 	publishtest.CheckOrder(t, rows)
-	_, ddl := reader.ordered(t)
+	_, ddl := reader.Ordered(t)
 	if ddl != 4 {
 		t.Errorf("DDL messages = %d, want 4 (one ALTER on each of 4 queues)", ddl)
 	}

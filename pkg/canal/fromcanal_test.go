@@ -155,7 +155,7 @@ func TestFromCanalNoGapNoRepeat(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Topic = st.NewTopic(t, 4)
-	reader := readTopic(t, st, cfg.Topic)
+	reader := publishtest.ReadTopic(t, st, cfg.Topic)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, cfg, publishtest.Logger(t), prometheus.NewRegistry(), nil) }()
@@ -240,11 +240,11 @@ func sourceIDs(t *testing.T, db *sql.DB, where string) []string {
 
 // waitIDs waits until the topic holds n row changes, then a little longer for repeats, and
 // returns the ids of every row change in id order (a repeat shows twice) and the DDL count.
-func waitIDs(t *testing.T, r *topicReader, n int, timeout time.Duration) ([]string, int) {
+func waitIDs(t *testing.T, r *publishtest.TopicReader, n int, timeout time.Duration) ([]string, int) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		rows, _ := r.ordered(t)
+		rows, _ := r.Ordered(t)
 		if len(rows) >= n {
 			break
 		}
@@ -254,7 +254,7 @@ func waitIDs(t *testing.T, r *topicReader, n int, timeout time.Duration) ([]stri
 		time.Sleep(200 * time.Millisecond)
 	}
 	time.Sleep(time.Second)
-	rows, ddl := r.ordered(t)
+	rows, ddl := r.Ordered(t)
 	ids := make([]string, 0, len(rows))
 	for _, rc := range rows {
 		if rc.Type != event.TypeInsert {

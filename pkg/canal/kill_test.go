@@ -32,7 +32,7 @@ func TestSIGKILLRestartLosesNothing(t *testing.T) {
 		"--server-id", strconv.Itoa(100000 + rand.IntN(1<<30)), "--metrics-addr", "127.0.0.1:0",
 		"--flush-interval", "20ms", "--checkpoint-every", "50ms", "--max-batch-rows", "50", "--log-level", "warn"}
 	env := "FERRY_TAILER_PASSWORD=" + st.ReplPassword
-	reader := readTopic(t, st, topic)
+	reader := publishtest.ReadTopic(t, st, topic)
 
 	first := proctest.Start(t, "tailer-0", bin, args, env)
 	waitFile(t, filepath.Join(dataDir, "checkpoint.json"), 20*time.Second, first)
