@@ -191,6 +191,9 @@ func (t *Tailer) publishDDL(ctx context.Context, h *replication.EventHeader, ev 
 		ES: int64(h.Timestamp) * 1000, TS: time.Now().UnixMilli(), SQL: sql, GTID: t.gsetTx,
 		Ferry: &event.Meta{Format: event.Format, Epoch: t.epoch, Versions: []uint64{v}, File: t.file, Pos: start,
 			GTID: t.gtid, ServerID: h.ServerID}}
+	if err := t.batch.SealAll(ctx); err != nil { // the rows before the DDL (AddDDL would too; seal before logging)
+		return err
+	}
 	t.log.Info("publishing DDL to every queue", "database", info.db, "table", info.table, "type", info.typ,
 		"binlog_file", t.file, "binlog_pos", start)
 	t.metrics.Rows.WithLabelValues(info.db+"."+info.table, "DDL").Inc()
