@@ -12,6 +12,8 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/producer"
 )
 
+var _ Sender = rocketmq.Producer(nil)
+
 // NewProducer starts a RocketMQ producer in group for the name server(s) nameServer that honours
 // the publisher's queue choice (QueueSelector); sendTimeout bounds one send call.
 func NewProducer(nameServer, group string, sendTimeout time.Duration) (rocketmq.Producer, error) {
