@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"os"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/ferry-cdc/ferry/pkg/backfill"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
+	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
 // backfillHelp documents the keys of backfill.Config that are flags (the tailer's keys give
@@ -89,7 +89,7 @@ func runBackfill(ctx context.Context, b *backfillOptions, epoch uint8, reg prome
 	cfg := b.Backfill
 	cfg.CheckpointDir, cfg.Epoch = o.DataDir, epoch
 	cfg.Include, cfg.Exclude, cfg.ExcludeColumns = o.Include, o.Exclude, o.ExcludeColumns // the tailer's filters
-	if cfg.ServerID, err = serverID(ctx, src); err != nil {
+	if cfg.ServerID, err = source.ServerID(ctx, src); err != nil {
 		return err
 	}
 	pub, err := backfill.NewCanalPublisher(ctx, o.Config, log)
@@ -122,13 +122,4 @@ func runBackfill(ctx context.Context, b *backfillOptions, epoch uint8, reg prome
 		}
 	}
 	return nil
-}
-
-// serverID reads the source's server id (reported in the messages' ferry.serverId).
-func serverID(ctx context.Context, db *sql.DB) (uint32, error) {
-	var id uint32
-	if err := db.QueryRowContext(ctx, "SELECT @@server_id").Scan(&id); err != nil {
-		return 0, fmt.Errorf("read source server id: %w", err)
-	}
-	return id, nil
 }

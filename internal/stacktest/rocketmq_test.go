@@ -3,6 +3,7 @@ package stacktest
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"sync"
 	"testing"
@@ -17,9 +18,10 @@ import (
 )
 
 // TestRocketMQOrderedRoundTrip sends interleaved sequences for several keys
-// with the hash queue selector and a sharding key, consumes them with an
-// orderly push consumer, and checks that every message arrived, that each
-// key stayed on one queue, and that each key's messages arrived in send order.
+// with the hash queue selector and a sharding key, consumes them with a push
+// consumer, and checks that every message arrived, that each key stayed on one
+// queue, and that each key's messages are stored in send order (queue offset
+// order, the order in which Ferry's replayer consumes a queue).
 func TestRocketMQOrderedRoundTrip(t *testing.T) {
 	s := testenv.Get(t)
 	const queues, keys, perKey = 4, 12, 25
@@ -60,7 +62,7 @@ func TestRocketMQOrderedRoundTrip(t *testing.T) {
 		}
 	}
 
-	got := consumeOrderly(t, s, topic, keys*perKey)
+	got := consumeAll(t, s, topic, keys*perKey)
 	for k := 0; k < keys; k++ {
 		key := "order-" + strconv.Itoa(k)
 		seqs := got.seqs[key]
@@ -83,25 +85,26 @@ func TestRocketMQOrderedRoundTrip(t *testing.T) {
 
 type consumed struct {
 	mu    sync.Mutex
-	seqs  map[string][]int
+	seqs  map[string][]int // per key, in queue offset order (sorted by consumeAll)
+	offs  map[string][]int64
 	queue map[string]int
 	total int
 }
 
-// consumeOrderly runs an orderly push consumer (own group and instance) from
-// the first offset until want messages arrived (bounded wait).
-func consumeOrderly(t *testing.T, s *testenv.Stack, topic string, want int) *consumed {
+// consumeAll runs a push consumer (own group and instance) from the first
+// offset until want messages arrived (bounded wait), and returns each key's
+// sequence numbers in queue offset order.
+func consumeAll(t *testing.T, s *testenv.Stack, topic string, want int) *consumed {
 	t.Helper()
 	c, err := rocketmq.NewPushConsumer(
 		consumer.WithNsResolver(primitive.NewPassthroughResolver([]string{s.NameServer})),
 		consumer.WithGroupName(testenv.UniqueName("cg")),
 		consumer.WithInstance(testenv.UniqueName("ci")),
-		consumer.WithConsumerOrder(true),
 		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := &consumed{seqs: map[string][]int{}, queue: map[string]int{}}
+	got := &consumed{seqs: map[string][]int{}, offs: map[string][]int64{}, queue: map[string]int{}}
 	done := make(chan struct{})
 	var once sync.Once
 	err = c.Subscribe(topic, consumer.MessageSelector{}, func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
@@ -115,6 +118,7 @@ func consumeOrderly(t *testing.T, s *testenv.Stack, topic string, want int) *con
 			}
 			key := m.GetProperty("key")
 			got.seqs[key] = append(got.seqs[key], seq)
+			got.offs[key] = append(got.offs[key], m.QueueOffset)
 			got.queue[key] = m.Queue.QueueId
 			got.total++
 		}
@@ -139,7 +143,23 @@ func consumeOrderly(t *testing.T, s *testenv.Stack, topic string, want int) *con
 	}
 	got.mu.Lock()
 	defer got.mu.Unlock()
+	for key, seqs := range got.seqs {
+		sort.Sort(byOffset{seqs, got.offs[key]})
+	}
 	return got
+}
+
+// byOffset sorts a key's sequence numbers by their queue offsets.
+type byOffset struct {
+	seqs []int
+	offs []int64
+}
+
+func (b byOffset) Len() int           { return len(b.seqs) }
+func (b byOffset) Less(i, j int) bool { return b.offs[i] < b.offs[j] }
+func (b byOffset) Swap(i, j int) {
+	b.seqs[i], b.seqs[j] = b.seqs[j], b.seqs[i]
+	b.offs[i], b.offs[j] = b.offs[j], b.offs[i]
 }
 
 func distinctValues(m map[string]int) map[int]bool {

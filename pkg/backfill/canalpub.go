@@ -11,19 +11,20 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/canal"
 	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/mq"
+	"github.com/ferry-cdc/ferry/pkg/publish"
 )
 
-// CanalPublisher publishes backfill messages through the tailer's publisher (pkg/canal): same
+// CanalPublisher publishes backfill messages through the tailer's publisher (pkg/publish): same
 // topic, queue placement (fnv32a of table + row key), batching, keys, tags and SEND_OK handling
 // as streamed changes.
 type CanalPublisher struct {
-	pub  *canal.Publisher
+	pub  *publish.Publisher
 	prod rocketmq.Producer
 }
 
 var _ Publisher = (*CanalPublisher)(nil)
 
-// NewCanalPublisher starts a RocketMQ producer and a canal.Publisher for the tailer config cfg
+// NewCanalPublisher starts a RocketMQ producer and a publish.Publisher for the tailer config cfg
 // (name server, topic, producer group, batch limits, timeouts). The topic must exist.
 func NewCanalPublisher(ctx context.Context, cfg canal.Config, log *slog.Logger) (*CanalPublisher, error) {
 	if log == nil {
@@ -35,13 +36,11 @@ func NewCanalPublisher(ctx context.Context, cfg canal.Config, log *slog.Logger) 
 	if err != nil {
 		return nil, fmt.Errorf("read queue count of topic %s: %w (create the topic first)", cfg.Topic, err)
 	}
-	prod, err := canal.NewProducer(&cfg)
+	prod, err := publish.NewProducer(cfg.NameServer, cfg.ProducerGroup, cfg.SendTimeout)
 	if err != nil {
 		return nil, err
 	}
-	pub, err := canal.NewPublisher(canal.PublisherConfig{Topic: cfg.Topic, Queues: queues, MaxBatchRows: cfg.MaxBatchRows,
-		MaxBatchBytes: cfg.MaxBatchBytes, SendTimeout: cfg.SendTimeout, MaxRetryDelay: cfg.MaxRetryDelay, QueueBuffer: cfg.QueueBuffer},
-		prod, log, nil)
+	pub, err := publish.New(cfg.PublishConfig(queues), prod, log, nil)
 	if err != nil {
 		prod.Shutdown() //nolint:errcheck // already failing
 		return nil, err

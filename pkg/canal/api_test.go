@@ -1,7 +1,6 @@
 package canal
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -11,50 +10,9 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
-	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/publish"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
-
-// TestPublishAPI: the backfill's entry point places rows like the tailer, keeps versions and the
-// snapshot flag, sends DDL to every queue and returns after SEND_OK.
-func TestPublishAPI(t *testing.T) {
-	rec := &recorder{}
-	pub, err := NewPublisher(PublisherConfig{Topic: "t", Queues: 3, MaxBatchRows: 2, MaxBatchBytes: 1 << 20,
-		SendTimeout: time.Second, MaxRetryDelay: 10 * time.Millisecond, QueueBuffer: 1}, rec, testLogger(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
-	rows := event.Message{Database: "shop", Table: "orders", PKNames: []string{"id"}, Type: event.TypeInsert,
-		Ferry: &event.Meta{Format: 1, Snapshot: true, Columns: []string{"id", "v"}}}
-	for i := 0; i < 10; i++ {
-		rows.Data = append(rows.Data, map[string]*string{"id": event.Str(string(rune('a' + i))), "v": nil})
-		rows.Ferry.Versions = append(rows.Ferry.Versions, 99)
-	}
-	ddl := event.Message{Database: "shop", Table: "orders", IsDDL: true, Type: event.TypeAlter, SQL: "ALTER TABLE orders ADD x INT",
-		Ferry: &event.Meta{Format: 1, Versions: []uint64{100}}}
-	if err := pub.Publish(context.Background(), []event.Message{rows, ddl}); err != nil {
-		t.Fatal(err)
-	}
-	got, ddls := flatten(rec.snapshot())
-	if len(got) != 10 || len(ddls) != 3 {
-		t.Fatalf("rows %d ddl %d, want 10 and 3", len(got), len(ddls))
-	}
-	for _, r := range got {
-		if r.queue != event.QueueFor("shop", "orders", r.key, 3) || r.version != 99 {
-			t.Errorf("row %s on queue %d version %d", r.key, r.queue, r.version)
-		}
-	}
-	for _, r := range rec.snapshot() {
-		if !r.msg.IsDDL && (len(r.msg.Data) > 2 || !r.msg.Ferry.Snapshot) {
-			t.Errorf("message with %d rows, snapshot=%v", len(r.msg.Data), r.msg.Ferry.Snapshot)
-		}
-	}
-	bad := rows
-	bad.Ferry = &event.Meta{Format: 1, Columns: []string{"id"}}
-	if err := pub.Publish(context.Background(), []event.Message{bad}); !errors.Is(err, event.ErrMalformed) {
-		t.Errorf("invalid message: err = %v", err)
-	}
-}
 
 func TestResyncRefusesWhileLocked(t *testing.T) {
 	cfg := DefaultConfig()
@@ -121,7 +79,7 @@ func TestCheckpointMovesWithNothingPublished(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if rows, _ := flatten(mt.rec.snapshot()); len(rows) != 0 {
+	if rows, _ := publishtest.Flatten(mt.rec.Snapshot()); len(rows) != 0 {
 		t.Fatalf("published %d rows for an excluded database", len(rows))
 	}
 }
@@ -130,8 +88,9 @@ func TestCheckpointMovesWithNothingPublished(t *testing.T) {
 // boundary is re-registered with a new time (checkpoint updatedAt moves, position does not), and
 // seconds-behind drops to 0. Inside a transaction a heartbeat changes nothing.
 func TestHeartbeatRefreshesCheckpointTime(t *testing.T) {
-	pub, err := NewPublisher(PublisherConfig{Topic: "t", Queues: 1, MaxBatchRows: 10, MaxBatchBytes: 1 << 20,
-		SendTimeout: time.Second, MaxRetryDelay: time.Millisecond, QueueBuffer: 1}, &recorder{}, testLogger(t), nil)
+	m := NewMetrics(nil)
+	pub, err := publish.New(publish.Config{Topic: "t", Queues: 1, MaxBatchRows: 10, MaxBatchBytes: 1 << 20,
+		SendTimeout: time.Second, MaxRetryDelay: time.Millisecond, QueueBuffer: 1}, &publishtest.Recorder{}, publishtest.Logger(t), m.Metrics)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,21 +98,32 @@ func TestHeartbeatRefreshesCheckpointTime(t *testing.T) {
 	cfg := DefaultConfig()
 	old := time.Now().Add(-time.Hour)
 	start := checkpoint.State{File: "binlog.000003", Pos: 1234, UpdatedAt: old}
-	tl, err := NewTailer(cfg, testLogger(t), NewMetrics(nil), pub, start)
+	tl, err := NewTailer(cfg, publishtest.Logger(t), m, pub, start)
 	if err != nil {
 		t.Fatal(err)
 	}
+	dir := t.TempDir()
+	cp := publish.NewCheckpointer(dir, pub, publishtest.Logger(t), time.Hour, start)
 	tl.metrics.Behind.Set(99)
 	hb := &replication.BinlogEvent{Header: &replication.EventHeader{EventType: replication.HEARTBEAT_EVENT, LogPos: 1234},
 		Event: &replication.HeartbeatEvent{Version: 1}}
 	tl.inTx = true
-	tl.handle(hb)
-	if s := pub.acks.takeSafe(); s != nil {
-		t.Fatalf("heartbeat inside a transaction registered %+v", s)
+	if err := tl.handle(t.Context(), hb); err != nil {
+		t.Fatal(err)
+	}
+	cp.WriteSafe()
+	if s, err := checkpoint.Load(dir); s != nil || err != nil {
+		t.Fatalf("heartbeat inside a transaction registered %+v (err %v)", s, err)
 	}
 	tl.inTx = false
-	tl.handle(hb)
-	s := pub.acks.takeSafe()
+	if err := tl.handle(t.Context(), hb); err != nil {
+		t.Fatal(err)
+	}
+	cp.WriteSafe()
+	s, err := checkpoint.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if s == nil || !s.UpdatedAt.After(old) || s.File != start.File || s.Pos != start.Pos {
 		t.Fatalf("after heartbeat: %+v; want same position, newer time", s)
 	}

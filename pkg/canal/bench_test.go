@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +20,8 @@ import (
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/publish"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 // benchRows is BenchmarkCatchUp's row count; FERRY_BENCH_ROWS overrides it for short runs.
@@ -69,7 +70,7 @@ func benchHead(b *testing.B, cfg *Config) Head {
 // rawDecode reads the range with a bare BinlogSyncer (same decode options as the tailer) and
 // returns rows/s: the floor every tailer shares.
 func rawDecode(b *testing.B, cfg Config, from, to Head, want int) float64 {
-	t := &Tailer{cfg: cfg, log: testLogger(b)}
+	t := &Tailer{cfg: cfg, log: publishtest.Logger(b)}
 	sc, err := t.syncerConfig()
 	if err != nil {
 		b.Fatal(err)
@@ -128,7 +129,7 @@ func tailerCatchUp(b *testing.B, st *testenv.Stack, cfg Config, from, to Head, r
 	done := make(chan error, 1)
 	reg := prometheus.NewRegistry()
 	go func() {
-		done <- Run(ctx, cfg, testLogger(b), reg, func() { started <- time.Now() })
+		done <- Run(ctx, cfg, publishtest.Logger(b), reg, func() { started <- time.Now() })
 	}()
 	var t0 time.Time
 	select {
@@ -180,24 +181,17 @@ func reached(cp *checkpoint.State, h Head) bool {
 	return err1 == nil && err2 == nil && (ci > hi || (ci == hi && cp.Pos >= h.Pos))
 }
 
-// nopSender acknowledges every message at once (isolates the tailer's own cost from the broker).
-type nopSender struct{}
-
-func (nopSender) SendSync(context.Context, ...*primitive.Message) (*primitive.SendResult, error) {
-	return &primitive.SendResult{Status: primitive.SendOK}, nil
-}
-
-// tailerNoBroker runs the tailer (decode, format, batch, encode) into nopSender.
+// tailerNoBroker runs the tailer (decode, format, batch, encode) into publishtest.NopSender.
 func tailerNoBroker(b *testing.B, cfg Config, from, to Head, rows int) float64 {
 	cfg.DataDir = b.TempDir()
 	cfg.ServerID = uint32(100000 + rand.IntN(1<<30))
 	m := NewMetrics(nil)
-	pub, err := NewPublisher(cfg.publisherConfig(8), nopSender{}, testLogger(b), m)
+	pub, err := publish.New(cfg.PublishConfig(8), publishtest.NopSender{}, publishtest.Logger(b), m.Metrics)
 	if err != nil {
 		b.Fatal(err)
 	}
 	start := checkpoint.State{File: from.File, Pos: from.Pos}
-	tl, err := NewTailer(cfg, testLogger(b), m, pub, start)
+	tl, err := NewTailer(cfg, publishtest.Logger(b), m, pub, start)
 	if err != nil {
 		b.Fatal(err)
 	}

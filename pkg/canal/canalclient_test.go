@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 // canalLib returns the directory of Canal 1.1.7's client jars (testdata/canalclient/pom.xml's
@@ -117,10 +118,10 @@ func TestCanalClientClasses(t *testing.T) {
 	mustExec(t, conn, "ALTER TABLE zoo ADD COLUMN extra INT NULL", "TRUNCATE TABLE zoo", "INSERT INTO zoo (id) VALUES (9)")
 	mt.waitRows(t, len(zooRows)+1, 30*time.Second)
 	var bodies [][]byte
-	for _, r := range mt.rec.snapshot() {
-		bodies = append(bodies, r.body)
+	for _, r := range mt.rec.Snapshot() {
+		bodies = append(bodies, r.Body)
 	}
-	rows, _ := flatten(mt.rec.snapshot())
+	rows, _ := publishtest.Flatten(mt.rec.Snapshot())
 	rep := runCanalView(t, bodies)
 
 	if rep.Messages != len(bodies) || rep.GTIDs != len(bodies) || rep.Rows != len(rows) {

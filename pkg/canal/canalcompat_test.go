@@ -43,26 +43,26 @@ func TestCanalClientView(t *testing.T) {
 	mt.waitRows(t, 4, 20*time.Second)
 	runnable := map[uint64]int{}
 	copies := map[uint64]int{}
-	for _, r := range mt.rec.snapshot() {
+	for _, r := range mt.rec.Snapshot() {
 		var v canalView
-		if err := json.Unmarshal(r.body, &v); err != nil {
+		if err := json.Unmarshal(r.Body, &v); err != nil {
 			t.Fatal(err)
 		}
 		checkTopLevelGTID(t, v)
-		if !r.msg.IsDDL {
+		if !r.Msg.IsDDL {
 			continue
 		}
-		ver := r.msg.Ferry.Versions[0]
+		ver := r.Msg.Ferry.Versions[0]
 		switch {
 		case v.IsDDL && v.SQL != "":
 			runnable[ver]++
-			if r.queue != 0 || v.Type != r.msg.Type {
-				t.Errorf("runnable DDL %q (%s) on queue %d; want queue 0 with its own type", v.SQL, v.Type, r.queue)
+			if r.Queue != 0 || v.Type != r.Msg.Type {
+				t.Errorf("runnable DDL %q (%s) on queue %d; want queue 0 with its own type", v.SQL, v.Type, r.Queue)
 			}
 		case v.Type == "QUERY" && v.Data == nil && v.PKNames != nil && len(v.PKNames) == 0:
 			copies[ver]++
 		default:
-			t.Errorf("queue %d: DDL copy a Canal adapter would act on: %s", r.queue, r.body)
+			t.Errorf("queue %d: DDL copy a Canal adapter would act on: %s", r.Queue, r.Body)
 		}
 	}
 	if len(runnable) != 2 {

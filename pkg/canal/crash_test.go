@@ -17,6 +17,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 // privateSource is a MariaDB server of the test's own, started with the shared source's binlog
@@ -202,8 +203,8 @@ func TestCrashTailSkipsToNextFile(t *testing.T) {
 			mustExec(t, p.root, fmt.Sprintf("INSERT INTO x.t VALUES (%d, 'after')", next+1000))
 			rows := mt.waitRows(t, 1, 30*time.Second)
 			time.Sleep(200 * time.Millisecond)
-			rows, _ = flatten(mt.rec.snapshot())
-			if len(rows) != 1 || rows[0].typ != "INSERT" || *rows[0].data["id"] != fmt.Sprint(next+1000) {
+			rows, _ = publishtest.Flatten(mt.rec.Snapshot())
+			if len(rows) != 1 || rows[0].Type != "INSERT" || *rows[0].Data["id"] != fmt.Sprint(next+1000) {
 				t.Fatalf("rows after the crash = %+v, want exactly the INSERT of id %d", rows, next+1000)
 			}
 			if n := testutilCount(mt.tailer.metrics.CrashTailSkips); n != 1 {

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 type sqlBeginner interface {
@@ -60,9 +61,9 @@ func TestEndToEndMixedWorkload(t *testing.T) {
 	cfg.Topic = topic
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, testLogger(t), prometheus.NewRegistry(), nil) }()
+	go func() { done <- Run(ctx, cfg, publishtest.Logger(t), prometheus.NewRegistry(), nil) }()
 	t.Cleanup(func() { cancel(); <-done })
-	reader := readTopic(t, st, topic)
+	reader := publishtest.ReadTopic(t, st, topic)
 
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 300; i++ {
@@ -79,8 +80,8 @@ func TestEndToEndMixedWorkload(t *testing.T) {
 	mustExec(t, src, "UPDATE big SET v = v + 1 WHERE id % 1000 = 0", "DELETE FROM big WHERE id % 5000 = 1")
 	rows := waitConverged(t, reader, src, map[string]string{"acct": "id", "big": "id"}, 180*time.Second)
 	t.Logf("%d row changes converged; 100k-row transaction through the broker in %v", len(rows), time.Since(start))
-	checkOrder(t, rows)
-	_, ddl := reader.ordered(t)
+	publishtest.CheckOrder(t, rows)
+	_, ddl := reader.Ordered(t)
 	if ddl != 4 {
 		t.Errorf("DDL messages = %d, want 4 (one ALTER on each of 4 queues)", ddl)
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/event"
 )
 
-// Versions never go backwards (DESIGN.md section 1, issue 15 item 6). Two things could make them:
+// Versions never go backwards (docs/design.md section 1, issue 15 item 6). Two things could make them:
 //
 //   - Binlog event headers hold 32-bit end positions, which wrap in a binlog file past 4 GiB (one
 //     huge transaction can make one). posWidener carries the wraps into the version's 36-bit

@@ -1,7 +1,6 @@
 package canal
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -10,26 +9,27 @@ import (
 
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/publish"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 // fedTailer is a tailer fed with hand-made binlog events (no source), publishing into memory,
 // as streamOnce sets it up for a connection resuming at start.
-func fedTailer(t *testing.T, gtid bool, start checkpoint.State) (*Tailer, *recorder) {
+func fedTailer(t *testing.T, gtid bool, start checkpoint.State) (*Tailer, *publishtest.Recorder) {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Include, cfg.DataDir, cfg.UseGTID = []string{"db.*"}, t.TempDir(), gtid
-	rec := &recorder{}
+	rec := &publishtest.Recorder{}
 	m := NewMetrics(nil)
-	pub, err := NewPublisher(cfg.publisherConfig(2), rec, testLogger(t), m)
+	pub, err := publish.New(cfg.PublishConfig(2), rec, publishtest.Logger(t), m.Metrics)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pub.Close)
-	tl, err := NewTailer(cfg, testLogger(t), m, pub, start)
+	tl, err := NewTailer(cfg, publishtest.Logger(t), m, pub, start)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tl.batch.ctx = context.Background()
 	tl.setFloor(start)
 	return tl, rec
 }
@@ -47,14 +47,14 @@ func ddlEvent(logPos, size uint32) *replication.BinlogEvent {
 }
 
 // published waits for n DDL messages on queue 0 and returns their versions.
-func published(t *testing.T, rec *recorder, n int) (versions []uint64, epochs []uint8) {
+func published(t *testing.T, rec *publishtest.Recorder, n int) (versions []uint64, epochs []uint8) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		versions, epochs = nil, nil
-		for _, r := range rec.snapshot() {
-			if r.queue == 0 {
-				versions, epochs = append(versions, r.msg.Ferry.Versions[0]), append(epochs, r.msg.Ferry.Epoch)
+		for _, r := range rec.Snapshot() {
+			if r.Queue == 0 {
+				versions, epochs = append(versions, r.Msg.Ferry.Versions[0]), append(epochs, r.Msg.Ferry.Epoch)
 			}
 		}
 		if len(versions) >= n {
@@ -76,7 +76,7 @@ func TestFailoverToLowerFileIndex(t *testing.T) {
 
 	tl, rec := fedTailer(t, true, start)
 	for _, e := range []*replication.BinlogEvent{rotateTo("mysql-bin.000003", 4), ddlEvent(400, 100)} {
-		if err := tl.handle(e); err != nil {
+		if err := tl.handle(t.Context(), e); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -89,10 +89,10 @@ func TestFailoverToLowerFileIndex(t *testing.T) {
 	}
 
 	pos, _ := fedTailer(t, false, checkpoint.State{File: "mysql-bin.000010", Pos: 5000, Epoch: 2})
-	if err := pos.handle(rotateTo("mysql-bin.000003", 4)); err != nil {
+	if err := pos.handle(t.Context(), rotateTo("mysql-bin.000003", 4)); err != nil {
 		t.Fatal(err)
 	}
-	if err := pos.handle(ddlEvent(400, 100)); !errors.Is(err, ErrVersionsBackwards) {
+	if err := pos.handle(t.Context(), ddlEvent(400, 100)); !errors.Is(err, ErrVersionsBackwards) {
 		t.Fatalf("file/position mode below the resume point: %v, want ErrVersionsBackwards", err)
 	}
 }
@@ -107,7 +107,7 @@ func TestPositionPast4GiB(t *testing.T) {
 		ddlEvent(0xFFFFFF00, 0x80), // starts 0xFFFFFE80
 		ddlEvent(0x200, 0x100),     // ends 1<<32 + 0x200: the header wrapped
 	} {
-		if err := tl.handle(e); err != nil {
+		if err := tl.handle(t.Context(), e); err != nil {
 			t.Fatal(err)
 		}
 	}

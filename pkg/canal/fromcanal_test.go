@@ -19,6 +19,7 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 // canalAcks are the points Canal would have acknowledged in one database's part of the binlog,
@@ -32,7 +33,7 @@ type canalAcks struct {
 // scanCanalAcks reads the binlog from head until the transaction that inserted lastID.
 func scanCanalAcks(t *testing.T, cfg Config, head Head, db, lastID string) canalAcks {
 	t.Helper()
-	sc, err := (&Tailer{cfg: cfg, log: testLogger(t)}).syncerConfig()
+	sc, err := (&Tailer{cfg: cfg, log: publishtest.Logger(t)}).syncerConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,10 +155,10 @@ func TestFromCanalNoGapNoRepeat(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Topic = st.NewTopic(t, 4)
-	reader := readTopic(t, st, cfg.Topic)
+	reader := publishtest.ReadTopic(t, st, cfg.Topic)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, testLogger(t), prometheus.NewRegistry(), nil) }()
+	go func() { done <- Run(ctx, cfg, publishtest.Logger(t), prometheus.NewRegistry(), nil) }()
 	t.Cleanup(func() { cancel(); <-done })
 	insertEach(t, src, 9, 12) // written while Ferry streams
 
@@ -192,10 +193,10 @@ func TestFromCanalAtDDL(t *testing.T) {
 	insertEach(t, src, 9, 10)
 	mt.waitRows(t, 6, 30*time.Second)
 	time.Sleep(300 * time.Millisecond) // a repeat would arrive with the rows
-	rows, ddl := flatten(mt.rec.snapshot())
+	rows, ddl := publishtest.Flatten(mt.rec.Snapshot())
 	var ids []string
 	for _, r := range rows {
-		ids = append(ids, *r.data["id"])
+		ids = append(ids, *r.Data["id"])
 	}
 	if strings.Join(sortIDs(ids), ",") != "5,6,7,8,9,10" || len(ddl) != 0 {
 		t.Fatalf("after a DDL cursor: ids %v, %d DDL messages; want 5..10 and none", ids, len(ddl))
@@ -239,11 +240,11 @@ func sourceIDs(t *testing.T, db *sql.DB, where string) []string {
 
 // waitIDs waits until the topic holds n row changes, then a little longer for repeats, and
 // returns the ids of every row change in id order (a repeat shows twice) and the DDL count.
-func waitIDs(t *testing.T, r *topicReader, n int, timeout time.Duration) ([]string, int) {
+func waitIDs(t *testing.T, r *publishtest.TopicReader, n int, timeout time.Duration) ([]string, int) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		rows, _ := r.ordered(t)
+		rows, _ := r.Ordered(t)
 		if len(rows) >= n {
 			break
 		}
@@ -253,13 +254,13 @@ func waitIDs(t *testing.T, r *topicReader, n int, timeout time.Duration) ([]stri
 		time.Sleep(200 * time.Millisecond)
 	}
 	time.Sleep(time.Second)
-	rows, ddl := r.ordered(t)
+	rows, ddl := r.Ordered(t)
 	ids := make([]string, 0, len(rows))
 	for _, rc := range rows {
-		if rc.typ != event.TypeInsert {
-			t.Errorf("unexpected %s of id %s", rc.typ, *rc.data["id"])
+		if rc.Type != event.TypeInsert {
+			t.Errorf("unexpected %s of id %s", rc.Type, *rc.Data["id"])
 		}
-		ids = append(ids, *rc.data["id"])
+		ids = append(ids, *rc.Data["id"])
 	}
 	return sortIDs(ids), ddl
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 // TestGTIDReconnectRedeliversIdentically breaks the binlog connection in the middle of a
@@ -56,13 +57,13 @@ func TestGTIDReconnectRedeliversIdentically(t *testing.T) {
 	}
 	rows := mt.waitRows(t, 5, 60*time.Second) // 2 rows before the break, then all 3 again
 	time.Sleep(300 * time.Millisecond)
-	rows, _ = flatten(mt.rec.snapshot())
+	rows, _ = publishtest.Flatten(mt.rec.Snapshot())
 	if broken.Load() != 1 || len(rows) != 5 {
 		t.Fatalf("broken %d times, %d rows published; want 1 break and 2+3 rows", broken.Load(), len(rows))
 	}
 	byVersion := map[uint64][]string{}
 	for _, r := range rows {
-		byVersion[r.version] = append(byVersion[r.version], r.typ+" "+render(r.data))
+		byVersion[r.Version] = append(byVersion[r.Version], r.Type+" "+render(r.Data))
 	}
 	if len(byVersion) != 3 {
 		t.Fatalf("distinct versions = %d, want 3: %v", len(byVersion), byVersion)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/proctest"
 	"github.com/ferry-cdc/ferry/internal/testenv"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 // TestSIGKILLRestartLosesNothing runs the real binary, kills it with SIGKILL at random points
@@ -31,7 +32,7 @@ func TestSIGKILLRestartLosesNothing(t *testing.T) {
 		"--server-id", strconv.Itoa(100000 + rand.IntN(1<<30)), "--metrics-addr", "127.0.0.1:0",
 		"--flush-interval", "20ms", "--checkpoint-every", "50ms", "--max-batch-rows", "50", "--log-level", "warn"}
 	env := "FERRY_TAILER_PASSWORD=" + st.ReplPassword
-	reader := readTopic(t, st, topic)
+	reader := publishtest.ReadTopic(t, st, topic)
 
 	first := proctest.Start(t, "tailer-0", bin, args, env)
 	waitFile(t, filepath.Join(dataDir, "checkpoint.json"), 20*time.Second, first)
@@ -86,22 +87,22 @@ func waitFile(t *testing.T, path string, timeout time.Duration, p *proctest.Proc
 // checkOrderAllowReplay: after a restart the tailer re-sends from its checkpoint, so a queue may
 // see older versions again; but a version lower than the newest seen for a key must be a re-send
 // of a version already delivered for that key, never a change delivered out of order.
-func checkOrderAllowReplay(t *testing.T, rows []rowChange) {
+func checkOrderAllowReplay(t *testing.T, rows []publishtest.Change) {
 	t.Helper()
 	newest := map[string]uint64{}
 	seen := map[string]bool{}
 	replays := 0
 	for _, r := range rows {
-		k := r.table + "\x00" + r.key
-		id := fmt.Sprintf("%s\x00%d\x00%s", k, r.version, r.typ)
-		if r.version < newest[k] {
+		k := r.Table + "\x00" + r.Key
+		id := fmt.Sprintf("%s\x00%d\x00%s", k, r.Version, r.Type)
+		if r.Version < newest[k] {
 			if !seen[id] {
-				t.Fatalf("key %q: version %d (%s) first delivered after version %d", k, r.version, r.typ, newest[k])
+				t.Fatalf("key %q: version %d (%s) first delivered after version %d", k, r.Version, r.Type, newest[k])
 			}
 			replays++
 		}
 		seen[id] = true
-		newest[k] = max(newest[k], r.version)
+		newest[k] = max(newest[k], r.Version)
 	}
 	t.Logf("%d re-sent row changes after restarts", replays)
 }

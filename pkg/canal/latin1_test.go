@@ -44,10 +44,10 @@ func TestLatin1ColumnStreamsTheSourcesText(t *testing.T) {
 	if c != text || k != "€" {
 		t.Fatalf("source returns %q, %q; want %q, %q", c, k, text, "€")
 	}
-	if got := *rows[0].data["c"]; got != c {
+	if got := *rows[0].Data["c"]; got != c {
 		t.Errorf("streamed c = %q (% x), source %q", got, []byte(got), c)
 	}
-	if got := strings.TrimRight(*rows[0].data["k"], " "); got != k {
+	if got := strings.TrimRight(*rows[0].Data["k"], " "); got != k {
 		t.Errorf("streamed k = %q, source %q", got, k)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 // orderFlowDDL are the order flow's tables and their starting rows: orders, items, stock (50 hot
@@ -72,16 +73,16 @@ func TestOrderFlowDenseMessages(t *testing.T) {
 	mt := startMem(t, cfg, 8, &checkpoint.State{File: h.File, Pos: h.Pos})
 	mt.waitRows(t, want, 120*time.Second)
 	time.Sleep(200 * time.Millisecond) // anything beyond want would be a duplicate
-	recs := mt.rec.snapshot()
-	rows, _ := flatten(recs)
+	recs := mt.rec.Snapshot()
+	rows, _ := publishtest.Flatten(recs)
 	if len(rows) != want {
 		t.Fatalf("published %d row changes, want exactly %d", len(rows), want)
 	}
-	checkOrder(t, rows)
+	publishtest.CheckOrder(t, rows)
 	replay(t, rows) // fails on one (key, version, op) published twice with different data
 	msgs := 0
 	for _, r := range recs {
-		if !r.msg.IsDDL {
+		if !r.Msg.IsDDL {
 			msgs++
 		}
 	}

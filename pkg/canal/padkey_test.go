@@ -6,6 +6,7 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 // TestPadSpaceKeyChange: a key change from 'a' to 'a ' (one key under the PAD SPACE collations
@@ -21,10 +22,10 @@ func TestPadSpaceKeyChange(t *testing.T) {
 	mustExec(t, src, "INSERT INTO p VALUES ('a', 1, 0), ('b', 2, 0)",
 		"UPDATE p SET k = CONCAT(k, ' '), w = w + 1 ORDER BY k")
 	rows := mt.waitRows(t, 6, 20*time.Second)
-	checkOrder(t, rows)
+	publishtest.CheckOrder(t, rows)
 	versions := map[string]uint64{}
 	for _, r := range rows {
-		versions[r.typ+" "+r.key] = r.version
+		versions[r.Type+" "+r.Key] = r.Version
 	}
 	for _, k := range []string{"a", "b"} {
 		del, ins := versions[event.TypeDelete+" "+k], versions[event.TypeInsert+" "+k+" "]

@@ -2,7 +2,6 @@ package canal
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
 // ErrVersionsBackwards is wrapped when a resync would make versions go backwards: the copies
@@ -96,26 +96,12 @@ func BinlogFiles(ctx context.Context, cfg *Config) ([]string, error) {
 		return nil, err
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, "SHOW BINARY LOGS")
+	files, err := source.BinlogFiles(ctx, db)
 	if err != nil {
 		_, cerr := classify(err, cfg, "SHOW BINARY LOGS")
-		return nil, fmt.Errorf("list binlog files: %w", cerr)
+		return nil, cerr
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var files []string
-	for rows.Next() {
-		vals := make([]sql.RawBytes, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("list binlog files: %w", err)
-		}
-		files = append(files, string(vals[0]))
-	}
-	return files, rows.Err()
+	return files, nil
 }
 
 // FileStartTime returns the creation time of a binlog file: the timestamp of its format

@@ -1,6 +1,7 @@
 package canal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/replication"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/publish"
 )
 
 // ErrSchemaMismatch means a row does not match its table map; the tailer stops rather than put a
@@ -38,8 +40,8 @@ func (t *Tailer) tableFor(tm *replication.TableMapEvent) (*tableInfo, error) {
 	return ti, nil
 }
 
-// onRows decodes a rows event into the batcher, one version per row (per row pair for UPDATE).
-func (t *Tailer) onRows(h *replication.EventHeader, ev *replication.RowsEvent) error {
+// onRows decodes a rows event into the grouper, one version per row (per row pair for UPDATE).
+func (t *Tailer) onRows(ctx context.Context, h *replication.EventHeader, ev *replication.RowsEvent) error {
 	tm := ev.Table
 	db, table := string(tm.Schema), string(tm.Table)
 	if !t.filter.table(db, table) {
@@ -65,9 +67,9 @@ func (t *Tailer) onRows(h *replication.EventHeader, ev *replication.RowsEvent) e
 	t.observeEventTime(h)
 	tmpl := t.template(h, ti, op, start)
 	if op == event.TypeUpdate {
-		err = t.addUpdates(ev, ti, tmpl, start)
+		err = t.addUpdates(ctx, ev, ti, tmpl, start)
 	} else {
-		err = t.addRows(ev, ti, tmpl, start)
+		err = t.addRows(ctx, ev, ti, tmpl, start)
 	}
 	if err != nil {
 		return fmt.Errorf("rows of %s: %w", where, err)
@@ -133,7 +135,7 @@ func (t *Tailer) version(start uint64, row int) (uint64, error) {
 	return event.Version(t.epoch, t.fileIdx, start, row)
 }
 
-func (t *Tailer) addRows(ev *replication.RowsEvent, ti *tableInfo, tmpl *event.Message, start uint64) error {
+func (t *Tailer) addRows(ctx context.Context, ev *replication.RowsEvent, ti *tableInfo, tmpl *event.Message, start uint64) error {
 	for i, raw := range ev.Rows {
 		row, err := ti.rowMap(raw, skippedAt(ev, i))
 		if err != nil {
@@ -143,7 +145,7 @@ func (t *Tailer) addRows(ev *replication.RowsEvent, ti *tableInfo, tmpl *event.M
 		if err != nil {
 			return err
 		}
-		if err := t.addRow(tmpl, row, nil, v); err != nil {
+		if err := t.addRow(ctx, tmpl, row, nil, v); err != nil {
 			return err
 		}
 	}
@@ -158,7 +160,7 @@ func (t *Tailer) addRows(ev *replication.RowsEvent, ti *tableInfo, tmpl *event.M
 // SPACE collation), where a DELETE and INSERT of equal versions would leave whichever came first
 // (possibly the tombstone). An event of n pairs holds 2n row images of at least one byte each, so
 // start+2n-1 stays below the next event's start and versions still increase along the binlog.
-func (t *Tailer) addUpdates(ev *replication.RowsEvent, ti *tableInfo, tmpl *event.Message, start uint64) error {
+func (t *Tailer) addUpdates(ctx context.Context, ev *replication.RowsEvent, ti *tableInfo, tmpl *event.Message, start uint64) error {
 	if len(ev.Rows)%2 != 0 {
 		return fmt.Errorf("%w: update event with %d row images (odd)", ErrSchemaMismatch, len(ev.Rows))
 	}
@@ -176,14 +178,14 @@ func (t *Tailer) addUpdates(ev *replication.RowsEvent, ti *tableInfo, tmpl *even
 		if err != nil {
 			return err
 		}
-		if rowKey(tmpl, before) == rowKey(tmpl, after) {
-			err = t.addRow(tmpl, after, changed(before, after), v)
+		if publish.RowKey(tmpl, before) == publish.RowKey(tmpl, after) {
+			err = t.addRow(ctx, tmpl, after, changed(before, after), v)
 		} else {
 			if del == nil {
 				del, ins = retype(tmpl, event.TypeDelete), retype(tmpl, event.TypeInsert)
 			}
-			if err = t.addRow(del, before, nil, v); err == nil {
-				err = t.addRow(ins, after, nil, v+1)
+			if err = t.addRow(ctx, del, before, nil, v); err == nil {
+				err = t.addRow(ctx, ins, after, nil, v+1)
 			}
 			t.metrics.Rows.WithLabelValues(ti.db+"."+ti.table, "PK_CHANGE").Inc()
 		}

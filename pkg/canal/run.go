@@ -2,305 +2,145 @@ package canal
 
 import (
 	"context"
-	"errors"
-
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
 	"time"
 
-	"github.com/go-mysql-org/go-mysql/mysql"
-	"github.com/go-mysql-org/go-mysql/replication"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ferry-cdc/ferry/internal/retry"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
-	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/mq"
+	"github.com/ferry-cdc/ferry/pkg/publish"
 )
 
-// Stream reads the binlog from t.last until ctx ends or a fatal error, reconnecting with backoff
-// from the latest boundary after transient errors (rows after it are re-read with the same
-// versions, so the only effect is duplicates). It never advances anything past unacknowledged
-// messages: checkpoints are written by the caller from the ack tracker.
-func (t *Tailer) Stream(ctx context.Context) error {
-	t.batch.ctx = ctx
-	backoff := retry.Backoff{First: 500 * time.Millisecond, Max: 30 * time.Second}
-	var lastErr string
-	repeats := 0
-	byPos := false // after skipping a crashed file's tail: start by file/position, not GTID
-	for {
-		from := t.last
-		progressBefore := t.last
-		rd := connRead{file: from.File, end: from.Pos}
-		err := t.streamOnce(ctx, from, byPos, &rd)
-		if ctx.Err() != nil {
-			return nil
+// DrainTimeout bounds how long a graceful stop waits for unacknowledged messages.
+var DrainTimeout = 15 * time.Second
+
+// ResolveStart returns the checkpoint in cfg.DataDir, or for a first start the configured start
+// point (start-gtid, start-file/pos) or the source's current head, and saves it at once so that a
+// restart before the first transaction resumes from the same place.
+func ResolveStart(ctx context.Context, cfg *Config) (checkpoint.State, error) {
+	st, err := checkpoint.Load(cfg.DataDir)
+	if err != nil || st != nil {
+		if st == nil {
+			return checkpoint.State{}, err
 		}
-		fatal, cerr := classify(err, &t.cfg, fmt.Sprintf("start %s:%d gtid %q", from.File, from.Pos, from.GTID))
-		if fatal && t.last == progressBefore && t.skipCrashTail(ctx, err, from, rd) {
-			byPos = true
-			continue
+		return *st, err
+	}
+	s := checkpoint.State{File: cfg.StartFile, Pos: cfg.StartPos, GTID: cfg.StartGTID, Epoch: cfg.Epoch, UpdatedAt: time.Now()}
+	if s.File == "" {
+		h, err := SourceHead(ctx, cfg)
+		if err != nil {
+			return s, err
 		}
-		if fatal {
-			if errors.Is(cerr, ErrAccess) && canLogin(ctx, &t.cfg) {
-				cerr = privilegesError(&t.cfg, mysqlCode(err), err.Error())
-			}
-			return cerr
-		}
-		if err.Error() == lastErr && t.last == progressBefore {
-			repeats++
-		} else {
-			repeats, lastErr = 0, err.Error()
-		}
-		if repeats >= 20 {
-			return fmt.Errorf("binlog stream keeps failing at %s:%d without progress: %w", t.last.File, t.last.Pos, err)
-		}
-		if err := t.flush(); err != nil { // seal what was read; re-reading duplicates it with equal versions
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		t.metrics.Reconnects.Inc()
-		if t.last != progressBefore {
-			backoff.Reset()
-		}
-		delay := backoff.Next()
-		t.log.Warn("binlog stream failed; reconnecting from the last transaction boundary",
-			"file", t.last.File, "pos", t.last.Pos, "retry_in", delay, "error", err)
-		if retry.Sleep(ctx, delay) != nil {
-			return nil
+		s.File, s.Pos = h.File, h.Pos
+		if s.GTID == "" {
+			s.GTID = h.GTID
 		}
 	}
+	if s.Pos < 4 {
+		s.Pos = 4
+	}
+	if err := checkpoint.Save(cfg.DataDir, s); err != nil {
+		return s, err
+	}
+	return s, nil
 }
 
-func (t *Tailer) syncerConfig() (replication.BinlogSyncerConfig, error) {
-	host, portS, err := net.SplitHostPort(t.cfg.SourceAddr)
-	if err != nil {
-		return replication.BinlogSyncerConfig{}, fmt.Errorf("%w: source-addr %q: %v", ErrConfig, t.cfg.SourceAddr, err)
-	}
-	port, err := strconv.ParseUint(portS, 10, 16)
-	if err != nil {
-		return replication.BinlogSyncerConfig{}, fmt.Errorf("%w: source-addr port %q", ErrConfig, portS)
-	}
-	return replication.BinlogSyncerConfig{
-		ServerID: t.cfg.ServerID, Flavor: t.cfg.Flavor, Host: host, Port: uint16(port),
-		User: t.cfg.User, Password: t.cfg.Password, Charset: "utf8mb4",
-		ParseTime: false, UseDecimal: false, TimestampStringLocation: time.UTC,
-		HeartbeatPeriod: t.cfg.Heartbeat, ReadTimeout: t.cfg.ReadTimeout,
-		DisableRetrySync: true, // reconnects restart from a transaction boundary (Stream)
-		Logger:           t.log.With("component", "go-mysql"),
-		EventCacheCount:  1024,
-	}, nil
-}
-
-// connRead is what one binlog connection read: the file it was in, the end of the last event
-// received, and whether any rows event arrived.
-type connRead struct {
-	file    string
-	end     uint64
-	rotated bool // a rotate to another file than the start file arrived
-	rows    bool
-}
-
-// observe records event e.
-func (r *connRead) observe(e *replication.BinlogEvent) {
-	switch ev := e.Event.(type) {
-	case *replication.RotateEvent:
-		if string(ev.NextLogName) != r.file {
-			r.rotated = true
-		}
-		return
-	case *replication.RowsEvent:
-		r.rows = true
-	}
-	if e.Header.LogPos > 0 { // artificial events (format description on connect) carry 0
-		r.end = uint64(e.Header.LogPos)
-	}
-}
-
-// skipCrashTail handles the fatal error err of a connection that started at the boundary from
-// and read rd without reaching another boundary: if it is the half-written tail of a crashed
-// source's binlog file (crashTail), it moves t.last to the start of the next file, counts and
-// logs it and returns true. The connection must have read no rows event: rows of the unfinished
-// (rolled back) transaction could have been published by a timed flush, so then it still stops.
-func (t *Tailer) skipCrashTail(ctx context.Context, err error, from checkpoint.State, rd connRead) bool {
-	if rd.rotated || rd.rows || from.File == "" {
-		return false
-	}
-	end := rd.end
-	if file, pos, ok := failedAt(err); ok { // the source names the half-written event's start
-		if file != from.File {
-			return false
-		}
-		end = pos
-	}
-	next, ok, cerr := crashTail(ctx, &t.cfg, err, from.File, end)
-	if cerr != nil {
-		t.log.Error("cannot check whether the binlog ends in a crash's half-written event", "file", from.File, "pos", rd.end, "error", cerr)
-	}
-	if !ok {
-		return false
-	}
-	t.metrics.CrashTailSkips.Inc()
-	t.log.Warn("source binlog file ends in a half-written event (source crash); its unfinished transaction was rolled back by the source's crash recovery: continuing at the next file",
-		"file", from.File, "valid_end", end, "checkpoint_pos", from.Pos, "next_file", next, "source_error", err)
-	t.last = checkpoint.State{File: next, Pos: 4, GTID: from.GTID, Epoch: from.Epoch, ServerID: from.ServerID, UpdatedAt: time.Now()}
-	t.registered = false
-	return true
-}
-
-// streamOnce runs one binlog connection from a boundary, by GTID (if configured and byPos is
-// false) or by file/position; rd records what it read.
-func (t *Tailer) streamOnce(ctx context.Context, from checkpoint.State, byPos bool, rd *connRead) error {
-	if err := checkResumable(&t.cfg, from); err != nil {
+// Run is the whole tailer: lock the data dir, resolve the start, connect the producer, stream until
+// ctx ends or a fatal error, then drain sends and write the final checkpoint. ready (optional) is
+// called once streaming starts.
+func Run(ctx context.Context, cfg Config, log *slog.Logger, reg prometheus.Registerer, ready func()) error {
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	t.setFloor(from)
-	sc, err := t.syncerConfig()
+	lock, err := checkpoint.Acquire(cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	syncer := replication.NewBinlogSyncer(sc)
-	defer syncer.Close()
-	var streamer *replication.BinlogStreamer
-	if t.cfg.UseGTID && from.GTID != "" && !byPos {
-		gs, perr := mysql.ParseGTIDSet(t.cfg.Flavor, from.GTID)
-		if perr != nil {
-			return fmt.Errorf("%w: GTID set %q: %v", ErrConfig, from.GTID, perr)
-		}
-		streamer, err = syncer.StartSyncGTID(gs)
-	} else {
-		if from.File == "" {
-			return fmt.Errorf("%w: no binlog file to start from (file/position mode needs a checkpoint file)", ErrConfig)
-		}
-		streamer, err = syncer.StartSync(mysql.Position{Name: from.File, Pos: uint32(from.Pos)})
-	}
+	defer lock.Release()
+	mq.SetLogger(log)
+	start, err := ResolveStart(ctx, &cfg)
 	if err != nil {
-		return fmt.Errorf("start binlog sync: %w", err)
+		return fmt.Errorf("resolve start position: %w", err)
 	}
-	// Reset per-connection state: a reconnect starts at a boundary, outside any transaction.
-	t.inTx, t.gtid = false, ""
-	if from.GTID != "" {
-		if gs, perr := mysql.ParseGTIDSet(t.cfg.Flavor, from.GTID); perr == nil {
-			t.gset = gs
-		}
+	queues, err := waitQueueCount(ctx, &cfg, log)
+	if err != nil {
+		return err
 	}
-	return t.pump(ctx, streamer, rd)
+	prod, err := publish.NewProducer(cfg.NameServer, cfg.ProducerGroup, cfg.SendTimeout)
+	if err != nil {
+		return err
+	}
+	defer prod.Shutdown()
+	m := NewMetrics(reg)
+	pub, err := publish.New(cfg.PublishConfig(queues), prod, log, m.Metrics)
+	if err != nil {
+		return err
+	}
+	t, err := NewTailer(cfg, log, m, pub, start)
+	if err != nil {
+		pub.Close()
+		return err
+	}
+	log.Info("binlog tailer starting", "file", start.File, "pos", start.Pos, "gtid", start.GTID,
+		"epoch", start.Epoch, "gtid_mode", cfg.UseGTID, "topic", cfg.Topic, "queues", queues)
+	return t.runWithCheckpoints(ctx, cfg.DataDir, start, ready)
 }
 
-// pump moves events from the streamer to handle, and flushes open batches on a timer.
-func (t *Tailer) pump(ctx context.Context, s *replication.BinlogStreamer, rd *connRead) error {
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	events := make(chan *replication.BinlogEvent, 512)
-	errc := make(chan error, 1)
-	go func() {
-		for {
-			e, err := s.GetEvent(sctx)
-			if err != nil {
-				errc <- err
-				return
-			}
-			select {
-			case events <- e:
-			case <-sctx.Done():
-				errc <- sctx.Err()
-				return
-			}
-		}
-	}()
-	tick := time.NewTicker(t.cfg.FlushInterval)
-	defer tick.Stop()
+// runWithCheckpoints streams until ctx ends or a fatal error while a Checkpointer writes the safe
+// boundaries, then drains the publisher and writes the final checkpoint.
+func (t *Tailer) runWithCheckpoints(ctx context.Context, dir string, start checkpoint.State, ready func()) error {
+	cp := publish.NewCheckpointer(dir, t.pub, t.log, t.cfg.CheckpointWait, start)
+	cctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { cp.Run(cctx); close(done) }()
+	if ready != nil {
+		ready()
+	}
+	err := t.Stream(ctx)
+	// Graceful stop: seal open batches, wait for SEND_OK, write the final checkpoint. Everything
+	// here is bounded by DrainTimeout, so a stop while the broker is down still exits.
+	dctx, dcancel := context.WithTimeout(context.Background(), DrainTimeout)
+	if ferr := t.flush(dctx); ferr != nil {
+		t.log.Warn("could not seal the last rows before stopping; they will be re-read after restart", "error", ferr)
+	}
+	if derr := t.pub.Drain(dctx); derr != nil {
+		t.log.Warn("stopping with unacknowledged messages; they will be re-read after restart", "error", derr)
+	}
+	dcancel()
+	cancel()
+	<-done
+	cp.WriteSafe()
+	t.pub.Close()
+	last := cp.Last()
+	t.log.Info("binlog tailer stopped", "checkpoint_file", last.File, "checkpoint_pos", last.Pos, "error", err)
+	return err
+}
+
+// PublishConfig returns the publisher's part of the config for a topic of queues queues.
+func (c *Config) PublishConfig(queues int) publish.Config {
+	return publish.Config{Topic: c.Topic, Queues: queues, MaxBatchRows: c.MaxBatchRows, MaxBatchBytes: c.MaxBatchBytes,
+		SendTimeout: c.SendTimeout, MaxRetryDelay: c.MaxRetryDelay, QueueBuffer: c.QueueBuffer}
+}
+
+// waitQueueCount asks the name server for the topic's queue count, retrying while it is unreachable.
+func waitQueueCount(ctx context.Context, cfg *Config, log *slog.Logger) (int, error) {
+	b := retry.Backoff{First: 500 * time.Millisecond, Max: 10 * time.Second}
 	for {
-		select {
-		case e := <-events:
-			rd.observe(e)
-			if err := t.handle(e); err != nil {
-				return err
-			}
-		case err := <-errc:
-			for len(events) > 0 { // events read before the error come first
-				e := <-events
-				rd.observe(e)
-				if herr := t.handle(e); herr != nil {
-					return herr
-				}
-			}
-			return err
-		case <-tick.C:
-			if t.batch.rows > 0 || !t.registered {
-				if err := t.flush(); err != nil {
-					return err
-				}
-			}
-		case <-ctx.Done():
-			return ctx.Err()
+		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		n, err := mq.QueueCount(qctx, cfg.NameServer, cfg.Topic)
+		cancel()
+		if err == nil && n > 0 {
+			return n, nil
+		}
+		if err == nil {
+			err = fmt.Errorf("topic %q has no queues: create it (mqadmin updateTopic -t %s -w 8 -r 8)", cfg.Topic, cfg.Topic)
+		}
+		log.Warn("cannot read the topic's queue count; retrying", "topic", cfg.Topic, "name_server", cfg.NameServer, "error", err)
+		if b.Wait(ctx) != nil {
+			return 0, fmt.Errorf("read queue count of %q: %w", cfg.Topic, err)
 		}
 	}
 }
-
-// Checkpointer writes the ack tracker's safe boundaries to the data directory.
-type Checkpointer struct {
-	dir     string
-	acks    *ackTracker
-	metrics *Metrics
-	log     *slog.Logger
-	every   time.Duration
-	last    checkpoint.State
-}
-
-// NewCheckpointer writes p's safe boundaries to dir at most every `every`.
-// The checkpoint gauges start at start (the checkpoint the tailer resumed from, already durable).
-func NewCheckpointer(dir string, p *Publisher, m *Metrics, log *slog.Logger, every time.Duration, start checkpoint.State) *Checkpointer {
-	c := &Checkpointer{dir: dir, acks: p.acks, metrics: m, log: log, every: every, last: start}
-	c.observe(start)
-	return c
-}
-
-func (c *Checkpointer) observe(s checkpoint.State) {
-	c.metrics.CheckpointPos.Set(float64(s.Pos))
-	if idx, err := event.FileIndex(s.File); err == nil {
-		c.metrics.CheckpointFile.Set(float64(idx))
-	}
-	if !s.UpdatedAt.IsZero() {
-		c.metrics.CheckpointTime.Set(float64(s.UpdatedAt.Unix()))
-	}
-}
-
-// Run writes checkpoints until ctx ends; it returns the last error of a failed write (the tailer
-// keeps running: the next write retries, and an older checkpoint only costs duplicates).
-func (c *Checkpointer) Run(ctx context.Context) {
-	tick := time.NewTicker(c.every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-tick.C:
-			c.WriteSafe()
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-// WriteSafe writes the newest safe boundary, if there is a new one.
-func (c *Checkpointer) WriteSafe() {
-	s := c.acks.takeSafe()
-	if s == nil {
-		return
-	}
-	if err := checkpoint.Save(c.dir, *s); err != nil {
-		c.log.Error("write checkpoint failed; will retry", "error", err)
-		c.acks.mu.Lock()
-		if c.acks.safe == nil {
-			c.acks.safe = s
-		}
-		c.acks.mu.Unlock()
-		return
-	}
-	c.last = *s
-	c.observe(*s)
-}
-
-// Last returns the last checkpoint written.
-func (c *Checkpointer) Last() checkpoint.State { return c.last }

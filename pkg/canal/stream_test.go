@@ -12,26 +12,8 @@ import (
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
-
-// checkOrder asserts that one key's changes stay on one queue in version (binlog) order. Rows of
-// different keys on one queue may be reordered within a flush window (dense grouping).
-func checkOrder(t *testing.T, rows []rowChange) {
-	t.Helper()
-	keyQueue := map[string]int{}
-	lastByKey := map[string]uint64{}
-	for _, r := range rows {
-		k := r.table + "\x00" + r.key
-		if q, ok := keyQueue[k]; ok && q != r.queue {
-			t.Fatalf("key %q on queues %d and %d", k, q, r.queue)
-		}
-		keyQueue[k] = r.queue
-		if v, ok := lastByKey[k]; ok && r.version < v {
-			t.Fatalf("key %q: version %d after %d", k, r.version, v)
-		}
-		lastByKey[k] = r.version
-	}
-}
 
 func TestUpdatesDeletesAndPKChange(t *testing.T) {
 	st := testenv.Get(t)
@@ -49,10 +31,10 @@ func TestUpdatesDeletesAndPKChange(t *testing.T) {
 		"UPDATE c SET k1 = 2 WHERE k1 = 1", // composite PK change
 	)
 	rows := mt.waitRows(t, 11, 20*time.Second)
-	checkOrder(t, rows)
+	publishtest.CheckOrder(t, rows)
 	got := []string{}
 	for _, r := range rows {
-		got = append(got, fmt.Sprintf("%s %s %s", r.table, r.typ, r.key))
+		got = append(got, fmt.Sprintf("%s %s %s", r.Table, r.Type, r.Key))
 	}
 	want := []string{"t INSERT 1", "t INSERT 2", "t INSERT 3", "t UPDATE 1", "t UPDATE 2", "t DELETE 3", "t INSERT 103",
 		"t DELETE 1", "c INSERT 1:x1:1", "c DELETE 1:x1:1", "c INSERT 1:x1:2"}
@@ -64,17 +46,17 @@ func TestUpdatesDeletesAndPKChange(t *testing.T) {
 	var del3, ins103 uint64
 	for _, r := range rows {
 		switch {
-		case r.typ == event.TypeUpdate && r.key == "1":
-			if len(r.old) != 1 || *r.old["b"] != "1" || *r.data["b"] != "11" {
-				t.Errorf("update of 1: data %v old %v; want old {b:1}", r.data, r.old)
+		case r.Type == event.TypeUpdate && r.Key == "1":
+			if len(r.Old) != 1 || *r.Old["b"] != "1" || *r.Data["b"] != "11" {
+				t.Errorf("update of 1: data %v old %v; want old {b:1}", r.Data, r.Old)
 			}
-		case r.typ == event.TypeDelete && r.key == "3":
-			del3 = r.version
-			if *r.data["a"] != "c" {
-				t.Errorf("delete must carry the before image: %v", r.data)
+		case r.Type == event.TypeDelete && r.Key == "3":
+			del3 = r.Version
+			if *r.Data["a"] != "c" {
+				t.Errorf("delete must carry the before image: %v", r.Data)
 			}
-		case r.typ == event.TypeInsert && r.key == "103":
-			ins103 = r.version
+		case r.Type == event.TypeInsert && r.Key == "103":
+			ins103 = r.Version
 		}
 	}
 	if del3 == 0 || del3+1 != ins103 {
@@ -105,30 +87,30 @@ func TestDDLMidStream(t *testing.T) {
 		"INSERT INTO t (id, a) VALUES (5, 50)",
 	)
 	rows := mt.waitRows(t, 6, 20*time.Second)
-	byKey := map[string]rowChange{}
+	byKey := map[string]publishtest.Change{}
 	for _, r := range rows {
-		byKey[r.table+r.key] = r
+		byKey[r.Table+r.Key] = r
 	}
 	expect := map[string]string{
 		"t1": "a=10 id=1", "t2": "a=20 c=200 id=2", "t3": "a=30 id=3 z=zz", "t4": "a=40 id=4 y=2024-01-02",
 		"t5": "a=50 id=5 y=NULL", "gone1": "id=1",
 	}
 	for k, w := range expect {
-		if got := render(byKey[k].data); got != w {
+		if got := render(byKey[k].Data); got != w {
 			t.Errorf("row %s = %q, want %q", k, got, w)
 		}
 	}
-	_, ddl := flatten(mt.rec.snapshot())
+	_, ddl := publishtest.Flatten(mt.rec.Snapshot())
 	perStmt := map[uint64]map[int]bool{}
 	types := map[string]int{}
-	for _, r := range mt.rec.snapshot() {
-		if r.msg.IsDDL {
-			v := r.msg.Ferry.Versions[0]
+	for _, r := range mt.rec.Snapshot() {
+		if r.Msg.IsDDL {
+			v := r.Msg.Ferry.Versions[0]
 			if perStmt[v] == nil {
 				perStmt[v] = map[int]bool{}
-				types[r.msg.Type]++
+				types[r.Msg.Type]++
 			}
-			perStmt[v][r.queue] = true
+			perStmt[v][r.Queue] = true
 		}
 	}
 	if len(perStmt) != 5 || len(ddl) != 5*queues {
@@ -142,31 +124,31 @@ func TestDDLMidStream(t *testing.T) {
 	if types[event.TypeAlter] != 2 || types[event.TypeCreate] != 2 || types[event.TypeErase] != 1 {
 		t.Errorf("DDL types %v", types)
 	}
-	checkOrderWithDDL(t, mt.rec.snapshot())
+	checkOrderWithDDL(t, mt.rec.Snapshot())
 }
 
 // checkOrderWithDDL: on every queue, a DDL comes after every row before it in the binlog and
 // before every row after it; one key's rows are in binlog order (checkOrder).
-func checkOrderWithDDL(t *testing.T, rs []recorded) {
+func checkOrderWithDDL(t *testing.T, rs []publishtest.Recorded) {
 	t.Helper()
 	ddl, rowsMax := map[int]uint64{}, map[int]uint64{} // per queue: last DDL, newest row since
 	for _, r := range rs {
-		for _, v := range r.msg.Ferry.Versions {
-			if r.msg.IsDDL {
-				if v < rowsMax[r.queue] {
-					t.Fatalf("queue %d: DDL version %d after row version %d", r.queue, v, rowsMax[r.queue])
+		for _, v := range r.Msg.Ferry.Versions {
+			if r.Msg.IsDDL {
+				if v < rowsMax[r.Queue] {
+					t.Fatalf("queue %d: DDL version %d after row version %d", r.Queue, v, rowsMax[r.Queue])
 				}
-				ddl[r.queue] = v
+				ddl[r.Queue] = v
 				continue
 			}
-			if v < ddl[r.queue] {
-				t.Fatalf("queue %d: row version %d after DDL version %d", r.queue, v, ddl[r.queue])
+			if v < ddl[r.Queue] {
+				t.Fatalf("queue %d: row version %d after DDL version %d", r.Queue, v, ddl[r.Queue])
 			}
-			rowsMax[r.queue] = max(rowsMax[r.queue], v)
+			rowsMax[r.Queue] = max(rowsMax[r.Queue], v)
 		}
 	}
-	rows, _ := flatten(rs)
-	checkOrder(t, rows)
+	rows, _ := publishtest.Flatten(rs)
+	publishtest.CheckOrder(t, rows)
 }
 
 func render(m map[string]*string) string {
@@ -211,12 +193,12 @@ func TestNoPrimaryKeyPolicies(t *testing.T) {
 		rows := mt.waitRows(t, 3, 20*time.Second)
 		perKey := map[string][]string{} // keys may sit on different queues: only per-key order holds
 		for _, r := range rows {
-			perKey[r.key] = append(perKey[r.key], r.typ)
+			perKey[r.Key] = append(perKey[r.Key], r.Type)
 		}
 		if got := fmt.Sprint(perKey); got != "map[1:21:y:[INSERT DELETE] 1:21:z:[INSERT]]" {
 			t.Fatalf("all-columns rows per key = %s", got)
 		}
-		checkOrder(t, rows)
+		publishtest.CheckOrder(t, rows)
 	})
 }
 
@@ -234,13 +216,13 @@ func TestExcludedColumnsAndTables(t *testing.T) {
 	mustExec(t, src, "INSERT INTO audit_log VALUES (1)", "INSERT INTO users VALUES (1, 'a@b', 'pw')", "INSERT INTO audit_log VALUES (2)")
 	rows := mt.waitRows(t, 1, 20*time.Second)
 	time.Sleep(200 * time.Millisecond)
-	rows, _ = flatten(mt.rec.snapshot())
-	if len(rows) != 1 || rows[0].table != "users" || rows[0].data["secret"] != nil || render(rows[0].data) != "email=a@b id=1" {
+	rows, _ = publishtest.Flatten(mt.rec.Snapshot())
+	if len(rows) != 1 || rows[0].Table != "users" || rows[0].Data["secret"] != nil || render(rows[0].Data) != "email=a@b id=1" {
 		t.Fatalf("rows = %+v", rows)
 	}
-	for _, r := range mt.rec.snapshot() {
-		if r.msg.MySQLType["secret"] != "" || strings.Contains(strings.Join(r.msg.Ferry.Columns, ","), "secret") {
-			t.Fatalf("excluded column leaked into metadata: %+v", r.msg)
+	for _, r := range mt.rec.Snapshot() {
+		if r.Msg.MySQLType["secret"] != "" || strings.Contains(strings.Join(r.Msg.Ferry.Columns, ","), "secret") {
+			t.Fatalf("excluded column leaked into metadata: %+v", r.Msg)
 		}
 	}
 }
@@ -266,13 +248,13 @@ func TestResumeFromCheckpoint(t *testing.T) {
 	second := startMem(t, cfg, 2, cp)
 	rows := second.waitRows(t, 2, 20*time.Second)
 	time.Sleep(200 * time.Millisecond)
-	rows, _ = flatten(second.rec.snapshot())
-	sort.Slice(rows, func(i, j int) bool { return rows[i].version < rows[j].version })
-	if len(rows) != 2 || rows[0].key != "3" || rows[1].typ != event.TypeUpdate {
+	rows, _ = publishtest.Flatten(second.rec.Snapshot())
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Version < rows[j].Version })
+	if len(rows) != 2 || rows[0].Key != "3" || rows[1].Type != event.TypeUpdate {
 		t.Fatalf("after resume got %+v; want exactly insert 3 and update 2", rows)
 	}
-	firstRows, _ := flatten(first.rec.snapshot())
-	if rows[0].version <= firstRows[len(firstRows)-1].version {
+	firstRows, _ := publishtest.Flatten(first.rec.Snapshot())
+	if rows[0].Version <= firstRows[len(firstRows)-1].Version {
 		t.Errorf("versions went backwards across restart")
 	}
 }
@@ -289,20 +271,18 @@ func TestBrokerDownKeepsCheckpoint(t *testing.T) {
 	mt := startMem(t, cfg, 2, nil)
 	time.Sleep(300 * time.Millisecond) // let the start checkpoint settle
 	down := make(chan struct{})
-	mt.rec.mu.Lock()
-	mt.rec.fail = func() error {
+	mt.rec.SetFail(func() error {
 		select {
 		case <-down:
 			return nil
 		default:
 			return errInjected
 		}
-	}
-	mt.rec.mu.Unlock()
+	})
 	mustExec(t, src, "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)")
 	time.Sleep(1500 * time.Millisecond)
 	during, _ := checkpoint.Load(cfg.DataDir)
-	mt.rec.beforeFailed(t, during)
+	beforeFailed(t, mt.rec, during)
 	if errs := testutilCount(mt.tailer.metrics.SendErrors); errs < 2 {
 		t.Fatalf("send errors = %v, want retries", errs)
 	}
@@ -336,9 +316,7 @@ func TestStopWhileBrokerDown(t *testing.T) {
 	cfg.MaxBatchRows, cfg.QueueBuffer = 1, 1 // fill the lane so the reader blocks on back-pressure
 	mt := startMem(t, cfg, 1, nil)
 	time.Sleep(300 * time.Millisecond)
-	mt.rec.mu.Lock()
-	mt.rec.fail = func() error { return errInjected }
-	mt.rec.mu.Unlock()
+	mt.rec.SetFail(func() error { return errInjected })
 	for i := 1; i <= 20; i++ {
 		mustExec(t, src, fmt.Sprintf("INSERT INTO t VALUES (%d)", i))
 	}
@@ -353,7 +331,7 @@ func TestStopWhileBrokerDown(t *testing.T) {
 	}
 	t.Logf("stopped in %v", time.Since(start))
 	after, _ := checkpoint.Load(cfg.DataDir)
-	mt.rec.beforeFailed(t, after)
+	beforeFailed(t, mt.rec, after)
 }
 
 // reachedHead reports whether cp is at or beyond h + slack bytes.

@@ -1,6 +1,7 @@
 package canal
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -11,16 +12,17 @@ import (
 
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/publish"
 )
 
-// Tailer reads the binlog and feeds the Publisher. One goroutine (Run) owns all of its fields.
+// Tailer reads the binlog and feeds the publisher. One goroutine (Run) owns all of its fields.
 type Tailer struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics *Metrics
 	filter  *filter
-	pub     *Publisher
-	batch   *batcher
+	pub     *publish.Publisher
+	batch   *publish.Grouper
 	tables  map[string]*tableInfo // schemaKey -> event-time schema
 
 	epoch   uint8
@@ -47,11 +49,11 @@ type testHooks struct {
 }
 
 // NewTailer builds a tailer that publishes through pub, starting at start (a boundary).
-func NewTailer(cfg Config, log *slog.Logger, m *Metrics, pub *Publisher, start checkpoint.State) (*Tailer, error) {
+func NewTailer(cfg Config, log *slog.Logger, m *Metrics, pub *publish.Publisher, start checkpoint.State) (*Tailer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	t := &Tailer{cfg: cfg, log: log, metrics: m, filter: newFilter(&cfg), pub: pub, batch: newBatcher(pub),
+	t := &Tailer{cfg: cfg, log: log, metrics: m, filter: newFilter(&cfg), pub: pub, batch: publish.NewGrouper(pub),
 		tables: map[string]*tableInfo{}, epoch: start.Epoch, last: start, lastFlush: time.Now()}
 	if start.GTID != "" {
 		gs, err := mysql.ParseGTIDSet(cfg.Flavor, start.GTID)
@@ -65,8 +67,8 @@ func NewTailer(cfg Config, log *slog.Logger, m *Metrics, pub *Publisher, start c
 	return t, nil
 }
 
-// handle processes one binlog event.
-func (t *Tailer) handle(e *replication.BinlogEvent) error {
+// handle processes one binlog event; ctx bounds how long publishing may wait for a full lane.
+func (t *Tailer) handle(ctx context.Context, e *replication.BinlogEvent) error {
 	h := e.Header
 	t.metrics.Events.WithLabelValues(h.EventType.String()).Inc()
 	if h.LogPos > 0 {
@@ -90,13 +92,13 @@ func (t *Tailer) handle(e *replication.BinlogEvent) error {
 		err = t.onMySQLGTID(ev)
 	case *replication.RowsEvent:
 		t.inTx = true
-		err = t.onRows(h, ev)
+		err = t.onRows(ctx, h, ev)
 	case *replication.XIDEvent:
-		err = t.onBoundary(h)
+		err = t.onBoundary(ctx, h)
 	case *replication.QueryEvent:
-		err = t.onQuery(h, ev)
+		err = t.onQuery(ctx, h, ev)
 	case *replication.HeartbeatEvent:
-		t.onHeartbeat()
+		t.onHeartbeat(ctx)
 	default:
 		if h.EventType == replication.XA_PREPARE_LOG_EVENT {
 			t.xaPrepared()
@@ -148,28 +150,28 @@ func (t *Tailer) setGTIDSetText() {
 }
 
 // onQuery handles BEGIN/COMMIT and DDL; DDL is published to every queue.
-func (t *Tailer) onQuery(h *replication.EventHeader, ev *replication.QueryEvent) error {
+func (t *Tailer) onQuery(ctx context.Context, h *replication.EventHeader, ev *replication.QueryEvent) error {
 	isCommit, isControl := isTxControl(string(ev.Query))
-	if xaEnd, err := t.onXA(string(ev.Query)); err != nil || xaEnd {
+	if xaEnd, err := t.onXA(ctx, string(ev.Query)); err != nil || xaEnd {
 		if err != nil {
 			return err
 		}
-		return t.onBoundary(h)
+		return t.onBoundary(ctx, h)
 	}
 	if isControl {
 		if isCommit {
-			return t.onBoundary(h)
+			return t.onBoundary(ctx, h)
 		}
 		t.inTx = true
 		return nil
 	}
-	if err := t.publishDDL(h, ev); err != nil {
+	if err := t.publishDDL(ctx, h, ev); err != nil {
 		return err
 	}
-	return t.onBoundary(h) // a DDL statement commits implicitly
+	return t.onBoundary(ctx, h) // a DDL statement commits implicitly
 }
 
-func (t *Tailer) publishDDL(h *replication.EventHeader, ev *replication.QueryEvent) error {
+func (t *Tailer) publishDDL(ctx context.Context, h *replication.EventHeader, ev *replication.QueryEvent) error {
 	sql := string(ev.Query)
 	info := parseDDL(sql, string(ev.Schema))
 	if info.db == "" || (info.table != "" && !t.filter.table(info.db, info.table)) ||
@@ -189,13 +191,13 @@ func (t *Tailer) publishDDL(h *replication.EventHeader, ev *replication.QueryEve
 		ES: int64(h.Timestamp) * 1000, TS: time.Now().UnixMilli(), SQL: sql, GTID: t.gsetTx,
 		Ferry: &event.Meta{Format: event.Format, Epoch: t.epoch, Versions: []uint64{v}, File: t.file, Pos: start,
 			GTID: t.gtid, ServerID: h.ServerID}}
-	if err := t.batch.sealAll(); err != nil {
+	if err := t.batch.SealAll(ctx); err != nil { // the rows before the DDL (AddDDL would too; seal before logging)
 		return err
 	}
 	t.log.Info("publishing DDL to every queue", "database", info.db, "table", info.table, "type", info.typ,
 		"binlog_file", t.file, "binlog_pos", start)
 	t.metrics.Rows.WithLabelValues(info.db+"."+info.table, "DDL").Inc()
-	return t.batch.broadcast(m)
+	return t.batch.AddDDL(ctx, m)
 }
 
 func truncate(s string, n int) string {
@@ -206,10 +208,10 @@ func truncate(s string, n int) string {
 }
 
 // onBoundary marks the end of a transaction at the event's end position.
-func (t *Tailer) onBoundary(h *replication.EventHeader) error {
+func (t *Tailer) onBoundary(ctx context.Context, h *replication.EventHeader) error {
 	if t.xa.pending() { // the checkpoint stays before a prepared XA transaction (xa.go)
 		t.inTx, t.gtid = false, ""
-		return t.flush()
+		return t.flush(ctx)
 	}
 	st := checkpoint.State{File: t.file, Pos: t.evEnd, Epoch: t.epoch, ServerID: h.ServerID, UpdatedAt: time.Now()}
 	if t.gset != nil {
@@ -217,36 +219,37 @@ func (t *Tailer) onBoundary(h *replication.EventHeader) error {
 	}
 	t.last, t.registered, t.inTx, t.gtid, t.gsetTx = st, false, false, "", ""
 	t.observeEventTime(h)
-	if t.batch.rows == 0 || time.Since(t.lastFlush) >= t.cfg.FlushInterval {
-		return t.flush()
+	if t.batch.Rows() == 0 || time.Since(t.lastFlush) >= t.cfg.FlushInterval {
+		return t.flush(ctx)
 	}
 	return nil
 }
 
 // flush seals every open batch and registers the latest boundary: every row before it is now in a
-// sealed message, so the boundary is safe once all messages issued so far are acknowledged.
-func (t *Tailer) flush() error {
-	if err := t.batch.sealAll(); err != nil {
+// sealed message, so the boundary is safe once all messages issued so far are acknowledged. ctx
+// bounds how long sealing may wait for a full lane.
+func (t *Tailer) flush(ctx context.Context) error {
+	if err := t.batch.SealAll(ctx); err != nil {
 		return err
 	}
 	if !t.registered && t.last.File != "" {
-		t.pub.acks.boundary(t.last)
+		t.pub.Boundary(t.last)
 		t.registered = true
 	}
 	t.lastFlush = time.Now()
-	t.metrics.PendingMessages.Set(float64(t.pub.acks.pending()))
+	t.metrics.PendingMessages.Set(float64(t.pub.Pending()))
 	return nil
 }
 
 // onHeartbeat: the source is idle. Outside a transaction, re-register the last boundary with a new
 // time so the checkpoint's updatedAt shows progress.
-func (t *Tailer) onHeartbeat() {
-	if t.inTx || t.batch.rows > 0 || t.last.File == "" {
+func (t *Tailer) onHeartbeat(ctx context.Context) {
+	if t.inTx || t.batch.Rows() > 0 || t.last.File == "" {
 		return
 	}
 	t.last.UpdatedAt = time.Now()
 	t.registered = false
-	_ = t.flush()
+	_ = t.flush(ctx)
 	t.metrics.Behind.Set(0)
 }
 

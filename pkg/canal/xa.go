@@ -1,6 +1,7 @@
 package canal
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -46,19 +47,19 @@ func (x *xaState) pending() bool { return len(x.prepared) > 0 }
 // start begins reading an XA transaction's rows (GTID event with the prepared-XA flag).
 func (x *xaState) start() { x.open = &xaTx{} }
 
-// addRow routes a decoded row into the open XA transaction or the batcher.
-func (t *Tailer) addRow(tmpl *event.Message, row, old map[string]*string, version uint64) error {
+// addRow routes a decoded row into the open XA transaction or the grouper.
+func (t *Tailer) addRow(ctx context.Context, tmpl *event.Message, row, old map[string]*string, version uint64) error {
 	if t.xa.open != nil {
 		t.xa.open.rows = append(t.xa.open.rows, xaRow{tmpl, row, old, version})
 		return nil
 	}
-	return t.batch.add(tmpl, row, old, version)
+	return t.batch.Add(ctx, tmpl, row, old, version)
 }
 
 // onXA handles XA statements: XA END names the open transaction, XA PREPARE (a query in some
 // servers, an XA_prepare event in MariaDB) parks it, XA COMMIT publishes its rows, XA ROLLBACK
 // drops them. It returns whether the statement ended a transaction (a checkpoint boundary).
-func (t *Tailer) onXA(stmt string) (boundary bool, err error) {
+func (t *Tailer) onXA(ctx context.Context, stmt string) (boundary bool, err error) {
 	s := strings.ToUpper(strings.TrimSpace(leadingComment.ReplaceAllString(stmt, "")))
 	xid := func(verb string) string {
 		return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(s, verb)), "ONE PHASE"))
@@ -71,7 +72,7 @@ func (t *Tailer) onXA(stmt string) (boundary bool, err error) {
 	case strings.HasPrefix(s, "XA PREPARE"):
 		t.xaPrepared()
 	case strings.HasPrefix(s, "XA COMMIT"):
-		return true, t.xaCommit(xid("XA COMMIT"))
+		return true, t.xaCommit(ctx, xid("XA COMMIT"))
 	case strings.HasPrefix(s, "XA ROLLBACK"):
 		id := xid("XA ROLLBACK")
 		if t.xa.open != nil && t.xa.open.xid == id {
@@ -96,7 +97,7 @@ func (t *Tailer) xaPrepared() {
 }
 
 // xaCommit publishes the rows of a prepared (or one-phase) XA transaction.
-func (t *Tailer) xaCommit(id string) error {
+func (t *Tailer) xaCommit(ctx context.Context, id string) error {
 	tx := t.xa.prepared[id]
 	if tx == nil && t.xa.open != nil && (t.xa.open.xid == id || t.xa.open.xid == "") {
 		tx = t.xa.open // XA COMMIT ... ONE PHASE
@@ -109,7 +110,7 @@ func (t *Tailer) xaCommit(id string) error {
 		t.xa.open = nil
 	}
 	for _, r := range tx.rows {
-		if err := t.batch.add(r.tmpl, r.row, r.old, r.version); err != nil {
+		if err := t.batch.Add(ctx, r.tmpl, r.row, r.old, r.version); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 // xaSource is a fresh source database with table x (id INT PRIMARY KEY), its config, and exec,
@@ -58,7 +59,7 @@ func TestXAPublishedAtCommit(t *testing.T) {
 		t.Helper()
 		var got []string
 		for _, r := range mt.waitRows(t, n, 20*time.Second) {
-			got = append(got, r.typ+" "+r.key)
+			got = append(got, r.Type+" "+r.Key)
 		}
 		sort.Strings(got)
 		return strings.Join(got, ",")
@@ -100,7 +101,7 @@ func TestXACheckpointHeldWhilePrepared(t *testing.T) {
 	mustExec(t, src, "INSERT INTO x VALUES (4)")
 	got := map[string]bool{}
 	for _, r := range again.waitRows(t, 2, 20*time.Second) {
-		got[r.typ+" "+r.key] = true
+		got[r.Type+" "+r.Key] = true
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for !got["INSERT 2"] || !got["INSERT 4"] {
@@ -108,9 +109,9 @@ func TestXACheckpointHeldWhilePrepared(t *testing.T) {
 			t.Fatalf("after the restart published %v; want the prepared row 2 at its XA COMMIT and row 4", got)
 		}
 		time.Sleep(50 * time.Millisecond)
-		rows, _ := flatten(again.rec.snapshot())
+		rows, _ := publishtest.Flatten(again.rec.Snapshot())
 		for _, r := range rows {
-			got[r.typ+" "+r.key] = true
+			got[r.Type+" "+r.Key] = true
 		}
 	}
 }

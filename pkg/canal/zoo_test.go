@@ -11,6 +11,7 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 const zooDDL = `CREATE TABLE zoo (
@@ -132,9 +133,9 @@ func TestTypeZooRoundTrip(t *testing.T) {
 	rows := mt.waitRows(t, len(zooRows), 30*time.Second)
 
 	var first *event.Message
-	for _, r := range mt.rec.snapshot() {
-		if !r.msg.IsDDL {
-			first = r.msg
+	for _, r := range mt.rec.Snapshot() {
+		if !r.Msg.IsDDL {
+			first = r.Msg
 			break
 		}
 	}
@@ -154,13 +155,13 @@ func TestTypeZooRoundTrip(t *testing.T) {
 	defer text.Close()
 	want := zooSelect(t, text, first.Ferry.Columns, binary)
 	for _, rc := range rows {
-		w := want[*rc.data["id"]]
+		w := want[*rc.Data["id"]]
 		for _, c := range first.Ferry.Columns {
 			if c == "f" || c == "db" {
 				continue // compared numerically below
 			}
-			if !equalPtr(rc.data[c], w[c]) {
-				t.Errorf("row %s column %s (%s): published %s, SELECT %s", *rc.data["id"], c, first.MySQLType[c], show(rc.data[c]), show(w[c]))
+			if !equalPtr(rc.Data[c], w[c]) {
+				t.Errorf("row %s column %s (%s): published %s, SELECT %s", *rc.Data["id"], c, first.MySQLType[c], show(rc.Data[c]), show(w[c]))
 			}
 		}
 	}
@@ -169,12 +170,12 @@ func TestTypeZooRoundTrip(t *testing.T) {
 }
 
 // checkFloats compares FLOAT/DOUBLE exactly through the binary protocol (text SELECT rounds).
-func checkFloats(t *testing.T, db *sql.DB, rows []rowChange) {
+func checkFloats(t *testing.T, db *sql.DB, rows []publishtest.Change) {
 	for _, rc := range rows {
 		var f sql.NullFloat64
 		var d sql.NullFloat64
 		var f32 *float32
-		if err := db.QueryRow("SELECT f, db FROM zoo WHERE id = ?", *rc.data["id"]).Scan(&f, &d); err != nil {
+		if err := db.QueryRow("SELECT f, db FROM zoo WHERE id = ?", *rc.Data["id"]).Scan(&f, &d); err != nil {
 			t.Fatal(err)
 		}
 		if f.Valid {
@@ -184,21 +185,21 @@ func checkFloats(t *testing.T, db *sql.DB, rows []rowChange) {
 		check := func(name string, pub *string, valid bool, want float64, bits int) {
 			if !valid || pub == nil {
 				if valid != (pub != nil) {
-					t.Errorf("row %s %s: NULL mismatch", *rc.data["id"], name)
+					t.Errorf("row %s %s: NULL mismatch", *rc.Data["id"], name)
 				}
 				return
 			}
 			got, err := strconv.ParseFloat(*pub, bits)
 			if err != nil || got != want || *pub != event.FormatFloat(want, bits) {
-				t.Errorf("row %s %s: published %q, source %v", *rc.data["id"], name, *pub, want)
+				t.Errorf("row %s %s: published %q, source %v", *rc.Data["id"], name, *pub, want)
 			}
 		}
 		if f32 != nil {
-			check("f", rc.data["f"], true, float64(*f32), 32)
+			check("f", rc.Data["f"], true, float64(*f32), 32)
 		} else {
-			check("f", rc.data["f"], false, 0, 32)
+			check("f", rc.Data["f"], false, 0, 32)
 		}
-		check("db", rc.data["db"], d.Valid, d.Float64, 64)
+		check("db", rc.Data["db"], d.Valid, d.Float64, 64)
 	}
 }
 

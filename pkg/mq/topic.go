@@ -8,6 +8,8 @@ import (
 
 	"github.com/apache/rocketmq-client-go/v2/admin"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
+
+	"github.com/ferry-cdc/ferry/internal/retry"
 )
 
 // ErrTopicNotConfirmed is returned by EnsureTopic when the name server does
@@ -38,11 +40,9 @@ func EnsureTopic(ctx context.Context, nameServer, brokerAddr, topic string, queu
 		if err == nil {
 			last = fmt.Errorf("route has %d write queues, want %d", n, queues)
 		}
-		select {
-		case <-ctx.Done():
+		if retry.Sleep(ctx, confirmPoll) != nil {
 			return fmt.Errorf("ensure topic %q on %s: %w (last: %v); check the broker log (scripts/stack logs broker)",
 				topic, brokerAddr, ErrTopicNotConfirmed, last)
-		case <-time.After(confirmPoll):
 		}
 	}
 }

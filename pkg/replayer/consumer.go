@@ -75,15 +75,16 @@ func (r *Replayer) offsetGap(mq *primitive.MessageQueue, requested, next int64) 
 		mq.Topic, mq.QueueId, requested, next-1, next))
 }
 
-// poll hands each pulled request to its queue's lane until ctx ends.
-func (r *Replayer) poll(ctx context.Context, h *consumerHandle, lanes *lanes) {
+// poll hands each pulled request to its queue's lane until ctx ends; a lane started here
+// acknowledges until ackCtx ends (after ctx: acknowledgements outlive polling on a stop).
+func (r *Replayer) poll(ctx, ackCtx context.Context, h *consumerHandle, lanes *lanes) {
 	for ctx.Err() == nil {
 		cr, err := h.c.Poll(ctx, 500*time.Millisecond)
 		if err != nil || cr == nil {
 			continue
 		}
 		pq := cr.GetPQ()
-		lanes.get(ctx, *cr.GetMQ()).push(&request{
+		lanes.get(ctx, ackCtx, *cr.GetMQ()).push(&request{
 			queue:   *cr.GetMQ(),
 			msgs:    cr.GetMsgList(),
 			ack:     func() { h.c.ACK(context.Background(), cr, consumer.ConsumeSuccess) },
@@ -99,10 +100,11 @@ type lanes struct {
 	m       map[primitive.MessageQueue]*lane
 	workers sync.WaitGroup
 	ackers  sync.WaitGroup
-	ackCtx  context.Context
 }
 
-func (ls *lanes) get(ctx context.Context, q primitive.MessageQueue) *lane {
+// get returns q's lane, starting it on first use: its worker runs until ctx ends, its acker
+// until ackCtx ends.
+func (ls *lanes) get(ctx, ackCtx context.Context, q primitive.MessageQueue) *lane {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	if l := ls.m[q]; l != nil {
@@ -113,6 +115,6 @@ func (ls *lanes) get(ctx context.Context, q primitive.MessageQueue) *lane {
 	ls.workers.Add(1)
 	ls.ackers.Add(1)
 	go func() { defer ls.workers.Done(); l.work(ctx) }()
-	go func() { defer ls.ackers.Done(); l.ack(ls.ackCtx) }()
+	go func() { defer ls.ackers.Done(); l.ack(ackCtx) }()
 	return l
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 
+	"github.com/ferry-cdc/ferry/internal/retry"
 	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
@@ -144,19 +145,17 @@ func (r *Replayer) ddlInSink(ctx context.Context, d *sink.DDL) (bool, error) {
 // retry runs fn until it succeeds, fails with a DDL halt, or Retries retries with doubling
 // backoff are used up.
 func (r *Replayer) retry(ctx context.Context, fn func() error) error {
-	backoff := r.cfg.RetryBackoff
+	backoff := retry.Backoff{First: r.cfg.RetryBackoff, Max: 30 * time.Second}
 	var err error
 	for attempt := 0; ; attempt++ {
 		if err = fn(); err == nil || errors.Is(err, sink.ErrDDLHalt) || attempt >= r.cfg.Retries {
 			return err
 		}
-		r.log.Warn("retrying after error", "attempt", attempt+1, "of", r.cfg.Retries, "backoff", backoff, "err", err)
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(backoff):
+		delay := backoff.Next()
+		r.log.Warn("retrying after error", "attempt", attempt+1, "of", r.cfg.Retries, "backoff", delay, "err", err)
+		if cerr := retry.Sleep(ctx, delay); cerr != nil {
+			return errors.Join(err, cerr)
 		}
-		backoff = min(2*backoff, 30*time.Second)
 	}
 }
 

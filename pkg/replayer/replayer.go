@@ -125,9 +125,9 @@ func (r *Replayer) Run(ctx context.Context) error {
 	defer cancel()
 	ackCtx, cancelAcks := context.WithCancel(context.Background())
 	defer cancelAcks()
-	ls := &lanes{r: r, m: map[primitive.MessageQueue]*lane{}, ackCtx: ackCtx}
+	ls := &lanes{r: r, m: map[primitive.MessageQueue]*lane{}}
 	pollDone := make(chan struct{})
-	go func() { r.poll(runCtx, h, ls); close(pollDone) }()
+	go func() { r.poll(runCtx, ackCtx, h, ls); close(pollDone) }()
 	r.started.Store(true)
 	go r.watchSink(runCtx, 5*time.Second)
 	r.log.Info("replayer consuming", "topic", r.cfg.Topic, "group", r.cfg.Group, "instance", r.cfg.Instance, "sink", r.sinkName)

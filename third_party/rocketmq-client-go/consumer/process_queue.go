@@ -313,9 +313,7 @@ func (pq *processQueue) getMessages() []*primitive.MessageExt {
 
 func (pq *processQueue) takeMessages(number int) []*primitive.MessageExt {
 	sleepCount := 0
-	// ferry patch: poll under the lock; the unlocked Empty() raced with putMessage
-	// (apache/rocketmq-client-go#1213).
-	for pq.cacheEmpty() {
+	for pq.msgCache.Empty() {
 		time.Sleep(10 * time.Millisecond)
 		if sleepCount > 500 {
 			return nil
@@ -336,13 +334,6 @@ func (pq *processQueue) takeMessages(number int) []*primitive.MessageExt {
 	}
 	pq.mutex.Unlock()
 	return result[:i]
-}
-
-// cacheEmpty reports whether msgCache is empty, under the read lock (ferry patch).
-func (pq *processQueue) cacheEmpty() bool {
-	pq.mutex.RLock()
-	defer pq.mutex.RUnlock()
-	return pq.msgCache.Empty()
 }
 
 // Min is the lowest cached offset or -1, read under the lock (ferry patch).

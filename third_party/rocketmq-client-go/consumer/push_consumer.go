@@ -584,10 +584,7 @@ func (pc *pushConsumer) validate() error {
 
 	if pc.option.PullThresholdForTopic < 1 || pc.option.PullThresholdForTopic > 6553500 {
 		if pc.option.PullThresholdForTopic == 0 {
-			// ferry patch: unset means disabled (-1), as in the Java client. Upstream set 102400
-			// here, and the first rebalance then replaced PullThresholdForQueue with
-			// 102400/queues, silently discarding WithPullThresholdForQueue.
-			pc.option.PullThresholdForTopic = -1
+			pc.option.PullThresholdForTopic = 102400
 		} else {
 			return errors.New("option.PullThresholdForTopic out of range [1, 6553500]")
 		}
@@ -603,10 +600,7 @@ func (pc *pushConsumer) validate() error {
 
 	if pc.option.PullThresholdSizeForTopic < 1 || pc.option.PullThresholdSizeForTopic > 102400 {
 		if pc.option.PullThresholdSizeForTopic == 0 {
-			// ferry patch: unset means disabled (-1), as in the Java client. Upstream set 51200
-			// (MiB) here, and the first rebalance then replaced PullThresholdSizeForQueue with
-			// 51200/queues MiB, silently discarding WithPullThresholdSizeForQueue.
-			pc.option.PullThresholdSizeForTopic = -1
+			pc.option.PullThresholdSizeForTopic = 51200
 		} else {
 			return errors.New("option.PullThresholdSizeForTopic out of range [1, 102400]")
 		}

@@ -1,4 +1,4 @@
-package canal
+package publish
 
 import (
 	"context"
@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
-// groupRow is one row fed to the batcher: table, operation, key, and the schema generation and
+// groupRow is one row fed to the grouper: table, operation, key, and the schema generation and
 // snapshot flag of its template.
 type groupRow struct {
 	table, typ, key string
@@ -45,18 +46,18 @@ func (g *groupTemplates) of(r groupRow) *event.Message {
 	return m
 }
 
-// runBatcher feeds rows (versions 1, 2, ... in order) through a batcher into a recorder, seals
+// runGrouper feeds rows (versions 1, 2, ... in order) through a grouper into a recorder, seals
 // everything, waits for SEND_OK and returns the recorded messages.
-func runBatcher(t *testing.T, queues, maxRows, maxBytes int, rows []groupRow) []recorded {
+func runGrouper(t *testing.T, queues, maxRows, maxBytes int, rows []groupRow) []publishtest.Recorded {
 	t.Helper()
-	rec := &recorder{}
-	pub, err := NewPublisher(PublisherConfig{Topic: "t", Queues: queues, MaxBatchRows: maxRows, MaxBatchBytes: maxBytes,
-		SendTimeout: time.Second, MaxRetryDelay: time.Second, QueueBuffer: 2}, rec, testLogger(t), nil)
+	rec := &publishtest.Recorder{}
+	pub, err := New(Config{Topic: "t", Queues: queues, MaxBatchRows: maxRows, MaxBatchBytes: maxBytes,
+		SendTimeout: time.Second, MaxRetryDelay: time.Second, QueueBuffer: 2}, rec, publishtest.Logger(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	b := newBatcher(pub)
+	b := NewGrouper(pub)
 	g := &groupTemplates{cols: map[string][]string{}, tmpls: map[string]*event.Message{}}
 	for i, r := range rows {
 		v := "x"
@@ -67,11 +68,11 @@ func runBatcher(t *testing.T, queues, maxRows, maxBytes int, rows []groupRow) []
 		if r.schema == 1 {
 			data["w"] = nil
 		}
-		if err := b.add(g.of(r), data, nil, uint64(i+1)); err != nil {
+		if err := b.Add(t.Context(), g.of(r), data, nil, uint64(i+1)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := b.sealAll(); err != nil {
+	if err := b.SealAll(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -79,17 +80,17 @@ func runBatcher(t *testing.T, queues, maxRows, maxBytes int, rows []groupRow) []
 	if err := pub.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if b.rows != 0 {
-		t.Fatalf("%d rows left unsealed after sealAll", b.rows)
+	if b.Rows() != 0 {
+		t.Fatalf("%d rows left unsealed after SealAll", b.Rows())
 	}
-	return rec.snapshot()
+	return rec.Snapshot()
 }
 
 // renderMsgs shows a queue's messages in send order as "table/OP[/cols][/snap]:key,key".
-func renderMsgs(rs []recorded) string {
+func renderMsgs(rs []publishtest.Recorded) string {
 	var out []string
 	for _, r := range rs {
-		m := r.msg
+		m := r.Msg
 		s := m.Table + "/" + m.Type
 		if len(m.Ferry.Columns) != 2 {
 			s += fmt.Sprintf("/%dcols", len(m.Ferry.Columns))
@@ -106,7 +107,7 @@ func renderMsgs(rs []recorded) string {
 	return strings.Join(out, " ")
 }
 
-func TestBatcherGrouping(t *testing.T) {
+func TestGrouperGrouping(t *testing.T) {
 	ins := func(table, key string) groupRow { return groupRow{table: table, typ: event.TypeInsert, key: key} }
 	upd := func(table, key string) groupRow { return groupRow{table: table, typ: event.TypeUpdate, key: key} }
 	del := func(table, key string) groupRow { return groupRow{table: table, typ: event.TypeDelete, key: key} }
@@ -156,7 +157,7 @@ func TestBatcherGrouping(t *testing.T) {
 			if maxBytes == 0 {
 				maxBytes = 1 << 20
 			}
-			got := renderMsgs(runBatcher(t, 1, maxRows, maxBytes, c.rows))
+			got := renderMsgs(runGrouper(t, 1, maxRows, maxBytes, c.rows))
 			if got != c.want {
 				t.Errorf("messages:\n got %s\nwant %s", got, c.want)
 			}
@@ -164,9 +165,9 @@ func TestBatcherGrouping(t *testing.T) {
 	}
 }
 
-// TestBatcherRandomOrder feeds random mixes of tables, operations and keys over several queues
+// TestGrouperRandomOrder feeds random mixes of tables, operations and keys over several queues
 // and small limits: every row must arrive exactly once, each key on one queue in input order.
-func TestBatcherRandomOrder(t *testing.T) {
+func TestGrouperRandomOrder(t *testing.T) {
 	ops := []string{event.TypeInsert, event.TypeUpdate, event.TypeDelete}
 	for seed := uint64(1); seed <= 20; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 7))
@@ -175,39 +176,39 @@ func TestBatcherRandomOrder(t *testing.T) {
 			rows[i] = groupRow{table: fmt.Sprintf("t%d", rng.IntN(4)), typ: ops[rng.IntN(3)], key: fmt.Sprint(rng.IntN(30)),
 				schema: rng.IntN(2) * rng.IntN(2)}
 		}
-		recs := runBatcher(t, 3, 5+rng.IntN(40), 1<<20, rows)
-		flat, _ := flatten(recs)
+		recs := runGrouper(t, 3, 5+rng.IntN(40), 1<<20, rows)
+		flat, _ := publishtest.Flatten(recs)
 		if len(flat) != len(rows) {
 			t.Fatalf("seed %d: %d rows out, %d in", seed, len(flat), len(rows))
 		}
 		seen := map[uint64]bool{}
 		for _, r := range flat {
-			in := rows[r.version-1]
-			if seen[r.version] || in.table != r.table || in.typ != r.typ || in.key != r.key {
-				t.Fatalf("seed %d: row %d out as %s %s %s (dup %v), in as %+v", seed, r.version, r.table, r.typ, r.key, seen[r.version], in)
+			in := rows[r.Version-1]
+			if seen[r.Version] || in.table != r.Table || in.typ != r.Type || in.key != r.Key {
+				t.Fatalf("seed %d: row %d out as %s %s %s (dup %v), in as %+v", seed, r.Version, r.Table, r.Type, r.Key, seen[r.Version], in)
 			}
-			seen[r.version] = true
+			seen[r.Version] = true
 		}
-		checkOrder(t, flat)
+		publishtest.CheckOrder(t, flat)
 		if len(recs) >= len(rows)/2 {
 			t.Errorf("seed %d: %d messages for %d rows: not grouped", seed, len(recs), len(rows))
 		}
 	}
 }
 
-// BenchmarkBatcherAdd measures the batcher's cost per row (grouping, per-key order bookkeeping,
+// BenchmarkGrouperAdd measures the grouper's cost per row (grouping, per-key order bookkeeping,
 // sealing) into a no-op sender: bulk rows of one table, and an order flow of four tables with
 // mixed operations.
-func BenchmarkBatcherAdd(b *testing.B) {
+func BenchmarkGrouperAdd(b *testing.B) {
 	for _, shape := range []string{"bulk", "orderflow"} {
 		b.Run(shape, func(b *testing.B) {
-			pub, err := NewPublisher(PublisherConfig{Topic: "t", Queues: 8, MaxBatchRows: 1000, MaxBatchBytes: 1 << 20,
-				SendTimeout: time.Second, MaxRetryDelay: time.Second, QueueBuffer: 4}, nopSender{}, testLogger(b), nil)
+			pub, err := New(Config{Topic: "t", Queues: 8, MaxBatchRows: 1000, MaxBatchBytes: 1 << 20,
+				SendTimeout: time.Second, MaxRetryDelay: time.Second, QueueBuffer: 4}, publishtest.NopSender{}, publishtest.Logger(b), nil)
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer pub.Close()
-			bt := newBatcher(pub)
+			bt := NewGrouper(pub)
 			g := &groupTemplates{cols: map[string][]string{}, tmpls: map[string]*event.Message{}}
 			tables := []string{"orders", "items", "stock", "customers"}
 			ops := []string{event.TypeInsert, event.TypeInsert, event.TypeUpdate, event.TypeUpdate}
@@ -218,11 +219,11 @@ func BenchmarkBatcherAdd(b *testing.B) {
 					r = groupRow{table: tables[i%4], typ: ops[i%4], key: strconv.Itoa(i / 4 % 5000)}
 				}
 				data := map[string]*string{"id": event.Str(r.key), "v": event.Str("x")}
-				if err := bt.add(g.of(r), data, nil, uint64(i+1)); err != nil {
+				if err := bt.Add(b.Context(), g.of(r), data, nil, uint64(i+1)); err != nil {
 					b.Fatal(err)
 				}
 				if i%5000 == 4999 { // a flush window
-					if err := bt.sealAll(); err != nil {
+					if err := bt.SealAll(b.Context()); err != nil {
 						b.Fatal(err)
 					}
 				}

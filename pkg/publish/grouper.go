@@ -1,13 +1,13 @@
-package canal
+package publish
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
 )
 
-// batcher groups rows into messages per queue within a flush window (DESIGN.md section 4).
+// Grouper groups rows into messages per queue within a flush window (docs/design.md section 4)
+// and seals them to the publisher's lanes. One goroutine owns a Grouper.
 //
 // Invariant: one key's rows reach its queue in binlog order. A queue's unsealed messages are kept
 // in creation order and are sealed (handed to the queue's lane) in that order, so send order is
@@ -17,8 +17,8 @@ import (
 // the one holding K's previous row. Rows of all transactions of a window are grouped this way, so
 // an order flow's interleaved tables and operations share a few dense messages per queue. A
 // message that reached the row/byte limit is sealed with every message created before it on its
-// queue; flush (sealAll) seals everything.
-type batcher struct {
+// queue; SealAll seals everything.
+type Grouper struct {
 	pub   *Publisher
 	open  []*window // per queue: the unsealed messages of this flush window
 	rows  int       // rows in unsealed messages
@@ -26,11 +26,9 @@ type batcher struct {
 	queue func(db, table, rowKey string) int
 	// onSeal, when set, returns a channel closed on the sealed message's SEND_OK (Publish API).
 	onSeal func() chan struct{}
-	// ctx bounds how long sealing may wait for a full lane (the stream's or the drain's context).
-	ctx context.Context
 }
 
-func (b *batcher) doneChan() chan struct{} {
+func (b *Grouper) doneChan() chan struct{} {
 	if b.onSeal == nil {
 		return nil
 	}
@@ -75,9 +73,11 @@ type window struct {
 	hot    *openBatch              // the message the previous row went to (skips the map lookup)
 }
 
-func newBatcher(p *Publisher) *batcher {
+// NewGrouper returns an empty Grouper sealing to p. Every method that seals takes the context that
+// bounds how long it may wait for a full lane (back-pressure).
+func NewGrouper(p *Publisher) *Grouper {
 	n := p.Queues()
-	b := &batcher{pub: p, open: make([]*window, n), ctx: context.Background(), queue: func(db, table, key string) int {
+	b := &Grouper{pub: p, open: make([]*window, n), queue: func(db, table, key string) int {
 		return event.QueueFor(db, table, key, n)
 	}}
 	for q := range b.open {
@@ -104,16 +104,20 @@ func rowSize(row map[string]*string, old map[string]*string) int {
 	return n + 22 // version
 }
 
-// add appends a row of tmpl (a message carrying the table-level fields) to a message of its queue.
-func (b *batcher) add(tmpl *event.Message, row, old map[string]*string, version uint64) error {
-	key := rowKey(tmpl, row)
+// Rows returns the number of rows in unsealed messages.
+func (b *Grouper) Rows() int { return b.rows }
+
+// Add appends a row of tmpl (a message carrying the table-level fields) to a message of its
+// queue; a message that reaches the row or byte limit is sealed (waiting for its lane within ctx).
+func (b *Grouper) Add(ctx context.Context, tmpl *event.Message, row, old map[string]*string, version uint64) error {
+	key := RowKey(tmpl, row)
 	q := b.queue(tmpl.Database, tmpl.Table, key)
 	size := rowSize(row, old)
 	w := b.open[q]
 	id := keyID{tmpl.Database, tmpl.Table, key}
 	ob := w.openFor(tmpl)
 	if ob != nil && (len(ob.msg.Data) >= b.pub.cfg.MaxBatchRows || ob.bytes+size > b.pub.cfg.MaxBatchBytes) {
-		if err := b.sealThrough(q, ob); err != nil {
+		if err := b.sealThrough(ctx, q, ob); err != nil {
 			return err
 		}
 		ob = nil
@@ -159,7 +163,7 @@ func (w *window) start(tmpl *event.Message, n uint64) *openBatch {
 }
 
 // next numbers a new message (creation order).
-func (b *batcher) next() uint64 {
+func (b *Grouper) next() uint64 {
 	b.made++
 	return b.made
 }
@@ -185,7 +189,9 @@ func sameColumns(a, b *event.Message) bool {
 		(len(a.Ferry.Columns) == 0 || &a.Ferry.Columns[0] == &b.Ferry.Columns[0])
 }
 
-func rowKey(tmpl *event.Message, row map[string]*string) string {
+// RowKey returns the key a row of tmpl is placed by: its primary key value(s), or all its
+// column values for a table without one.
+func RowKey(tmpl *event.Message, row map[string]*string) string {
 	if len(tmpl.PKNames) == 1 {
 		if v := row[tmpl.PKNames[0]]; v != nil {
 			return *v
@@ -210,7 +216,7 @@ func cloneHeader(t *event.Message) *event.Message {
 
 // sealThrough hands ob and every message created before it on queue q to q's lane, in creation
 // order.
-func (b *batcher) sealThrough(q int, ob *openBatch) error {
+func (b *Grouper) sealThrough(ctx context.Context, q int, ob *openBatch) error {
 	w := b.open[q]
 	var sealed []*outgoing
 	i := 0
@@ -230,7 +236,7 @@ func (b *batcher) sealThrough(q int, ob *openBatch) error {
 		clear(w.msgs[n:]) // sealed messages belong to the lane now
 		w.msgs = w.msgs[:n]
 	}
-	return b.pub.enqueueAll(b.ctx, q, sealed)
+	return b.pub.enqueueAll(ctx, q, sealed)
 }
 
 // reset forgets the window's keys once its messages are all sealed (every open message created
@@ -242,85 +248,31 @@ func (w *window) reset() {
 	clear(w.last)
 }
 
-// sealAll seals every unsealed message, queue by queue in creation order.
-func (b *batcher) sealAll() error {
+// SealAll seals every unsealed message, queue by queue in creation order.
+func (b *Grouper) SealAll(ctx context.Context) error {
 	for q, w := range b.open {
 		if len(w.msgs) == 0 {
 			continue
 		}
-		if err := b.sealThrough(q, w.msgs[len(w.msgs)-1]); err != nil {
+		if err := b.sealThrough(ctx, q, w.msgs[len(w.msgs)-1]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Publish splits each message's rows by queue (same placement and batching as the tailer), sends
-// them, and returns once every resulting message got SEND_OK, or with an error when ctx ends or
-// the publisher closes. DDL messages go to every queue. The messages' Ferry metadata (versions,
-// snapshot flag) is kept; IDs are reassigned. It is meant for the backfill: use one goroutine per
-// Publisher, since concurrent Publish calls interleave their batches.
-func (p *Publisher) Publish(ctx context.Context, msgs []event.Message) error {
-	var done []chan struct{}
-	b := newBatcher(p)
-	b.ctx = ctx
-	b.onSeal = func() chan struct{} {
-		ch := make(chan struct{})
-		done = append(done, ch)
-		return ch
-	}
-	for i := range msgs {
-		m := &msgs[i]
-		if err := m.Validate(); err != nil {
-			return fmt.Errorf("publish message %d: %w", i, err)
-		}
-		if err := b.addMessage(m); err != nil {
-			return err
-		}
-	}
-	if err := b.sealAll(); err != nil {
+// AddDDL seals every unsealed message, then sends a copy of DDL message m to every queue, so each
+// queue meets the DDL after the rows before it and before the rows after it.
+func (b *Grouper) AddDDL(ctx context.Context, m *event.Message) error {
+	if err := b.SealAll(ctx); err != nil {
 		return err
 	}
-	for _, ch := range done {
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return fmt.Errorf("publish: waiting for SEND_OK: %w", ctx.Err())
-		case <-p.ctx.Done():
-			return fmt.Errorf("publish: %w", ErrClosed)
-		}
-	}
-	return nil
-}
-
-func (b *batcher) addMessage(m *event.Message) error {
-	if m.IsDDL {
-		if err := b.sealAll(); err != nil {
-			return err
-		}
-		return b.broadcast(m)
-	}
-	for i, row := range m.Data {
-		var old map[string]*string
-		if len(m.Old) > 0 {
-			old = m.Old[i]
-		}
-		if err := b.add(m, row, old, m.Ferry.Versions[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// broadcast sends a copy of DDL message m to every queue (after sealing the open batches, so each
-// queue sees the DDL after the rows before it).
-func (b *batcher) broadcast(m *event.Message) error {
 	for q := range b.open {
 		c := *m
 		meta := *m.Ferry
 		c.Ferry = &meta
 		markDDLCopy(&c, q)
-		if err := b.pub.enqueue(b.ctx, q, &c, b.doneChan(), len(c.SQL)+512); err != nil {
+		if err := b.pub.enqueue(ctx, q, &c, b.doneChan(), len(c.SQL)+512); err != nil {
 			return err
 		}
 	}

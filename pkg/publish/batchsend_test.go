@@ -1,4 +1,4 @@
-package canal
+package publish
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 // gatedSender passes sends to a real producer, holding the first call until gate closes (so the
@@ -35,22 +36,20 @@ func (g *gatedSender) SendSync(ctx context.Context, msgs ...*primitive.Message) 
 }
 
 // TestBatchSendConsumedAsSeparateMessages sends many messages per queue through the real broker
-// in batch calls and consumes the topic with RocketMQ's push consumer (as the replayer does): every
+// in batch calls and consumes the topic with RocketMQ's push consumer: every
 // message of a batch must come back as a message of its own, on the lane's queue, in send order,
 // with its own properties (tag, keys, sharding key, unique id).
 func TestBatchSendConsumedAsSeparateMessages(t *testing.T) {
 	st := testenv.Get(t)
-	cfg := DefaultConfig()
-	cfg.NameServer, cfg.ProducerGroup = st.NameServer, testenv.UniqueName("ferry_test_batch")
 	topic := st.NewTopic(t, 2)
-	prod, err := NewProducer(&cfg)
+	prod, err := NewProducer(st.NameServer, testenv.UniqueName("ferry_test_batch"), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { prod.Shutdown() })
 	gs := &gatedSender{next: prod, gate: make(chan struct{})}
-	pub, err := NewPublisher(PublisherConfig{Topic: topic, Queues: 2, MaxBatchRows: 2, MaxBatchBytes: 1 << 20,
-		SendTimeout: 5 * time.Second, MaxRetryDelay: time.Second, QueueBuffer: 64}, gs, testLogger(t), nil)
+	pub, err := New(Config{Topic: topic, Queues: 2, MaxBatchRows: 2, MaxBatchBytes: 1 << 20,
+		SendTimeout: 5 * time.Second, MaxRetryDelay: time.Second, QueueBuffer: 64}, gs, publishtest.Logger(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,9 +66,9 @@ func TestBatchSendConsumedAsSeparateMessages(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- pub.Publish(context.Background(), msgs) }()
-	for deadline := time.Now().Add(10 * time.Second); pub.acks.pending() < 16; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); pub.Pending() < 16; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d messages sealed", pub.acks.pending())
+			t.Fatalf("only %d messages sealed", pub.Pending())
 		}
 	}
 	close(gs.gate)
@@ -93,28 +92,24 @@ func TestBatchSendConsumedAsSeparateMessages(t *testing.T) {
 		t.Fatalf("%d calls, none with more than one message: batching not exercised", len(gs.calls))
 	}
 	t.Logf("%d messages in %d send calls", len(sent), len(gs.calls))
-	checkConsumedAsSent(t, readTopic(t, st, topic), sent)
+	checkConsumedAsSent(t, publishtest.ReadTopic(t, st, topic), sent)
 }
 
 // checkConsumedAsSent waits until the topic holds len(sent) messages and compares them, queue by
 // queue in offset order, with the sent messages in send order.
-func checkConsumedAsSent(t *testing.T, r *topicReader, sent []*primitive.Message) {
+func checkConsumedAsSent(t *testing.T, r *publishtest.TopicReader, sent []*primitive.Message) {
 	t.Helper()
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		r.mu.Lock()
-		n := len(r.msgs)
-		r.mu.Unlock()
-		if n >= len(sent) {
-			break
-		}
+	for deadline := time.Now().Add(60 * time.Second); r.Len() < len(sent); time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("consumed %d of %d messages", n, len(sent))
+			t.Fatalf("consumed %d of %d messages", r.Len(), len(sent))
 		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.msgs) != len(sent) {
-		t.Fatalf("consumed %d messages, sent %d", len(r.msgs), len(sent))
+	got := map[[2]int64]publishtest.Consumed{}
+	for _, c := range r.Messages(t) {
+		got[[2]int64{int64(c.Queue), c.Offset}] = c
+	}
+	if len(got) != len(sent) {
+		t.Fatalf("consumed %d messages, sent %d", len(got), len(sent))
 	}
 	next := map[int]int64{} // queue -> next offset
 	ids := map[string]bool{}
@@ -122,24 +117,24 @@ func checkConsumedAsSent(t *testing.T, r *topicReader, sent []*primitive.Message
 		q := m.Queue.QueueId
 		k := [2]int64{int64(q), next[q]}
 		next[q]++
-		got, ext := r.msgs[k], r.ext[k]
-		if got == nil {
+		c, ok := got[k]
+		if !ok {
 			t.Fatalf("queue %d offset %d: no message (offsets must follow send order)", q, k[1])
 		}
 		want, err := event.Decode(m.Body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Table != want.Table || fmt.Sprint(got.Ferry.Versions) != fmt.Sprint(want.Ferry.Versions) {
-			t.Errorf("queue %d offset %d: %s %v, sent %s %v", q, k[1], got.Table, got.Ferry.Versions, want.Table, want.Ferry.Versions)
+		if c.Msg.Table != want.Table || fmt.Sprint(c.Msg.Ferry.Versions) != fmt.Sprint(want.Ferry.Versions) {
+			t.Errorf("queue %d offset %d: %s %v, sent %s %v", q, k[1], c.Msg.Table, c.Msg.Ferry.Versions, want.Table, want.Ferry.Versions)
 		}
-		if ext.tags != m.GetTags() || ext.keys != m.GetKeys() || ext.shardingKey != m.GetShardingKey() {
+		if c.Tags != m.GetTags() || c.Keys != m.GetKeys() || c.ShardingKey != m.GetShardingKey() {
 			t.Errorf("queue %d offset %d: properties tag %q keys %q sharding %q, sent %q %q %q", q, k[1],
-				ext.tags, ext.keys, ext.shardingKey, m.GetTags(), m.GetKeys(), m.GetShardingKey())
+				c.Tags, c.Keys, c.ShardingKey, m.GetTags(), m.GetKeys(), m.GetShardingKey())
 		}
-		if ext.msgID == "" || ids[ext.msgID] {
-			t.Errorf("queue %d offset %d: message id %q empty or repeated", q, k[1], ext.msgID)
+		if c.MsgID == "" || ids[c.MsgID] {
+			t.Errorf("queue %d offset %d: message id %q empty or repeated", q, k[1], c.MsgID)
 		}
-		ids[ext.msgID] = true
+		ids[c.MsgID] = true
 	}
 }

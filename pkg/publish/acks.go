@@ -1,4 +1,4 @@
-package canal
+package publish
 
 import (
 	"sync"
@@ -87,6 +87,15 @@ func (a *ackTracker) takeSafe() *checkpoint.State {
 	s := a.safe
 	a.safe = nil
 	return s
+}
+
+// restore puts s back as the safe boundary unless a newer one arrived (its write failed).
+func (a *ackTracker) restore(s *checkpoint.State) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.safe == nil {
+		a.safe = s
+	}
 }
 
 // pending reports the number of issued but unacknowledged messages.

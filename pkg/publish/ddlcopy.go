@@ -1,4 +1,4 @@
-package canal
+package publish
 
 import "github.com/ferry-cdc/ferry/pkg/event"
 

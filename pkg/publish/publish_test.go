@@ -1,0 +1,53 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
+)
+
+// TestPublishAPI: the backfill's entry point places rows like the tailer, keeps versions and the
+// snapshot flag, sends DDL to every queue and returns after SEND_OK.
+func TestPublishAPI(t *testing.T) {
+	rec := &publishtest.Recorder{}
+	pub, err := New(Config{Topic: "t", Queues: 3, MaxBatchRows: 2, MaxBatchBytes: 1 << 20,
+		SendTimeout: time.Second, MaxRetryDelay: 10 * time.Millisecond, QueueBuffer: 1}, rec, publishtest.Logger(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	rows := event.Message{Database: "shop", Table: "orders", PKNames: []string{"id"}, Type: event.TypeInsert,
+		Ferry: &event.Meta{Format: 1, Snapshot: true, Columns: []string{"id", "v"}}}
+	for i := 0; i < 10; i++ {
+		rows.Data = append(rows.Data, map[string]*string{"id": event.Str(string(rune('a' + i))), "v": nil})
+		rows.Ferry.Versions = append(rows.Ferry.Versions, 99)
+	}
+	ddl := event.Message{Database: "shop", Table: "orders", IsDDL: true, Type: event.TypeAlter, SQL: "ALTER TABLE orders ADD x INT",
+		Ferry: &event.Meta{Format: 1, Versions: []uint64{100}}}
+	if err := pub.Publish(context.Background(), []event.Message{rows, ddl}); err != nil {
+		t.Fatal(err)
+	}
+	got, ddls := publishtest.Flatten(rec.Snapshot())
+	if len(got) != 10 || len(ddls) != 3 {
+		t.Fatalf("rows %d ddl %d, want 10 and 3", len(got), len(ddls))
+	}
+	for _, r := range got {
+		if r.Queue != event.QueueFor("shop", "orders", r.Key, 3) || r.Version != 99 {
+			t.Errorf("row %s on queue %d version %d", r.Key, r.Queue, r.Version)
+		}
+	}
+	for _, r := range rec.Snapshot() {
+		if !r.Msg.IsDDL && (len(r.Msg.Data) > 2 || !r.Msg.Ferry.Snapshot) {
+			t.Errorf("message with %d rows, snapshot=%v", len(r.Msg.Data), r.Msg.Ferry.Snapshot)
+		}
+	}
+	bad := rows
+	bad.Ferry = &event.Meta{Format: 1, Columns: []string{"id"}}
+	if err := pub.Publish(context.Background(), []event.Message{bad}); !errors.Is(err, event.ErrMalformed) {
+		t.Errorf("invalid message: err = %v", err)
+	}
+}
