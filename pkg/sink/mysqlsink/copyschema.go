@@ -24,9 +24,6 @@ func (ct *copyTable) has(c string) bool {
 	return ok
 }
 
-// quote returns a backquoted identifier.
-func quote(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
-
 // CopyTableSQL returns the CREATE TABLE statement of the copy of t in database copyDB.
 func CopyTableSQL(copyDB string, t *sink.Table) (string, error) {
 	if err := t.Validate(); err != nil {
