@@ -247,7 +247,7 @@ func recordVerifySQL(t *testing.T, st *testenv.Stack, src *sql.DB, srcDB, copyDB
 	defer ch.Close()
 	cfg := verify.DefaultConfig()
 	cfg.ChunkRows, cfg.DiffRows, cfg.Retries = 200, 50, 0
-	v, err := verify.New(cfg, src, &verify.ClickHouseCopy{DB: ch, Database: copyDB}, nil, nil, nil)
+	v, err := verify.New(cfg, src, &chsink.Reader{DB: ch, Database: copyDB}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
