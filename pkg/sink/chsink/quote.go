@@ -1,6 +1,10 @@
 package chsink
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
+)
 
 // Name is the engine's name: the value of --sink and of the sink label in metrics.
 const Name = "clickhouse"
@@ -22,3 +26,6 @@ func QuoteString(s string) string { return "'" + stringEscaper.Replace(s) + "'" 
 
 // quote is Quote under the name the package's statements use.
 var quote = Quote
+
+// versionCol and deletedCol are the copy's own columns, quoted.
+var versionCol, deletedCol = Quote(sink.MetaColumnVersion), Quote(sink.MetaColumnDeleted)

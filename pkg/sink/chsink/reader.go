@@ -116,7 +116,7 @@ func (s *side) from(cond string) string {
 }
 
 // liveRows is the condition that hides tombstones.
-var liveRows = Quote(sink.MetaColumnDeleted) + " = 0"
+var liveRows = deletedCol + " = 0"
 
 // Checksum summarises the live rows of r.
 func (s *side) Checksum(ctx context.Context, r source.KeyRange) (source.Checksum, error) {

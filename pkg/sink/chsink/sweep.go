@@ -26,8 +26,7 @@ func Sweep(ctx context.Context, db *sql.DB, copyDB, table string, version uint64
 	if err != nil {
 		return 0, err
 	}
-	ver, del := Quote(sink.MetaColumnVersion), Quote(sink.MetaColumnDeleted)
-	src := fmt.Sprintf("(SELECT * FROM %s.%s FINAL) WHERE %s < %d AND %s = 0", Quote(copyDB), Quote(table), ver, version, del)
+	src := fmt.Sprintf("(SELECT * FROM %s.%s FINAL) WHERE %s < %d AND %s = 0", Quote(copyDB), Quote(table), versionCol, version, deletedCol)
 	var n int64
 	if err := db.QueryRowContext(ctx, "SELECT count() FROM "+src).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sweep %s.%s: count: %w", copyDB, table, err)
@@ -37,7 +36,7 @@ func Sweep(ctx context.Context, db *sql.DB, copyDB, table string, version uint64
 	}
 	list := strings.Join(cols, ", ")
 	q := fmt.Sprintf("INSERT INTO %s.%s (%s, %s, %s) SELECT %s, toUInt64(%d), toUInt8(1) FROM %s",
-		Quote(copyDB), Quote(table), list, ver, del, list, version, src)
+		Quote(copyDB), Quote(table), list, versionCol, deletedCol, list, version, src)
 	if _, err := db.ExecContext(ctx, q); err != nil {
 		return 0, fmt.Errorf("sweep %s.%s: %w", copyDB, table, err)
 	}

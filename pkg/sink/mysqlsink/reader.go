@@ -50,4 +50,4 @@ func (r *Reader) Side(copyDB, table string, cols, keyCols []source.Column, _ map
 }
 
 // liveRows is the condition that hides tombstones.
-var liveRows = quote(sink.MetaColumnDeleted) + " = 0"
+var liveRows = deletedCol + " = 0"

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-
-	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
 // sweepBatch is the number of rows one sweep statement tombstones (short row locks).
@@ -27,9 +25,8 @@ func Sweep(ctx context.Context, db *sql.DB, copyDB, table string, version uint64
 	if version == math.MaxUint64 {
 		return 0, errSweepVersion
 	}
-	del, ver := quote(sink.MetaColumnDeleted), quote(sink.MetaColumnVersion)
 	q := fmt.Sprintf("UPDATE %s.%s SET %s = 1, %s = ? WHERE %s < ? AND %s = 0 LIMIT %d",
-		quote(copyDB), quote(table), del, ver, ver, del, sweepBatch)
+		quote(copyDB), quote(table), deletedCol, versionCol, versionCol, deletedCol, sweepBatch)
 	var total int64
 	for {
 		res, err := db.ExecContext(ctx, q, version, version)
