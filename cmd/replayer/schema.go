@@ -11,7 +11,7 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/cli"
 	"github.com/ferry-cdc/ferry/pkg/sink"
-	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
+	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
 // schemaConfig is the configuration of `replayer schema`.
@@ -41,12 +41,12 @@ func newSchemaCmd() *cobra.Command {
 }
 
 func runSchema(ctx context.Context, cmd *cobra.Command, cfg schemaConfig, log *slog.Logger) error {
-	src, err := mysqlsink.OpenDB(cfg.SourceDSN)
+	src, err := source.Open(cfg.SourceDSN)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	tables, err := mysqlsink.ReadSourceTables(ctx, src, cfg.SourceDatabase)
+	tables, err := sink.ReadSourceTables(ctx, src, cfg.SourceDatabase)
 	if err != nil {
 		return err
 	}

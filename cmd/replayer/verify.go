@@ -20,6 +20,7 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/canal"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 	"github.com/ferry-cdc/ferry/pkg/obs"
+	"github.com/ferry-cdc/ferry/pkg/source"
 	"github.com/ferry-cdc/ferry/pkg/verify"
 )
 
@@ -74,7 +75,7 @@ func newVerifyCmd() *cobra.Command {
 }
 
 func runVerify(ctx context.Context, cfg verifyConfig, log *slog.Logger) error {
-	src, err := backfill.OpenSource(cfg.SourceDSN)
+	src, err := source.Open(cfg.SourceDSN)
 	if err != nil {
 		return err
 	}
@@ -245,11 +246,11 @@ func runSweep(ctx context.Context, cfg sweepConfig, log *slog.Logger) error {
 	var err error
 	tables := cfg.Tables
 	if len(tables) == 0 {
-		src, err := backfill.OpenSource(cfg.SourceDSN)
+		src, err := source.Open(cfg.SourceDSN)
 		if err != nil {
 			return err
 		}
-		tables, err = backfill.ListTables(ctx, src, cfg.SourceDatabase)
+		tables, err = source.ListTables(ctx, src, cfg.SourceDatabase)
 		src.Close()
 		if err != nil {
 			return err

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
@@ -14,27 +12,9 @@ import (
 // position of a consistent snapshot (see source.ErrNoSnapshotPosition).
 var ErrNoSnapshotPosition = source.ErrNoSnapshotPosition
 
-// OpenSource opens the source with the session settings backfill and verify need: text
-// protocol values (parseTime off), time_zone '+00:00' (TIMESTAMP values in UTC, as the tailer
-// encodes them) and utf8mb4.
-func OpenSource(dsn string) (*sql.DB, error) {
-	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		return nil, fmt.Errorf("parse source dsn: %w (want user:pass@tcp(host:port)/)", err)
-	}
-	if cfg.Params == nil {
-		cfg.Params = map[string]string{}
-	}
-	cfg.Params["time_zone"] = "'+00:00'"
-	cfg.ParseTime = false
-	cfg.InterpolateParams = true
-	cfg.Collation = "utf8mb4_unicode_ci"
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("open source: %w", err)
-	}
-	return sql.OpenDB(conn), nil
-}
+// OpenSource opens the source with the session settings backfill and verify need
+// (source.Open).
+func OpenSource(dsn string) (*sql.DB, error) { return source.Open(dsn) }
 
 // Position is a binlog position.
 type Position = source.Position

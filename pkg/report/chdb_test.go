@@ -21,7 +21,6 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/report"
 	"github.com/ferry-cdc/ferry/pkg/sink"
 	"github.com/ferry-cdc/ferry/pkg/sink/chsink"
-	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
 	"github.com/ferry-cdc/ferry/pkg/verify"
 )
 
@@ -55,7 +54,7 @@ func TestCurrentClickHouse(t *testing.T) {
 	deleteOrder(t, src, srcDB, copies, 42)
 	verifySQL := recordVerifySQL(t, st, src, srcDB, copies.CHCopy)
 
-	tables, err := mysqlsink.ReadSourceTables(ctx, src, srcDB)
+	tables, err := sink.ReadSourceTables(ctx, src, srcDB)
 	if err != nil {
 		t.Fatal(err)
 	}

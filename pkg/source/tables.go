@@ -55,6 +55,53 @@ func ListTables(ctx context.Context, db *sql.DB, database string) ([]string, err
 		WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`, database)
 }
 
+// TableDef is a source table's definition as `replayer schema` needs it: columns with their
+// COLUMN_TYPE (Name and ColumnType set) and the primary key (empty for a table without one).
+type TableDef struct {
+	Name    string
+	Columns []ColumnInfo
+	PK      []string
+}
+
+// ReadTables reads the definitions of the base tables of database in one query, sorted by
+// table name, columns in ordinal order.
+func ReadTables(ctx context.Context, db *sql.DB, database string) ([]TableDef, error) {
+	rows, err := db.QueryContext(ctx, `SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, COALESCE(k.ORDINAL_POSITION, 0)
+FROM information_schema.COLUMNS c
+JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE'
+LEFT JOIN information_schema.KEY_COLUMN_USAGE k ON k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
+  AND k.COLUMN_NAME = c.COLUMN_NAME AND k.CONSTRAINT_NAME = 'PRIMARY'
+WHERE c.TABLE_SCHEMA = ? ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`, database)
+	if err != nil {
+		return nil, fmt.Errorf("read source schema of %s: %w", database, err)
+	}
+	defer rows.Close()
+	var out []TableDef
+	var pkPos []map[int]string // per table: key position -> column
+	for rows.Next() {
+		var table string
+		var c ColumnInfo
+		var pos int
+		if err := rows.Scan(&table, &c.Name, &c.ColumnType, &pos); err != nil {
+			return nil, fmt.Errorf("read source schema of %s: %w", database, err)
+		}
+		if len(out) == 0 || out[len(out)-1].Name != table {
+			out, pkPos = append(out, TableDef{Name: table}), append(pkPos, map[int]string{})
+		}
+		t := &out[len(out)-1]
+		t.Columns = append(t.Columns, c)
+		if pos > 0 {
+			pkPos[len(out)-1][pos] = c.Name
+		}
+	}
+	for i, m := range pkPos {
+		for p := 1; p <= len(m); p++ {
+			out[i].PK = append(out[i].PK, m[p])
+		}
+	}
+	return out, rows.Err()
+}
+
 // EstimateRows returns information_schema's row estimate of database.table (0 if unknown).
 func EstimateRows(ctx context.Context, db *sql.DB, database, table string) int64 {
 	var n sql.NullInt64
