@@ -14,7 +14,6 @@ import (
 // row hashes they are compared by, are defined next to the SQL that computes them (pkg/source;
 // the ClickHouse side in pkg/sink/chsink).
 type (
-	kind     = source.Kind
 	column   = source.Column
 	key      = source.Key
 	keyRange = source.KeyRange
