@@ -8,12 +8,12 @@ import (
 	"os"
 	"strings"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-cdc/ferry/internal/cli"
 	"github.com/ferry-cdc/ferry/pkg/report"
 	"github.com/ferry-cdc/ferry/pkg/sink"
+	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
 // reportConfig is the configuration of `replayer report`.
@@ -83,20 +83,12 @@ func (c *reportConfig) open() (*sql.DB, error) {
 
 // openMySQLIn opens a MySQL server with UTC sessions and db as default database.
 func openMySQLIn(dsn, db string) (*sql.DB, error) {
-	mc, err := mysql.ParseDSN(dsn)
+	mc, err := source.SessionConfig(dsn, db)
 	if err != nil {
-		return nil, fmt.Errorf("parse dsn: %w (want user:pass@tcp(host:port)/)", err)
-	}
-	if mc.Params == nil {
-		mc.Params = map[string]string{}
+		return nil, err
 	}
 	mc.DBName = db
-	mc.Params["time_zone"] = "'+00:00'"
-	conn, err := mysql.NewConnector(mc)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", db, err)
-	}
-	return sql.OpenDB(conn), nil
+	return source.OpenConfig(mc, db)
 }
 
 // mapDB maps a copy/view database template to the database of source db.
