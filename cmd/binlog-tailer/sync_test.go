@@ -10,6 +10,8 @@ import (
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/backfill"
 	"github.com/ferry-cdc/ferry/pkg/backfill/backfilltest"
+	"github.com/ferry-cdc/ferry/pkg/sink/chsink"
+	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
 	"github.com/ferry-cdc/ferry/pkg/verify"
 )
 
@@ -54,8 +56,8 @@ func TestSyncInitialCopy(t *testing.T) {
 	cfg := verify.DefaultConfig()
 	cfg.Retries, cfg.RetryInterval = 20, 3*time.Second
 	for _, cp := range []verify.Copy{
-		&verify.MySQLCopy{DB: copies.MySQL, Database: copies.MySQLCopy},
-		&verify.ClickHouseCopy{DB: copies.CH, Database: copies.CHCopy},
+		&mysqlsink.Reader{DB: copies.MySQL, Database: copies.MySQLCopy},
+		&chsink.Reader{DB: copies.CH, Database: copies.CHCopy},
 	} {
 		v, err := verify.New(cfg, src, cp, nil, nil, nil)
 		if err != nil {

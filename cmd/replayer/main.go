@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"reflect"
 	"time"
@@ -28,12 +27,6 @@ var app = cli.App{EnvPrefix: "FERRY_REPLAYER_", JSON: true, Help: config.Help{
 	reflect.TypeFor[replayer.Config](): replayerHelp,
 	reflect.TypeFor[verify.Config]():   verifyHelp,
 }}
-
-// Sink names.
-const (
-	sinkMySQL      = "mysql"
-	sinkClickHouse = "clickhouse"
-)
 
 func main() {
 	cli.Main(newRootCmd(), func(err error) int {
@@ -93,17 +86,9 @@ func (c *sinkConfig) openSink(ctx context.Context, log *slog.Logger) (sinkHandle
 	if err != nil {
 		return nil, err
 	}
-	switch c.Sink {
-	case sinkMySQL:
-		m := mysqlsink.DefaultConfig()
-		m.DSN, m.CopyDatabase, m.ViewDatabase = c.MySQLDSN, c.CopyDatabase, c.ViewDatabase
-		m.StatementRows, m.StatementBytes, m.DDLPolicy = c.StatementRows, c.StatementBytes, policy
-		return mysqlsink.Open(ctx, m, log.With("sink", sinkMySQL))
-	case sinkClickHouse:
-		ch := chsink.DefaultConfig()
-		ch.Addr, ch.User, ch.Password = c.ClickHouseAddr, c.ClickHouseUser, c.ClickHousePassword
-		ch.CopyDatabase, ch.ViewDatabase, ch.QueryTimeout, ch.DDLPolicy = c.CopyDatabase, c.ViewDatabase, c.QueryTimeout, policy
-		return chsink.Open(ctx, ch, log.With("sink", sinkClickHouse))
+	e, err := c.engine()
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unknown sink %q: use --sink mysql or --sink clickhouse", c.Sink)
+	return e.open(ctx, c, policy, log.With("sink", c.Sink))
 }

@@ -8,13 +8,12 @@ import (
 	"os"
 	"strings"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-cdc/ferry/internal/cli"
 	"github.com/ferry-cdc/ferry/pkg/report"
 	"github.com/ferry-cdc/ferry/pkg/sink"
-	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
+	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
 // reportConfig is the configuration of `replayer report`.
@@ -44,8 +43,12 @@ func newReportCmd() *cobra.Command {
 
 func runReport(ctx context.Context, cfg reportConfig, name string) error {
 	dialect := report.MySQL
-	if cfg.Sink == sinkClickHouse && !cfg.OnSource {
-		dialect = report.ClickHouse
+	if !cfg.OnSource {
+		e, err := cfg.engine()
+		if err != nil {
+			return err
+		}
+		dialect = e.dialect
 	}
 	if cfg.Show {
 		q, err := report.Query(dialect, name)
@@ -68,36 +71,24 @@ func runReport(ctx context.Context, cfg reportConfig, name string) error {
 
 // open connects to the database the report runs in.
 func (c *reportConfig) open() (*sql.DB, error) {
-	switch {
-	case c.OnSource:
+	if c.OnSource {
 		return openMySQLIn(c.SourceDSN, c.SourceDatabase)
-	case c.Sink == sinkMySQL:
-		return openMySQLIn(c.MySQLDSN, mapDB(c.ViewDatabase, c.SourceDatabase))
-	case c.Sink == sinkClickHouse:
-		return openClickHouse(&c.sinkConfig, mapDB(c.CopyDatabase, c.SourceDatabase)), nil
 	}
-	return nil, fmt.Errorf("unknown sink %q: use --sink mysql or --sink clickhouse", c.Sink)
+	e, err := c.engine()
+	if err != nil {
+		return nil, err
+	}
+	return e.reportDB(&c.sinkConfig, c.SourceDatabase)
 }
-
-// openMySQLCopy opens a MySQL server with UTC sessions (no default database).
-func openMySQLCopy(dsn string) (*sql.DB, error) { return mysqlsink.OpenDB(dsn) }
 
 // openMySQLIn opens a MySQL server with UTC sessions and db as default database.
 func openMySQLIn(dsn, db string) (*sql.DB, error) {
-	mc, err := mysql.ParseDSN(dsn)
+	mc, err := source.SessionConfig(dsn, db)
 	if err != nil {
-		return nil, fmt.Errorf("parse dsn: %w (want user:pass@tcp(host:port)/)", err)
-	}
-	if mc.Params == nil {
-		mc.Params = map[string]string{}
+		return nil, err
 	}
 	mc.DBName = db
-	mc.Params["time_zone"] = "'+00:00'"
-	conn, err := mysql.NewConnector(mc)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", db, err)
-	}
-	return sql.OpenDB(conn), nil
+	return source.OpenConfig(mc, db)
 }
 
 // mapDB maps a copy/view database template to the database of source db.

@@ -71,7 +71,9 @@ func run(ctx context.Context, cfg runConfig, log *slog.Logger) error {
 		return fmt.Errorf("flush-mode %q: use auto, eager or linger", cfg.FlushMode)
 	}
 	if cfg.MetricsAddr == "" {
-		cfg.MetricsAddr = map[string]string{sinkMySQL: "127.0.0.1:9102", sinkClickHouse: "127.0.0.1:9103"}[cfg.Sink]
+		if e, err := cfg.engine(); err == nil {
+			cfg.MetricsAddr = e.metricsAddr
+		}
 	}
 	s, err := cfg.openSink(ctx, log)
 	if err != nil {

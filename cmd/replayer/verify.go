@@ -12,7 +12,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/canal"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 	"github.com/ferry-cdc/ferry/pkg/obs"
+	"github.com/ferry-cdc/ferry/pkg/source"
 	"github.com/ferry-cdc/ferry/pkg/verify"
 )
 
@@ -75,7 +75,7 @@ func newVerifyCmd() *cobra.Command {
 }
 
 func runVerify(ctx context.Context, cfg verifyConfig, log *slog.Logger) error {
-	src, err := backfill.OpenSource(cfg.SourceDSN)
+	src, err := source.Open(cfg.SourceDSN)
 	if err != nil {
 		return err
 	}
@@ -139,25 +139,15 @@ func verifyTables(ctx context.Context, v *verify.Verifier, names []string) ([]*v
 
 // openCopy connects to the configured copy for reading.
 func (c *verifyConfig) openCopy() (verify.Copy, func(), error) {
-	switch c.Sink {
-	case sinkMySQL:
-		db, err := openMySQLCopy(c.MySQLDSN)
-		if err != nil {
-			return nil, nil, err
-		}
-		return &verify.MySQLCopy{DB: db, Database: c.CopyDatabase}, func() { db.Close() }, nil
-	case sinkClickHouse:
-		db := openClickHouse(&c.sinkConfig, "default")
-		return &verify.ClickHouseCopy{DB: db, Database: c.CopyDatabase}, func() { db.Close() }, nil
+	e, err := c.engine()
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil, nil, fmt.Errorf("unknown sink %q: use --sink mysql or --sink clickhouse", c.Sink)
-}
-
-// openClickHouse opens the ClickHouse copy server as database/sql with db as default database.
-func openClickHouse(c *sinkConfig, db string) *sql.DB {
-	return clickhouse.OpenDB(&clickhouse.Options{Addr: []string{c.ClickHouseAddr},
-		Auth:        clickhouse.Auth{Database: db, Username: c.ClickHouseUser, Password: c.ClickHousePassword},
-		DialTimeout: 10 * time.Second, ReadTimeout: c.QueryTimeout})
+	db, err := e.openDB(&c.sinkConfig)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e.reader(db, c.CopyDatabase), func() { db.Close() }, nil
 }
 
 // repairer builds the backfill-based Repairer publishing into the change topic.
@@ -256,33 +246,28 @@ func runSweep(ctx context.Context, cfg sweepConfig, log *slog.Logger) error {
 	var err error
 	tables := cfg.Tables
 	if len(tables) == 0 {
-		src, err := backfill.OpenSource(cfg.SourceDSN)
+		src, err := source.Open(cfg.SourceDSN)
 		if err != nil {
 			return err
 		}
-		tables, err = backfill.ListTables(ctx, src, cfg.SourceDatabase)
+		tables, err = source.ListTables(ctx, src, cfg.SourceDatabase)
 		src.Close()
 		if err != nil {
 			return err
 		}
 	}
 	copyDB := mapDB(cfg.CopyDatabase, cfg.SourceDatabase)
-	var sweep func(context.Context, *sql.DB, string, string, uint8) (int64, error)
-	var db *sql.DB
-	switch cfg.Sink {
-	case sinkMySQL:
-		if db, err = openMySQLCopy(cfg.MySQLDSN); err != nil {
-			return err
-		}
-		sweep = backfill.SweepMySQL
-	case sinkClickHouse:
-		db, sweep = openClickHouse(&cfg.sinkConfig, "default"), backfill.SweepClickHouse
-	default:
-		return fmt.Errorf("unknown sink %q: use --sink mysql or --sink clickhouse", cfg.Sink)
+	e, err := cfg.engine()
+	if err != nil {
+		return err
+	}
+	db, err := e.openDB(&cfg.sinkConfig)
+	if err != nil {
+		return err
 	}
 	defer db.Close()
 	for _, t := range tables {
-		n, err := sweep(ctx, db, copyDB, t, uint8(cfg.Epoch))
+		n, err := e.sweep(ctx, db, copyDB, t, backfill.SweepVersion(uint8(cfg.Epoch)))
 		if err != nil {
 			return err
 		}

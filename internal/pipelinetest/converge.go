@@ -12,6 +12,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	_ "github.com/go-sql-driver/mysql" // the MySQL driver verify talks through
 
+	"github.com/ferry-cdc/ferry/pkg/sink/chsink"
+	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
 	"github.com/ferry-cdc/ferry/pkg/verify"
 )
 
@@ -33,8 +35,8 @@ func (p *Pipeline) verifiers(t testing.TB) map[string]*verify.Verifier {
 	ch := clickhouse.OpenDB(p.St.ClickHouseOptions(p.CopyDB["clickhouse"]))
 	t.Cleanup(func() { ch.Close() })
 	copies := map[string]verify.Copy{
-		"mysql":      &verify.MySQLCopy{DB: open(p.St.CopyDSN(p.CopyDB["mysql"])), Database: p.CopyDB["mysql"]},
-		"clickhouse": &verify.ClickHouseCopy{DB: ch, Database: p.CopyDB["clickhouse"]},
+		"mysql":      &mysqlsink.Reader{DB: open(p.St.CopyDSN(p.CopyDB["mysql"])), Database: p.CopyDB["mysql"]},
+		"clickhouse": &chsink.Reader{DB: ch, Database: p.CopyDB["clickhouse"]},
 	}
 	cfg := verify.DefaultConfig()
 	cfg.Retries, cfg.RetryInterval = 0, 0

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
 // Backfiller publishes snapshot rows of source tables.
@@ -244,8 +245,5 @@ func snapshotVersion(epoch uint8, pos Position) (uint64, error) {
 
 // estimateRows returns information_schema's row estimate of t (0 if unknown).
 func estimateRows(ctx context.Context, db *sql.DB, t *Table) int64 {
-	var n sql.NullInt64
-	_ = db.QueryRowContext(ctx, `SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`,
-		t.Database, t.Name).Scan(&n)
-	return n.Int64
+	return source.EstimateRows(ctx, db, t.Database, t.Name)
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/canal"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/load"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/service"
+	"github.com/ferry-cdc/ferry/pkg/sink/chsink"
+	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
 	"github.com/ferry-cdc/ferry/pkg/verify"
 )
 
@@ -162,8 +164,8 @@ func (p *pipeline) verifyAll(t *testing.T, retries int) map[string][]*verify.Tab
 	cfg := verify.DefaultConfig()
 	cfg.Retries, cfg.RetryInterval = retries, 3*time.Second
 	copies := []verify.Copy{
-		&verify.MySQLCopy{DB: p.copies.MySQL, Database: p.copies.MySQLCopy},
-		&verify.ClickHouseCopy{DB: p.copies.CH, Database: p.copies.CHCopy},
+		&mysqlsink.Reader{DB: p.copies.MySQL, Database: p.copies.MySQLCopy},
+		&chsink.Reader{DB: p.copies.CH, Database: p.copies.CHCopy},
 	}
 	for _, cp := range copies {
 		v, err := verify.New(cfg, p.src, cp, nil, nil, nil)

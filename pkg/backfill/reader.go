@@ -3,49 +3,21 @@ package backfill
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
 // ErrNoSnapshotPosition is returned (wrapped) when the source does not report the binlog
-// position of a consistent snapshot (binary logging off, or MySQL, which lacks
-// binlog_snapshot_file; see docs/operations-backfill-verify.md).
-var ErrNoSnapshotPosition = errors.New("source reports no binlog position for the snapshot")
+// position of a consistent snapshot (see source.ErrNoSnapshotPosition).
+var ErrNoSnapshotPosition = source.ErrNoSnapshotPosition
 
-// OpenSource opens the source with the session settings backfill and verify need: text
-// protocol values (parseTime off), time_zone '+00:00' (TIMESTAMP values in UTC, as the tailer
-// encodes them) and utf8mb4.
-func OpenSource(dsn string) (*sql.DB, error) {
-	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		return nil, fmt.Errorf("parse source dsn: %w (want user:pass@tcp(host:port)/)", err)
-	}
-	if cfg.Params == nil {
-		cfg.Params = map[string]string{}
-	}
-	cfg.Params["time_zone"] = "'+00:00'"
-	cfg.ParseTime = false
-	cfg.InterpolateParams = true
-	cfg.Collation = "utf8mb4_unicode_ci"
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("open source: %w", err)
-	}
-	return sql.OpenDB(conn), nil
-}
+// OpenSource opens the source with the session settings backfill and verify need
+// (source.Open).
+func OpenSource(dsn string) (*sql.DB, error) { return source.Open(dsn) }
 
 // Position is a binlog position.
-type Position struct {
-	File string
-	Pos  uint64
-}
-
-// String returns "file:pos".
-func (p Position) String() string { return p.File + ":" + strconv.FormatUint(p.Pos, 10) }
+type Position = source.Position
 
 // Chunk is one page of rows read in one consistent snapshot.
 type Chunk struct {
@@ -64,17 +36,11 @@ func ReadChunk(ctx context.Context, db *sql.DB, t *Table, after []string, n int)
 		return nil, fmt.Errorf("connect to source: %w", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"); err != nil {
-		return nil, fmt.Errorf("set isolation level: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, "START TRANSACTION WITH CONSISTENT SNAPSHOT"); err != nil {
-		return nil, fmt.Errorf("start consistent snapshot: %w", err)
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // read-only
-	pos, err := snapshotPosition(ctx, conn)
+	pos, err := source.BeginSnapshot(ctx, conn, true)
 	if err != nil {
 		return nil, err
 	}
+	defer source.Rollback(ctx, conn)
 	q, args, err := chunkQuery(t, after, n)
 	if err != nil {
 		return nil, err
@@ -100,93 +66,43 @@ func (t *Table) KeyOf(row []*string) []string {
 	return k
 }
 
-// snapshotPosition reads MariaDB's binlog position of the current consistent snapshot.
-func snapshotPosition(ctx context.Context, conn *sql.Conn) (Position, error) {
-	rows, err := conn.QueryContext(ctx, "SHOW STATUS LIKE 'binlog_snapshot_%'")
-	if err != nil {
-		return Position{}, fmt.Errorf("read snapshot binlog position: %w", err)
-	}
-	defer rows.Close()
-	var p Position
-	for rows.Next() {
-		var name, value string
-		if err := rows.Scan(&name, &value); err != nil {
-			return Position{}, fmt.Errorf("read snapshot binlog position: %w", err)
-		}
-		switch strings.ToLower(name) {
-		case "binlog_snapshot_file":
-			p.File = value
-		case "binlog_snapshot_position":
-			if p.Pos, err = strconv.ParseUint(value, 10, 64); err != nil {
-				return Position{}, fmt.Errorf("parse binlog_snapshot_position %q: %w", value, err)
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return Position{}, fmt.Errorf("read snapshot binlog position: %w", err)
-	}
-	if p.File == "" {
-		return Position{}, fmt.Errorf("%w: binlog_snapshot_file is empty (enable log_bin on the source; MySQL 8 needs performance_schema.log_status, see docs/operations-backfill-verify.md)", ErrNoSnapshotPosition)
-	}
-	return p, nil
-}
-
-// chunkQuery selects the next n rows after the key `after` in key order. The tuple comparison
-// is spelled out with OR/AND so MariaDB uses a range scan on the primary key.
+// chunkQuery selects the next n rows after the key `after` in key order (source.ChunkQuery).
 func chunkQuery(t *Table, after []string, n int) (string, []any, error) {
-	q := "SELECT " + t.selectList() + " FROM " + t.qualified()
-	pks := make([]string, len(t.PK))
-	for i, pk := range t.PK {
-		pks[i] = quote(pk)
-	}
 	var args []any
 	if after != nil {
-		cond, a, err := t.afterCondition(after)
+		vals, err := t.keyArgs(after, "resume key", " (delete the stale checkpoint)")
 		if err != nil {
 			return "", nil, err
 		}
-		q += " WHERE " + cond
-		args = a
+		args = source.AfterArgs(vals)
 	}
-	q += " ORDER BY " + strings.Join(pks, ", ") + " LIMIT " + strconv.Itoa(n)
-	return q, args, nil
+	return source.ChunkQuery(t.Database, t.Name, t.selectList(), t.PK, after != nil, n), args, nil
 }
 
-// afterCondition renders (pk...) > (after...) for keyset pagination.
-func (t *Table) afterCondition(after []string) (string, []any, error) {
-	if len(after) != len(t.PK) {
-		return "", nil, fmt.Errorf("resume key %v of %s has %d values, the primary key %d (delete the stale checkpoint)", after, t, len(after), len(t.PK))
+// keyArgs turns an encoded primary key into query arguments of the key columns' types; what
+// names the key in errors, hint follows a wrong key length.
+func (t *Table) keyArgs(k []string, what, hint string) ([]any, error) {
+	if len(k) != len(t.PK) {
+		return nil, fmt.Errorf("%s %v of %s has %d values, the primary key %d%s", what, k, t, len(k), len(t.PK), hint)
 	}
-	vals := make([]any, len(after))
+	vals := make([]any, len(k))
 	for i, idx := range t.pkIdx {
-		v, err := keyArg(&t.Columns[idx], after[i])
+		v, err := keyArg(&t.Columns[idx], k[i])
 		if err != nil {
-			return "", nil, fmt.Errorf("resume key of %s: %w", t, err)
+			return nil, fmt.Errorf("%s of %s: %w", what, t, err)
 		}
 		vals[i] = v
 	}
-	var ors []string
-	var args []any
-	for i := range t.PK {
-		var ands []string
-		for j := 0; j < i; j++ {
-			ands = append(ands, quote(t.PK[j])+" = ?")
-			args = append(args, vals[j])
-		}
-		ands = append(ands, quote(t.PK[i])+" > ?")
-		args = append(args, vals[i])
-		ors = append(ors, strings.Join(ands, " AND "))
-	}
-	return "(" + strings.Join(ors, " OR ") + ")", args, nil
+	return vals, nil
 }
 
 // selectList is the chunk queries' column list (Column.selectExpr of every column, in order).
-func (t *Table) selectList() string {
+func (t *Table) selectList() []string {
 	cols := make([]string, len(t.Columns))
 	for i := range t.Columns {
 		cols[i] = t.Columns[i].selectExpr()
 	}
-	return strings.Join(cols, ", ")
+	return cols
 }
 
 // scanRows runs q on conn and encodes every row (all columns of t, in order).

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
 // repairBatch is the number of keys read per query by RepairKeys.
@@ -37,14 +38,11 @@ func (b *Backfiller) RepairKeys(ctx context.Context, table string, keys [][]stri
 	}
 	defer conn.Close()
 	b.advanceBinlog(ctx, conn)
-	if _, err := conn.ExecContext(ctx, "START TRANSACTION WITH CONSISTENT SNAPSHOT"); err != nil {
-		return 0, fmt.Errorf("start consistent snapshot: %w", err)
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // read-only
-	pos, err := snapshotPosition(ctx, conn)
+	pos, err := source.BeginSnapshot(ctx, conn, false)
 	if err != nil {
 		return 0, err
 	}
+	defer source.Rollback(ctx, conn)
 	version, err := snapshotVersion(b.cfg.Epoch, pos)
 	if err != nil {
 		return 0, err
@@ -75,7 +73,7 @@ func (b *Backfiller) RepairKeys(ctx context.Context, table string, keys [][]stri
 // keep the copy row. Needs RELOAD (MySQL) or BINLOG ADMIN/RELOAD (MariaDB); without the grant the
 // repair still runs and works whenever the source has written anything since.
 func (b *Backfiller) advanceBinlog(ctx context.Context, conn *sql.Conn) {
-	if _, err := conn.ExecContext(ctx, "FLUSH BINARY LOGS"); err != nil {
+	if err := source.FlushBinaryLogs(ctx, conn); err != nil {
 		b.log.Warn("cannot rotate the binlog before a repair; rows whose copy version equals the last snapshot's may stay unrepaired until the source writes again (grant RELOAD/BINLOG ADMIN)", "err", err)
 	}
 }
@@ -83,24 +81,15 @@ func (b *Backfiller) advanceBinlog(ctx context.Context, conn *sql.Conn) {
 // readKeys returns the rows of keys that exist and, as rows with the key and every other column
 // NULL, the keys that do not (published as DELETE tombstones: the replayer needs every column).
 func readKeys(ctx context.Context, conn *sql.Conn, t *Table, keys [][]string) (found, gone [][]*string, err error) {
-	var ors []string
 	var args []any
 	for _, k := range keys {
-		if len(k) != len(t.PK) {
-			return nil, nil, fmt.Errorf("repair key %v of %s has %d values, the primary key %d", k, t, len(k), len(t.PK))
+		vals, err := t.keyArgs(k, "repair key", "")
+		if err != nil {
+			return nil, nil, err
 		}
-		ands := make([]string, len(k))
-		for i, idx := range t.pkIdx {
-			v, err := keyArg(&t.Columns[idx], k[i])
-			if err != nil {
-				return nil, nil, fmt.Errorf("repair key %v of %s: %w", k, t, err)
-			}
-			ands[i] = quote(t.PK[i]) + " = ?"
-			args = append(args, v)
-		}
-		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+		args = append(args, vals...)
 	}
-	q := "SELECT " + t.selectList() + " FROM " + t.qualified() + " WHERE " + strings.Join(ors, " OR ")
+	q := source.KeysQuery(t.Database, t.Name, t.selectList(), t.PK, len(keys))
 	found, err = scanRows(ctx, conn, t, q, args)
 	if err != nil {
 		return nil, nil, err

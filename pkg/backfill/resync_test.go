@@ -15,6 +15,8 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/backfill/backfilltest"
 	"github.com/ferry-cdc/ferry/pkg/canal"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
+	"github.com/ferry-cdc/ferry/pkg/sink/chsink"
+	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
 	"github.com/ferry-cdc/ferry/pkg/verify"
 )
 
@@ -118,13 +120,14 @@ func TestResyncAfterPurgedBinlog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	version := backfill.SweepVersion(state.Epoch)
 	for _, tb := range tables {
-		n, err := backfill.SweepMySQL(ctx, p.copies.MySQL, p.copies.MySQLCopy, tb, state.Epoch)
+		n, err := mysqlsink.Sweep(ctx, p.copies.MySQL, p.copies.MySQLCopy, tb, version)
 		if err != nil {
 			t.Fatal(err)
 		}
 		swept["mysql"] += n
-		if n, err = backfill.SweepClickHouse(ctx, p.copies.CH, p.copies.CHCopy, tb, state.Epoch); err != nil {
+		if n, err = chsink.Sweep(ctx, p.copies.CH, p.copies.CHCopy, tb, version); err != nil {
 			t.Fatal(err)
 		}
 		swept["clickhouse"] += n

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
 // ErrNoPrimaryKey is returned (wrapped) for a table without a primary key: keyset pagination
@@ -45,30 +46,20 @@ func ParseTableName(s string) (db, table string, err error) {
 
 // LoadTable reads the columns and primary key of db.name from the source's information_schema.
 func LoadTable(ctx context.Context, src *sql.DB, db, name string) (*Table, error) {
-	rows, err := src.QueryContext(ctx, `SELECT COLUMN_NAME, COLUMN_TYPE
-		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, db, name)
+	cols, err := source.Columns(ctx, src, db, name)
 	if err != nil {
-		return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
+		return nil, err
 	}
 	t := &Table{Database: db, Name: name}
-	for rows.Next() {
-		var c Column
-		if err := rows.Scan(&c.Name, &c.MySQLType); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read columns of %s: %w", t, err)
-		}
+	for _, info := range cols {
+		c := Column{Name: info.Name, MySQLType: info.ColumnType}
 		if bin, ok := binaryTypes[strings.ToLower(c.MySQLType)]; ok {
 			c.MySQLType, c.stored = bin, bin
 		}
 		if c.Type, err = event.ParseMySQLType(c.MySQLType); err != nil {
-			rows.Close()
 			return nil, fmt.Errorf("column %s of %s: %w", c.Name, t, err)
 		}
 		t.Columns = append(t.Columns, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read columns of %s: %w", t, err)
 	}
 	if len(t.Columns) == 0 {
 		return nil, fmt.Errorf("table %s not found at the source (check the name and the user's SELECT grant)", t)
@@ -106,61 +97,24 @@ func (t *Table) isPK(name string) bool {
 // tailer publishes as binary(n) (the table map does not name the type): UUID, INET6, INET4.
 var binaryTypes = map[string]string{"uuid": "binary(16)", "inet6": "binary(16)", "inet4": "binary(4)"}
 
-// selectExpr is what a chunk query reads for the column: FLOAT widened to DOUBLE (the text
-// protocol renders a FLOAT with 6 significant digits; the double text is exact, so the value
-// re-rendered from it equals the stream's), the stored bytes of UUID/INET columns, else the
-// column itself.
+// selectExpr is what a chunk query reads for the column (source.ScanColumn): FLOAT widened to
+// DOUBLE, the stored bytes of UUID/INET columns, else the column itself.
 func (c *Column) selectExpr() string {
-	switch {
-	case c.Type.Base == "float":
-		return "CAST(" + quote(c.Name) + " AS DOUBLE)"
-	case c.stored != "":
-		return "CAST(" + quote(c.Name) + " AS " + strings.ToUpper(c.stored) + ")"
-	}
-	return quote(c.Name)
+	return source.ScanColumn(c.Name, c.Type.Base == "float", c.stored)
 }
 
 func primaryKey(ctx context.Context, src *sql.DB, db, name string) ([]string, error) {
-	rows, err := src.QueryContext(ctx, `SELECT COLUMN_NAME FROM information_schema.STATISTICS
-		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX`, db, name)
+	pk, err := source.PrimaryKey(ctx, src, db, name)
 	if err != nil {
-		return nil, fmt.Errorf("read primary key of %s.%s: %w", db, name, err)
-	}
-	defer rows.Close()
-	var pk []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, fmt.Errorf("read primary key of %s.%s: %w", db, name, err)
-		}
-		pk = append(pk, c)
+		return nil, err
 	}
 	if len(pk) == 0 {
 		return nil, fmt.Errorf("%w: %s.%s (backfill pages by primary key; add one at the source or exclude the table)", ErrNoPrimaryKey, db, name)
 	}
-	return pk, rows.Err()
+	return pk, nil
 }
 
 // ListTables returns the base tables of database db, sorted by name.
 func ListTables(ctx context.Context, src *sql.DB, db string) ([]string, error) {
-	rows, err := src.QueryContext(ctx, `SELECT TABLE_NAME FROM information_schema.TABLES
-		WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`, db)
-	if err != nil {
-		return nil, fmt.Errorf("list tables of %s: %w", db, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("list tables of %s: %w", db, err)
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return source.ListTables(ctx, src, db)
 }
-
-func quote(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
-
-// qualified returns `db`.`table`.
-func (t *Table) qualified() string { return quote(t.Database) + "." + quote(t.Name) }

@@ -21,7 +21,6 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/report"
 	"github.com/ferry-cdc/ferry/pkg/sink"
 	"github.com/ferry-cdc/ferry/pkg/sink/chsink"
-	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
 	"github.com/ferry-cdc/ferry/pkg/verify"
 )
 
@@ -55,7 +54,7 @@ func TestCurrentClickHouse(t *testing.T) {
 	deleteOrder(t, src, srcDB, copies, 42)
 	verifySQL := recordVerifySQL(t, st, src, srcDB, copies.CHCopy)
 
-	tables, err := mysqlsink.ReadSourceTables(ctx, src, srcDB)
+	tables, err := sink.ReadSourceTables(ctx, src, srcDB)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +246,7 @@ func recordVerifySQL(t *testing.T, st *testenv.Stack, src *sql.DB, srcDB, copyDB
 	defer ch.Close()
 	cfg := verify.DefaultConfig()
 	cfg.ChunkRows, cfg.DiffRows, cfg.Retries = 200, 50, 0
-	v, err := verify.New(cfg, src, &verify.ClickHouseCopy{DB: ch, Database: copyDB}, nil, nil, nil)
+	v, err := verify.New(cfg, src, &chsink.Reader{DB: ch, Database: copyDB}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ferry-cdc/ferry/pkg/backfill/backfilltest"
+	"github.com/ferry-cdc/ferry/pkg/sink/chsink"
+	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
 	"github.com/ferry-cdc/ferry/pkg/verify"
 )
 
@@ -23,8 +25,8 @@ func BenchmarkVerify(b *testing.B) {
 	b.Logf("plain full-table SELECT of %d rows: %.2fs", n, baseline.Seconds())
 	ref := verify.TableRef{Database: srcDB, Name: "orders"}
 	copyFor := map[string]verify.Copy{
-		"mysql":      &verify.MySQLCopy{DB: copies.MySQL, Database: copies.MySQLCopy},
-		"clickhouse": &verify.ClickHouseCopy{DB: copies.CH, Database: copies.CHCopy},
+		"mysql":      &mysqlsink.Reader{DB: copies.MySQL, Database: copies.MySQLCopy},
+		"clickhouse": &chsink.Reader{DB: copies.CH, Database: copies.CHCopy},
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -2,79 +2,46 @@ package verify
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
+	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
-// Copy is the copy a Verifier compares the source with.
+// Side reads one table to compare: the source (source.Reader) or a copy (the copy engines'
+// readers). Every read sees only live rows (no tombstones).
+type Side interface {
+	// Checksum summarises the live rows of r.
+	Checksum(ctx context.Context, r source.KeyRange) (source.Checksum, error)
+	// RowHashes returns the canonical key and hash of every live row of r, at most limit rows.
+	RowHashes(ctx context.Context, r source.KeyRange, limit int) (map[string]source.KeyHash, error)
+	// KeyHashes returns the hash of each of keys that exists (live) on this side.
+	KeyHashes(ctx context.Context, keys []source.Key) (map[string]source.KeyHash, error)
+}
+
+// Copy is the copy a Verifier compares the source with. The copy engines implement it and own
+// its SQL: mysqlsink.Reader (MySQL/MariaDB copy), chsink.Reader (ClickHouse copy).
 type Copy interface {
 	// Name is the sink name used in output and metric labels ("mysql", "clickhouse").
 	Name() string
-	// open returns the copy side of table ts and the canonical columns both sides compare in.
-	open(ctx context.Context, ts *tableSchema) (side, []column, error)
+	// Columns returns the copy database of source database sourceDB and the types of the
+	// columns of its copy of table, meta columns included; none when the copy lacks the table.
+	Columns(ctx context.Context, sourceDB, table string) (copyDB string, types map[string]string, err error)
+	// KeepsFSP returns how many fraction digits of a source DATETIME/TIMESTAMP with fsp digits a
+	// copy column of type colType keeps.
+	KeepsFSP(colType string, fsp int) int
+	// Side returns the reader of the live rows of copy table copyDB.table, comparing cols
+	// (key columns keyCols); types are the copy's column types as Columns returned them.
+	Side(copyDB, table string, cols, keyCols []source.Column, types map[string]string) Side
 }
 
-// MySQLCopy is a MySQL/MariaDB copy written by the replayer's mysql sink: table
-// <CopyDatabase>.<table> with the source columns plus _version and _deleted (1 = tombstone).
-// DB must run sessions with time_zone '+00:00'.
-type MySQLCopy struct {
-	DB *sql.DB
-	// Database maps the source database to the copy database; "{db}" is replaced by the source
-	// database name (default of the replayer: "{db}_copy").
-	Database string
-}
+var _ Side = (*source.Reader)(nil)
 
-var _ Copy = (*MySQLCopy)(nil)
-
-// Name returns "mysql".
-func (c *MySQLCopy) Name() string { return "mysql" }
-
-func (c *MySQLCopy) open(ctx context.Context, ts *tableSchema) (side, []column, error) {
-	db := mapDatabase(c.Database, ts.Ref.Database)
-	rows, err := c.DB.QueryContext(ctx, `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`, db, ts.Ref.Name)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read columns of copy table %s.%s: %w", db, ts.Ref.Name, err)
-	}
-	have := map[string]string{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("read columns of copy table %s.%s: %w", db, ts.Ref.Name, err)
-		}
-		have[n] = n
-	}
-	rows.Close()
-	if len(have) == 0 {
-		return absentTable(ts)
-	}
-	if err := checkCopyColumns(ts, have, db); err != nil {
-		return nil, nil, err
-	}
-	cols := compareColumns(ts, nil)
-	return newMySQLSide(c.DB, db, ts.Ref.Name, cols, keyColumns(ts, cols), "`_deleted` = 0"), cols, nil
-}
-
-// ClickHouseCopy is a ClickHouse copy written by the replayer's clickhouse sink:
-// ReplacingMergeTree(_version) tables ordered by the primary key with a _deleted column, read
-// with FINAL. Temporal columns are compared at the precision the copy's column type keeps
-// (ClickHouse 18.16's DateTime keeps whole seconds; the source side is truncated to match).
-type ClickHouseCopy struct {
-	DB *sql.DB
-	// Database maps the source database to the ClickHouse database; "{db}" as for MySQLCopy.
-	Database string
-}
-
-var _ Copy = (*ClickHouseCopy)(nil)
-
-// Name returns "clickhouse".
-func (c *ClickHouseCopy) Name() string { return "clickhouse" }
-
-func (c *ClickHouseCopy) open(ctx context.Context, ts *tableSchema) (side, []column, error) {
-	db := mapDatabase(c.Database, ts.Ref.Database)
-	types, err := chColumnTypes(ctx, c.DB, db, ts.Ref.Name)
+// openCopy returns the copy side of table ts and the canonical columns both sides compare in.
+func openCopy(ctx context.Context, cp Copy, ts *tableSchema) (Side, []column, error) {
+	db, types, err := cp.Columns(ctx, ts.Ref.Database, ts.Ref.Name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -84,14 +51,14 @@ func (c *ClickHouseCopy) open(ctx context.Context, ts *tableSchema) (side, []col
 	if err := checkCopyColumns(ts, types, db); err != nil {
 		return nil, nil, err
 	}
-	cols := compareColumns(ts, func(col string, fsp int) int { return chKeepsFSP(types[col], fsp) })
-	return newCHSide(c.DB, db, ts.Ref.Name, cols, keyColumns(ts, cols), types), cols, nil
+	cols := compareColumns(ts, func(col string, fsp int) int { return cp.KeepsFSP(types[col], fsp) })
+	return cp.Side(db, ts.Ref.Name, cols, keyColumns(ts, cols), types), cols, nil
 }
 
 // absentTable is the copy side of a table the copy does not have (the replayers create copy
 // tables at their first row; `replayer schema` creates them all): it is compared as an empty
 // table, so an empty source table verifies and every row of a non-empty one is reported missing.
-func absentTable(ts *tableSchema) (side, []column, error) {
+func absentTable(ts *tableSchema) (Side, []column, error) {
 	cols := compareColumns(ts, nil)
 	return emptySide{}, cols, nil
 }
@@ -99,11 +66,18 @@ func absentTable(ts *tableSchema) (side, []column, error) {
 // emptySide is a side without rows.
 type emptySide struct{}
 
-func (emptySide) checksum(context.Context, keyRange) (checksum, error) { return checksum{}, nil }
-func (emptySide) rowHashes(context.Context, keyRange, int) (map[string]keyHash, error) {
+var _ Side = emptySide{}
+
+// Checksum is the empty checksum.
+func (emptySide) Checksum(context.Context, keyRange) (checksum, error) { return checksum{}, nil }
+
+// RowHashes returns no rows.
+func (emptySide) RowHashes(context.Context, keyRange, int) (map[string]keyHash, error) {
 	return map[string]keyHash{}, nil
 }
-func (emptySide) keyHashes(context.Context, []key) (map[string]keyHash, error) {
+
+// KeyHashes returns no rows.
+func (emptySide) KeyHashes(context.Context, []key) (map[string]keyHash, error) {
 	return map[string]keyHash{}, nil
 }
 
@@ -115,7 +89,7 @@ func checkCopyColumns(ts *tableSchema, have map[string]string, db string) error 
 			missing = append(missing, c.Name)
 		}
 	}
-	for _, m := range []string{"_version", "_deleted"} {
+	for _, m := range []string{sink.MetaColumnVersion, sink.MetaColumnDeleted} {
 		if _, ok := have[m]; !ok {
 			missing = append(missing, m)
 		}
@@ -125,12 +99,4 @@ func checkCopyColumns(ts *tableSchema, have map[string]string, db string) error 
 		return fmt.Errorf("copy table %s.%s lacks columns %s (schema drift: apply the source's DDL to the copy or re-create it)", db, ts.Ref.Name, strings.Join(missing, ", "))
 	}
 	return nil
-}
-
-// mapDatabase replaces "{db}" in template with source; a template without it is used as is.
-func mapDatabase(template, source string) string {
-	if strings.Contains(template, "{db}") {
-		return strings.ReplaceAll(template, "{db}", source)
-	}
-	return template
 }

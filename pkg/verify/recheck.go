@@ -37,11 +37,11 @@ func (t *tableRun) compareKeys(ctx context.Context, diffs []KeyDiff) ([]KeyDiff,
 		for _, d := range diffs[start:end] {
 			keys = append(keys, key(d.Key))
 		}
-		sh, err := t.src.keyHashes(ctx, keys)
+		sh, err := t.src.KeyHashes(ctx, keys)
 		if err != nil {
 			return nil, err
 		}
-		ch, err := t.cp.keyHashes(ctx, keys)
+		ch, err := t.cp.KeyHashes(ctx, keys)
 		if err != nil {
 			return nil, err
 		}
@@ -57,7 +57,7 @@ func (t *tableRun) repair(ctx context.Context) error {
 	for i, d := range t.res.Diffs {
 		keys[i] = make([]string, len(d.Key))
 		for j, v := range d.Key {
-			ev, err := t.keyCols[j].eventValue(v)
+			ev, err := eventValue(t.keyCols[j], v)
 			if err != nil {
 				return fmt.Errorf("repair %s: %w", t.res.Table, err)
 			}

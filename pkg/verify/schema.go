@@ -8,6 +8,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
 // ErrNoPrimaryKey is returned (wrapped) for a source table without a primary key, which cannot be
@@ -32,94 +34,43 @@ func ParseTableRef(s string) (TableRef, error) {
 	return TableRef{Database: db, Name: name}, nil
 }
 
-// sourceColumn is a column as the source's information_schema describes it.
-type sourceColumn struct {
-	Name     string
-	DataType string // DATA_TYPE, e.g. "decimal"
-	FSP      int    // DATETIME_PRECISION for temporal types
-	Charset  string // CHARACTER_SET_NAME ("" for non-text columns)
-	Scale    int    // NUMERIC_SCALE of DECIMAL columns
-}
-
 // tableSchema is what verify needs to know about a source table.
 type tableSchema struct {
 	Ref     TableRef
-	Columns []sourceColumn
+	Columns []source.ColumnInfo
 	PK      []string // primary key columns in key order
 }
 
 // loadSourceSchema reads the columns and primary key of ref from the source.
 func loadSourceSchema(ctx context.Context, db *sql.DB, ref TableRef) (*tableSchema, error) {
-	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COALESCE(DATETIME_PRECISION, 0), COALESCE(CHARACTER_SET_NAME, ''),
-		IF(DATA_TYPE IN ('decimal', 'numeric'), COALESCE(NUMERIC_SCALE, 0), 0)
-		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
-		ref.Database, ref.Name)
-	if err != nil {
-		return nil, fmt.Errorf("read columns of %s: %w", ref, err)
-	}
-	ts := &tableSchema{Ref: ref}
-	for rows.Next() {
-		var c sourceColumn
-		if err := rows.Scan(&c.Name, &c.DataType, &c.FSP, &c.Charset, &c.Scale); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read columns of %s: %w", ref, err)
-		}
-		ts.Columns = append(ts.Columns, c)
-	}
-	rows.Close()
-	if len(ts.Columns) == 0 {
-		return nil, fmt.Errorf("table %s not found at the source (check --table and the source DSN's grants)", ref)
-	}
-	pk, err := primaryKey(ctx, db, ref)
+	cols, err := source.Columns(ctx, db, ref.Database, ref.Name)
 	if err != nil {
 		return nil, err
 	}
-	ts.PK = pk
-	return ts, nil
-}
-
-func primaryKey(ctx context.Context, db *sql.DB, ref TableRef) ([]string, error) {
-	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME FROM information_schema.STATISTICS
-		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX`,
-		ref.Database, ref.Name)
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("table %s not found at the source (check --table and the source DSN's grants)", ref)
+	}
+	pk, err := source.PrimaryKey(ctx, db, ref.Database, ref.Name)
 	if err != nil {
-		return nil, fmt.Errorf("read primary key of %s: %w", ref, err)
-	}
-	defer rows.Close()
-	var pk []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, fmt.Errorf("read primary key of %s: %w", ref, err)
-		}
-		pk = append(pk, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read primary key of %s: %w", ref, err)
+		return nil, err
 	}
 	if len(pk) == 0 {
 		return nil, fmt.Errorf("%w: %s (Ferry copies only tables with a primary key; exclude it from --table)", ErrNoPrimaryKey, ref)
 	}
-	return pk, nil
+	return &tableSchema{Ref: ref, Columns: cols, PK: pk}, nil
 }
 
 // listTables returns the base tables of database db at the source, sorted.
 func listTables(ctx context.Context, db *sql.DB, database string) ([]TableRef, error) {
-	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME FROM information_schema.TABLES
-		WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`, database)
+	names, err := source.ListTables(ctx, db, database)
 	if err != nil {
-		return nil, fmt.Errorf("list tables of %s: %w", database, err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []TableRef
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("list tables of %s: %w", database, err)
-		}
-		out = append(out, TableRef{Database: database, Name: n})
+	out := make([]TableRef, len(names))
+	for i, n := range names {
+		out[i] = TableRef{Database: database, Name: n}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // dropColumns removes the non-key columns matching the exclude-columns globs (path.Match over
@@ -152,7 +103,7 @@ func matchAny(patterns []string, name string) bool {
 func compareColumns(ts *tableSchema, keepFSP func(col string, fsp int) int) []column {
 	cols := make([]column, len(ts.Columns))
 	for i, c := range ts.Columns {
-		cols[i] = column{Name: c.Name, Kind: sourceKind(c.DataType), Scale: c.Scale}
+		cols[i] = column{Name: c.Name, Kind: source.KindOf(c.DataType), Scale: c.Scale}
 		cols[i].Convert = cols[i].Kind == kindText && c.Charset != "" && c.Charset != "utf8mb4"
 		if cols[i].Kind == kindDateTime {
 			cols[i].FSP, cols[i].ColFSP = c.FSP, c.FSP

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
 // DiffKind says how a key differs between source and copy.
@@ -101,12 +103,12 @@ func (v *Verifier) Table(ctx context.Context, ref TableRef) (*TableResult, error
 		return nil, err
 	}
 	ts.dropColumns(v.cfg.ExcludeColumns)
-	cp, cols, err := v.copy.open(ctx, ts)
+	cp, cols, err := openCopy(ctx, v.copy, ts)
 	if err != nil {
 		return nil, err
 	}
 	keyCols := keyColumns(ts, cols)
-	run := &tableRun{v: v, src: newMySQLSide(v.source, ref.Database, ref.Name, cols, keyCols, ""), cp: cp, keyCols: keyCols,
+	run := &tableRun{v: v, src: source.NewReader(v.source, ref.Database, ref.Name, cols, keyCols, ""), cp: cp, keyCols: keyCols,
 		res: &TableResult{Table: ref, Sink: v.copy.Name(), PK: ts.PK}}
 	if err := run.chunks(ctx); err != nil {
 		return nil, err
@@ -134,8 +136,8 @@ func (v *Verifier) Table(ctx context.Context, ref TableRef) (*TableResult, error
 // tableRun is the state of verifying one table.
 type tableRun struct {
 	v       *Verifier
-	src     *mysqlSide
-	cp      side
+	src     *source.Reader
+	cp      Side
 	keyCols []column // canonical key columns, in key order
 
 	mu       sync.Mutex
@@ -156,7 +158,7 @@ func (t *tableRun) chunks(ctx context.Context) error {
 	g, gctx := newGroup(ctx, t.v.cfg.Parallel)
 	var lo key
 	for {
-		hi, more, err := t.src.boundary(gctx, keyRange{Lo: lo}, int64(t.v.cfg.ChunkRows))
+		hi, more, err := t.src.Boundary(gctx, keyRange{Lo: lo}, int64(t.v.cfg.ChunkRows))
 		if err != nil {
 			_ = g.Wait()
 			return err
@@ -195,8 +197,8 @@ func (t *tableRun) recount(ctx context.Context) error {
 // sums computes the checksum of r on both sides at the same time.
 func (t *tableRun) sums(ctx context.Context, r keyRange) (s, c checksum, err error) {
 	g, gctx := newGroup(ctx, 0)
-	g.Go(func() (e error) { s, e = t.src.checksum(gctx, r); return e })
-	g.Go(func() (e error) { c, e = t.cp.checksum(gctx, r); return e })
+	g.Go(func() (e error) { s, e = t.src.Checksum(gctx, r); return e })
+	g.Go(func() (e error) { c, e = t.cp.Checksum(gctx, r); return e })
 	err = g.Wait()
 	return s, c, err
 }
@@ -232,7 +234,7 @@ func (t *tableRun) narrow(ctx context.Context, r keyRange, s, c checksum) error 
 	if (s.Count <= small && c.Count <= 4*small) || s.Count < 2 {
 		return t.rowDiff(ctx, r)
 	}
-	mid, ok, err := t.src.boundary(ctx, r, s.Count/2)
+	mid, ok, err := t.src.Boundary(ctx, r, s.Count/2)
 	if err != nil {
 		return err
 	}
@@ -256,8 +258,8 @@ func (t *tableRun) rowDiff(ctx context.Context, r keyRange) error {
 	limit := t.v.cfg.MaxDiffKeys + 4*t.v.cfg.DiffRows
 	var sh, ch map[string]keyHash
 	g, gctx := newGroup(ctx, 0)
-	g.Go(func() (e error) { sh, e = t.src.rowHashes(gctx, r, limit); return e })
-	g.Go(func() (e error) { ch, e = t.cp.rowHashes(gctx, r, limit); return e })
+	g.Go(func() (e error) { sh, e = t.src.RowHashes(gctx, r, limit); return e })
+	g.Go(func() (e error) { ch, e = t.cp.RowHashes(gctx, r, limit); return e })
 	if err := g.Wait(); err != nil {
 		return err
 	}
@@ -317,7 +319,7 @@ func lessKey(a, b []string) bool {
 			return false
 		}
 		if a[i] != b[i] {
-			if len(a[i]) != len(b[i]) && numericLiteral.MatchString(a[i]) && numericLiteral.MatchString(b[i]) {
+			if len(a[i]) != len(b[i]) && source.NumericLiteral.MatchString(a[i]) && source.NumericLiteral.MatchString(b[i]) {
 				return len(a[i]) < len(b[i])
 			}
 			return a[i] < b[i]

@@ -16,6 +16,8 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/backfill"
 	"github.com/ferry-cdc/ferry/pkg/backfill/backfilltest"
 	"github.com/ferry-cdc/ferry/pkg/sink"
+	"github.com/ferry-cdc/ferry/pkg/sink/chsink"
+	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
 	"github.com/ferry-cdc/ferry/pkg/verify"
 )
 
@@ -41,9 +43,9 @@ func newFixture(t *testing.T, orders int) *fixture {
 
 func (f *fixture) copyOf(name string) verify.Copy {
 	if name == "mysql" {
-		return &verify.MySQLCopy{DB: f.copies.MySQL, Database: f.copies.MySQLCopy}
+		return &mysqlsink.Reader{DB: f.copies.MySQL, Database: f.copies.MySQLCopy}
 	}
-	return &verify.ClickHouseCopy{DB: f.copies.CH, Database: f.copies.CHCopy}
+	return &chsink.Reader{DB: f.copies.CH, Database: f.copies.CHCopy}
 }
 
 func (f *fixture) sinkOf(name string) sink.Sink {

@@ -15,7 +15,6 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/canal"
 	"github.com/ferry-cdc/ferry/pkg/replayer"
 	"github.com/ferry-cdc/ferry/pkg/sink"
-	"github.com/ferry-cdc/ferry/pkg/sink/mysqlsink"
 )
 
 // Logger logs to stderr when FERRY_TEST_VERBOSE is set, else nowhere.
@@ -126,7 +125,7 @@ func StartReplayerCounted(t testing.TB, st *testenv.Stack, topic string, s sink.
 func (c *Copies) EnsureSchema(t testing.TB, st *testenv.Stack, srcDB string) {
 	t.Helper()
 	src := OpenSource(t, st)
-	tables, err := mysqlsink.ReadSourceTables(context.Background(), src, srcDB)
+	tables, err := sink.ReadSourceTables(context.Background(), src, srcDB)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -191,7 +191,7 @@ func chDefault(def sink.AddedDefault, typ, base string, d *sink.DDL) string {
 			txt = t.Format(layout)
 		}
 	}
-	return fmt.Sprintf(" DEFAULT CAST('%s' AS %s)", strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(txt), typ)
+	return fmt.Sprintf(" DEFAULT CAST(%s AS %s)", QuoteString(txt), typ)
 }
 
 func (s *Sink) renameColumn(ct *copyTable, from, to string) ([]string, error) {

@@ -17,11 +17,6 @@ type copyTable struct {
 	types    map[string]string // ClickHouse type per column
 }
 
-// quote returns a backquoted identifier (ClickHouse accepts MySQL-style backquotes).
-func quote(name string) string {
-	return "`" + strings.NewReplacer(`\`, `\\`, "`", "\\`").Replace(name) + "`"
-}
-
 // CopyTableSQL returns the CREATE TABLE statement of the copy of t: every source column with
 // its mapped type (Nullable except key columns), _version UInt64, _deleted UInt8,
 // ReplacingMergeTree(_version) ORDER BY the primary key.

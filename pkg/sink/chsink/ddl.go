@@ -174,8 +174,8 @@ func (s *Sink) tombstoneAll(ctx context.Context, t [2]string, version uint64) er
 		return err
 	}
 	tbl := quote(ct.db) + "." + quote(ct.name)
-	return s.exec(ctx, fmt.Sprintf("INSERT INTO %s (%s, `_version`, `_deleted`) SELECT %s, toUInt64(%d), toUInt8(1) FROM %s FINAL WHERE `_deleted` = 0 AND `_version` < %d",
-		tbl, keys, keys, version, tbl, version))
+	return s.exec(ctx, fmt.Sprintf("INSERT INTO %s (%s, %s, %s) SELECT %s, toUInt64(%d), toUInt8(1) FROM %s FINAL WHERE %s = 0 AND %s < %d",
+		tbl, keys, versionCol, deletedCol, keys, version, tbl, deletedCol, versionCol, version))
 }
 
 func (s *Sink) sortingKey(ctx context.Context, ct *copyTable) (string, error) {

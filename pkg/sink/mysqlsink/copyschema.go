@@ -2,7 +2,6 @@ package mysqlsink
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,9 +22,6 @@ func (ct *copyTable) has(c string) bool {
 	_, ok := ct.types[c]
 	return ok
 }
-
-// quote returns a backquoted identifier.
-func quote(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
 
 // CopyTableSQL returns the CREATE TABLE statement of the copy of t in database copyDB.
 func CopyTableSQL(copyDB string, t *sink.Table) (string, error) {
@@ -206,44 +202,4 @@ func (s *Sink) addMissingColumns(ctx context.Context, ct *copyTable, t *sink.Tab
 		ran = append(ran, q)
 	}
 	return ran, nil
-}
-
-// ReadSourceTables reads table definitions (columns with COLUMN_TYPE, primary key) of database
-// db from a source server's information_schema. Tables without a primary key are returned with
-// an empty PK (callers report them).
-func ReadSourceTables(ctx context.Context, src *sql.DB, db string) ([]*sink.Table, error) {
-	rows, err := src.QueryContext(ctx, `SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, COALESCE(k.ORDINAL_POSITION, 0)
-FROM information_schema.COLUMNS c
-JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE'
-LEFT JOIN information_schema.KEY_COLUMN_USAGE k ON k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
-  AND k.COLUMN_NAME = c.COLUMN_NAME AND k.CONSTRAINT_NAME = 'PRIMARY'
-WHERE c.TABLE_SCHEMA = ? ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`, db)
-	if err != nil {
-		return nil, fmt.Errorf("read source schema of %s: %w", db, err)
-	}
-	defer rows.Close()
-	var out []*sink.Table
-	pkPos := map[*sink.Table]map[int]string{}
-	for rows.Next() {
-		var table, col, typ string
-		var pos int
-		if err := rows.Scan(&table, &col, &typ, &pos); err != nil {
-			return nil, fmt.Errorf("read source schema of %s: %w", db, err)
-		}
-		if len(out) == 0 || out[len(out)-1].Name != table {
-			out = append(out, &sink.Table{Database: db, Name: table})
-			pkPos[out[len(out)-1]] = map[int]string{}
-		}
-		t := out[len(out)-1]
-		t.Columns = append(t.Columns, sink.Column{Name: col, MySQLType: typ})
-		if pos > 0 {
-			pkPos[t][pos] = col
-		}
-	}
-	for t, m := range pkPos {
-		for i := 1; i <= len(m); i++ {
-			t.PK = append(t.PK, m[i])
-		}
-	}
-	return out, rows.Err()
 }

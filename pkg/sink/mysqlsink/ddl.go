@@ -138,8 +138,8 @@ func (s *Sink) translate(d *sink.DDL) (*ddlPlan, error) {
 		src := s.retarget(st.Table, d.Database)
 		// A TRUNCATE becomes a tombstone sweep guarded by the version, so rows replayed from
 		// before the TRUNCATE stay dead and rows written after it are kept.
-		p.stmts = append(p.stmts, fmt.Sprintf("UPDATE %s.%s SET `_deleted` = 1, `_version` = %d WHERE `_version` < %d",
-			quote(st.Table.Schema.O), quote(st.Table.Name.O), d.Version, d.Version))
+		p.stmts = append(p.stmts, fmt.Sprintf("UPDATE %s.%s SET %s = 1, %s = %d WHERE %s < %d",
+			quote(st.Table.Schema.O), quote(st.Table.Name.O), deletedCol, versionCol, d.Version, versionCol, d.Version))
 		p.touch(src)
 	case *ast.DropTableStmt:
 		if st.IsView {

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/ferry-cdc/ferry/pkg/sink"
+	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
 // Sink is the MySQL copy sink. It is safe for concurrent use, but Apply calls serialize on the
@@ -44,28 +43,23 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Sink, error) {
 	return &Sink{cfg: cfg, db: db, log: log}, nil
 }
 
-// OpenDB opens dsn with the session settings every copy connection needs.
+// OpenDB opens dsn with the session settings every copy connection needs
+// (source.SessionConfig, a strict sql_mode that still accepts zero dates the source accepted,
+// utf8mb4 unless the DSN names a collation) and no default database.
 func OpenDB(dsn string) (*sql.DB, error) {
-	mc, err := mysql.ParseDSN(dsn)
+	mc, err := source.SessionConfig(dsn, "mysql copy")
 	if err != nil {
-		return nil, fmt.Errorf("parse mysql copy dsn: %w (want user:pass@tcp(host:port)/)", err)
-	}
-	if mc.Params == nil {
-		mc.Params = map[string]string{}
+		return nil, err
 	}
 	mc.DBName = ""
-	mc.Params["time_zone"] = "'+00:00'"
 	mc.Params["sql_mode"] = "'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"
-	mc.InterpolateParams = true
-	mc.ParseTime = false
 	if mc.Collation == "" {
 		mc.Collation = "utf8mb4_unicode_ci"
 	}
-	conn, err := mysql.NewConnector(mc)
+	db, err := source.OpenConfig(mc, "mysql copy")
 	if err != nil {
-		return nil, fmt.Errorf("open mysql copy: %w", err)
+		return nil, err
 	}
-	db := sql.OpenDB(conn)
 	db.SetMaxIdleConns(4)
 	return db, nil
 }

@@ -1,14 +1,13 @@
-package verify
+package chsink
 
 import (
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/ferry-cdc/ferry/internal/chdb"
 	"github.com/ferry-cdc/ferry/internal/testenv"
-	"github.com/ferry-cdc/ferry/pkg/backfill/backfilltest"
+	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
 // decimalSamples are DECIMAL(12,2) values, several ending in 0.
@@ -19,7 +18,7 @@ var decimalSamples = []string{"12.30", "5.00", "100.00", "-0.50", "7.25", "0.00"
 // (26.9 through chdb; toString drops trailing zeros since 21.9).
 func TestDecimalCanonicalText(t *testing.T) {
 	st := testenv.Get(t)
-	c := column{Name: "d", Kind: kindDecimal, Scale: 2}
+	c := source.Column{Name: "d", Kind: source.KindDecimal, Scale: 2}
 	db := st.NewSourceDatabase(t)
 	src := st.OpenSource(t, db)
 	values := "(" + strings.Join(decimalSamples, "), (") + ")"
@@ -29,40 +28,21 @@ func TestDecimalCanonicalText(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := queryColumn(t, src, "SELECT "+mysqlExpr(c)+" FROM dec_t ORDER BY id")
-	chdbQuery := "SELECT " + chExpr(c, "Decimal(12, 2)") + " FROM (SELECT toDecimal64(arrayJoin(['" +
+	want := queryColumn(t, src, "SELECT "+source.Expr(c)+" FROM dec_t ORDER BY id")
+	chQuery := "SELECT " + canonExpr(c, "Decimal(12, 2)") + " FROM (SELECT toDecimal64(arrayJoin(['" +
 		strings.Join(decimalSamples, "', '") + "']), 2) AS d)"
-	ch := backfilltest.OpenClickHouse(st, "")
-	defer ch.Close()
-	got18 := queryColumn(t, ch, chdbQuery)
+	ch := openCH(t, st)
+	got18 := queryColumn(t, ch, chQuery)
 	if strings.Join(got18, " ") != strings.Join(want, " ") {
 		t.Errorf("ClickHouse 18.16 canonical decimals %q, MariaDB %q", got18, want)
 	}
-	got26, err := chdbColumn(chdbQuery)
+	got26, err := chdbColumn(chQuery)
 	if err != nil {
 		t.Fatalf("current ClickHouse (chdb): %v", err)
 	}
 	if strings.Join(got26, " ") != strings.Join(want, " ") {
 		t.Errorf("ClickHouse 26.9 (chdb) canonical decimals %q, MariaDB %q", got26, want)
 	}
-}
-
-func queryColumn(t *testing.T, db *sql.DB, q string) []string {
-	t.Helper()
-	rows, err := db.Query(q)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
 }
 
 // chdbColumn runs q on the ClickHouse embedded in the chdb Python package (internal/chdb) and
