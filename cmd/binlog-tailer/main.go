@@ -50,7 +50,7 @@ var canalHelp = map[string]string{
 	"include":          "db.table globs to publish (default all)",
 	"exclude":          "db.table globs to skip",
 	"exclude-columns":  "db.table.column globs to drop",
-	"no-pk-policy":     "tables without primary key: halt or all-columns",
+	"no-pk-policy":     "tables without primary key: halt, or all-columns (keyed by all values; identical rows become one row in the copies)",
 	"heartbeat":        "source heartbeat period",
 	"read-timeout":     "binlog read timeout (> heartbeat)",
 	"name-server":      "RocketMQ name server host:port",

@@ -17,7 +17,7 @@ import (
 // No-primary-key policies (Config.NoPKPolicy).
 const (
 	NoPKHalt       = "halt"        // stop with an error naming the table and the fix (default)
-	NoPKAllColumns = "all-columns" // key = all column values; every UPDATE becomes DELETE + INSERT
+	NoPKAllColumns = "all-columns" // key = all column values; every UPDATE becomes DELETE + INSERT; identical rows are one row in the copies
 )
 
 // Config configures a Tailer. yaml tags equal the command-line flag names.

@@ -3,16 +3,11 @@ package verify
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"path"
 	"slices"
 	"strings"
 )
-
-// ErrNoPrimaryKey is returned (wrapped) for a source table without a primary key, which cannot be
-// chunked or compared by key.
-var ErrNoPrimaryKey = errors.New("table has no primary key")
 
 // TableRef names a source table.
 type TableRef struct {
@@ -45,7 +40,7 @@ type sourceColumn struct {
 type tableSchema struct {
 	Ref     TableRef
 	Columns []sourceColumn
-	PK      []string // primary key columns in key order
+	PK      []string // primary key columns in key order; empty: compared as a row set (rowset.go)
 }
 
 // loadSourceSchema reads the columns and primary key of ref from the source.
@@ -96,9 +91,6 @@ func primaryKey(ctx context.Context, db *sql.DB, ref TableRef) ([]string, error)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read primary key of %s: %w", ref, err)
-	}
-	if len(pk) == 0 {
-		return nil, fmt.Errorf("%w: %s (Ferry copies only tables with a primary key; exclude it from --table)", ErrNoPrimaryKey, ref)
 	}
 	return pk, nil
 }
