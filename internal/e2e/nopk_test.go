@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-cdc/ferry/internal/pipelinetest"
 	"github.com/ferry-cdc/ferry/internal/testenv"
 )
 
@@ -18,11 +17,7 @@ func TestNoPrimaryKeyTableAllColumns(t *testing.T) {
 	st := testenv.Get(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	p := pipelinetest.New(t, st, pipelinetest.Options{Queues: 2})
-	p.StartTailer(t, "--no-pk-policy", "all-columns")
-	for _, s := range pipelinetest.Sinks {
-		p.StartReplayer(t, s)
-	}
+	p := startPipeline(t, st, "--no-pk-policy", "all-columns")
 	src := st.OpenSource(t, p.SourceDB)
 	stmts := []string{
 		"CREATE TABLE np (a INT, b VARCHAR(20) NULL, c TEXT NULL, d BLOB NULL, e DOUBLE NULL)",
@@ -34,17 +29,7 @@ func TestNoPrimaryKeyTableAllColumns(t *testing.T) {
 		"INSERT INTO np VALUES (5, 'gone', NULL, NULL, NULL)",
 		"DELETE FROM np WHERE a = 5",
 	}
-	for _, s := range stmts {
-		if _, err := src.ExecContext(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-	p.WaitConverged(ctx, t, 3*time.Minute)
-	for _, sink := range pipelinetest.Sinks {
-		if !p.Replayer(sink).Running() {
-			t.Fatalf("replayer %s exited:\n%s", sink, p.Replayer(sink).Log(3000))
-		}
-	}
+	execConverged(ctx, t, p, src, stmts)
 	var distinct, live int
 	if err := src.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT DISTINCT a, b, c, d, e FROM np) x").Scan(&distinct); err != nil {
 		t.Fatal(err)
