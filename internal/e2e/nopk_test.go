@@ -10,7 +10,7 @@ import (
 
 // TestNoPrimaryKeyTableAllColumns runs a table without a primary key through tailer (with
 // no-pk-policy: all-columns), broker and both replayers: created mid-stream, rows with NULL,
-// ” and BLOB values, identical duplicates, an update and a delete of one of two different rows,
+// empty-string and BLOB values, identical duplicates, an update and a delete of one of two different rows,
 // an update of two identical rows. Both copies must hold the source's distinct rows (verify
 // compares such tables as row sets), and the MySQL copy exactly as many live rows.
 func TestNoPrimaryKeyTableAllColumns(t *testing.T) {

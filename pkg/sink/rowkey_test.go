@@ -9,7 +9,7 @@ import (
 
 func sp(s string) *string { return &s }
 
-// TestRowDigestDistinguishesValues: value lists that differ only in NULL against ” against "~",
+// TestRowDigestDistinguishesValues: value lists that differ only in NULL against the empty string against "~",
 // in where one value ends and the next starts, or in length give different keys; equal lists
 // give equal 16-byte keys.
 func TestRowDigestDistinguishesValues(t *testing.T) {

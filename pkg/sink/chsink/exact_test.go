@@ -67,7 +67,7 @@ func TestDateKeysBefore1970StayDistinct(t *testing.T) {
 }
 
 // TestNoPKTable: a table without a primary key is copied keyed by the digest of its values
-// (inserts, an update, a delete of one of two rows, NULL vs ”, TEXT/BLOB, redelivery).
+// (inserts, an update, a delete of one of two rows, NULL vs the empty string, TEXT/BLOB, redelivery).
 func TestNoPKTable(t *testing.T) {
 	s, _, viewDB := openTestSink(t)
 	sinktest.RunNoPK(t, s.Apply, func(tbl *sink.Table) map[string][]*string { return readLive(t, s, viewDB, tbl) })

@@ -44,7 +44,7 @@ func noPKHistory(tbl *sink.Table) ([][]sink.Row, map[string][]*string) {
 }
 
 // RunNoPK applies a history of a table without a primary key (inserts, an update, the delete of
-// one of two different rows, NULL against ” against "~", TEXT and BLOB values, an identical
+// one of two different rows, NULL against the empty string against "~", TEXT and BLOB values, an identical
 // duplicate), then all of it again in reverse batch order (redelivery), and checks with read
 // (the live rows of a table shape by Key) after each pass that the copy holds the source's
 // rows as a set.
