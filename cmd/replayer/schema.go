@@ -60,8 +60,10 @@ func runSchema(ctx context.Context, cmd *cobra.Command, cfg schemaConfig, log *s
 	defer s.Close()
 	var keep []*sink.Table
 	for _, t := range tables {
-		if len(t.PK) == 0 {
-			log.Warn("skipping table without primary key", "table", t.Name)
+		if t.RowKeyed() {
+			// Its copy is keyed by a digest of exactly the columns the tailer publishes (which
+			// exclude-columns may narrow): the replayer creates it from the first change.
+			log.Warn("skipping table without primary key; the replayer creates its copy table (keyed by _row_key) from its first change", "table", t.Name)
 			continue
 		}
 		keep = append(keep, t)

@@ -1,10 +1,15 @@
 package e2e
 
 import (
+	"context"
+	"database/sql"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ferry-cdc/ferry/internal/pipelinetest"
+	"github.com/ferry-cdc/ferry/internal/testenv"
 )
 
 // Unit tests of the benchmark harness (no stack needed).
@@ -128,5 +133,34 @@ func TestProbeLogLowWaterSkipsFailedProbes(t *testing.T) {
 	lags := pl.lags("mysql")
 	if len(lags) != 3 || lags[0].lag != 2*time.Second-time.Millisecond || lags[1].lag != time.Second-2*time.Millisecond || lags[2].lag != 0 {
 		t.Fatalf("lags %+v: want first-poll minus commit per probe, clamped at 0", lags)
+	}
+}
+
+// startPipeline starts a 2-queue pipeline with the tailer (extra flags tailerArgs) and both
+// replayers running.
+func startPipeline(t *testing.T, st *testenv.Stack, tailerArgs ...string) *pipelinetest.Pipeline {
+	t.Helper()
+	p := pipelinetest.New(t, st, pipelinetest.Options{Queues: 2})
+	p.StartTailer(t, tailerArgs...)
+	for _, s := range pipelinetest.Sinks {
+		p.StartReplayer(t, s)
+	}
+	return p
+}
+
+// execConverged runs stmts at the source, waits until both copies verify equal and checks that
+// both replayers still run.
+func execConverged(ctx context.Context, t *testing.T, p *pipelinetest.Pipeline, src *sql.DB, stmts []string) {
+	t.Helper()
+	for _, s := range stmts {
+		if _, err := src.ExecContext(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	p.WaitConverged(ctx, t, 3*time.Minute)
+	for _, sink := range pipelinetest.Sinks {
+		if !p.Replayer(sink).Running() {
+			t.Fatalf("replayer %s exited:\n%s", sink, p.Replayer(sink).Log(3000))
+		}
 	}
 }

@@ -19,11 +19,7 @@ func TestIdentifiersWithBackticksAndUnicode(t *testing.T) {
 	st := testenv.Get(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	p := pipelinetest.New(t, st, pipelinetest.Options{Queues: 2})
-	p.StartTailer(t)
-	for _, s := range pipelinetest.Sinks {
-		p.StartReplayer(t, s)
-	}
+	p := startPipeline(t, st)
 	src := st.OpenSource(t, p.SourceDB)
 	stmts := []string{
 		"CREATE TABLE `订单``明细 x` (`编号` BIGINT PRIMARY KEY, `na``me` VARCHAR(64) NULL, `qu'ote` DECIMAL(10,2) NOT NULL, `列 ü` TEXT NULL)",
@@ -33,17 +29,7 @@ func TestIdentifiersWithBackticksAndUnicode(t *testing.T) {
 		"DELETE FROM `订单``明细 x` WHERE `编号` = 2",
 		"INSERT INTO `订单``明细 x` VALUES (4, '\\\\ back\\\\slash', 9.99, '')",
 	}
-	for _, s := range stmts {
-		if _, err := src.ExecContext(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-	p.WaitConverged(ctx, t, 3*time.Minute)
-	for _, sink := range pipelinetest.Sinks {
-		if !p.Replayer(sink).Running() {
-			t.Fatalf("replayer %s exited:\n%s", sink, p.Replayer(sink).Log(3000))
-		}
-	}
+	execConverged(ctx, t, p, src, stmts)
 	var n int
 	if err := st.OpenCopy(t, p.CopyDB["mysql"]).QueryRowContext(ctx,
 		"SELECT COUNT(*) FROM `订单``明细 x` WHERE _deleted = 0 AND `编号` IN (1, 4, 30)").Scan(&n); err != nil || n != 3 {

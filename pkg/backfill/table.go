@@ -109,7 +109,8 @@ func primaryKey(ctx context.Context, src *sql.DB, db, name string) ([]string, er
 		return nil, err
 	}
 	if len(pk) == 0 {
-		return nil, fmt.Errorf("%w: %s.%s (backfill pages by primary key; add one at the source or exclude the table)", ErrNoPrimaryKey, db, name)
+		return nil, fmt.Errorf("%w: %s.%s (backfill pages by primary key; add one at the source or exclude the table; a table without one "+
+			"is copied from the binlog only, under the tailer's no-pk-policy: all-columns)", ErrNoPrimaryKey, db, name)
 	}
 	return pk, nil
 }

@@ -17,7 +17,7 @@ import (
 // No-primary-key policies (Config.NoPKPolicy).
 const (
 	NoPKHalt       = "halt"        // stop with an error naming the table and the fix (default)
-	NoPKAllColumns = "all-columns" // key = all column values; every UPDATE becomes DELETE + INSERT
+	NoPKAllColumns = "all-columns" // key = all column values; every UPDATE becomes DELETE + INSERT; identical rows are one row in the copies
 )
 
 // Config configures a Tailer. yaml tags equal the command-line flag names.
@@ -49,6 +49,9 @@ type Config struct {
 	QueueBuffer    int           `yaml:"queue-buffer"`     // seal steps (messages sealed together) buffered per queue
 	DataDir        string        `yaml:"data-dir"`         // checkpoint + lock directory
 	CheckpointWait time.Duration `yaml:"checkpoint-every"` // how often the checkpoint file is written at most
+	// MinBinlogRetention is the shortest source binlog retention accepted without a warning at
+	// start (CheckSource); 0 = not checked.
+	MinBinlogRetention time.Duration `yaml:"min-binlog-retention"`
 }
 
 // DefaultConfig returns the defaults: MariaDB flavor on 127.0.0.1:3307 as ferry_repl, server id
@@ -64,6 +67,7 @@ func DefaultConfig() Config {
 		MaxBatchRows: 1000, MaxBatchBytes: 1 << 20, FlushInterval: 50 * time.Millisecond,
 		SendTimeout: 5 * time.Second, MaxRetryDelay: 10 * time.Second, QueueBuffer: 4,
 		DataDir: "ferry-tailer", CheckpointWait: 200 * time.Millisecond,
+		MinBinlogRetention: 72 * time.Hour, // a long weekend of tailer outage
 	}
 }
 
@@ -89,6 +93,7 @@ func (c *Config) Validate() error {
 	check(c.MaxBatchBytes > 4<<20-64<<10, "max-batch-bytes must stay below RocketMQ's 4 MiB message limit")
 	check(c.FlushInterval <= 0 || c.SendTimeout <= 0 || c.MaxRetryDelay <= 0, "flush-interval, send-timeout and max-retry-delay must be > 0")
 	check(c.QueueBuffer < 1, "queue-buffer must be >= 1")
+	check(c.MinBinlogRetention < 0, "min-binlog-retention must be >= 0 (0 = not checked)")
 	check(c.DataDir == "", "data-dir is required (checkpoint and lock file)")
 	check(c.StartFile == "" && c.StartPos != 0, "start-pos needs start-file")
 	for _, p := range append(append([]string{}, c.Include...), c.Exclude...) {

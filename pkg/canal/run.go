@@ -61,6 +61,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, reg prometheus.Regis
 	}
 	defer lock.Release()
 	mq.SetLogger(log)
+	if err := checkSourceSettings(ctx, &cfg, log); err != nil {
+		return err
+	}
 	start, err := ResolveStart(ctx, &cfg)
 	if err != nil {
 		return fmt.Errorf("resolve start position: %w", err)

@@ -137,9 +137,10 @@ func (ti *tableInfo) setPK(tm *replication.TableMapEvent, names []string, noPK s
 		ti.pk = append(ti.pk, name)
 	}
 	if len(ti.pk) == 0 && noPK != NoPKAllColumns {
-		return fmt.Errorf("%w: %s.%s: add a primary key (ALTER TABLE %s.%s ADD PRIMARY KEY (...)), or exclude the table "+
-			"(exclude: [%s.%s]); the replayer copies only tables with a primary key (no-pk-policy: all-columns publishes "+
-			"such tables keyed by all columns for other consumers, and the replayer rejects those rows)",
+		return fmt.Errorf("%w: %s.%s: add a primary key (ALTER TABLE %s.%s ADD PRIMARY KEY (...)), exclude the table "+
+			"(exclude: [%s.%s]), or set no-pk-policy: all-columns, which publishes it keyed by all column values: the copies "+
+			"then hold its distinct rows (identical duplicate rows become one row), and a later ADD/DROP/MODIFY COLUMN of it "+
+			"halts the replayers (docs/tailer.md, Tables without a primary key)",
 			ErrNoPrimaryKey, ti.db, ti.table, ti.db, ti.table, ti.db, ti.table)
 	}
 	return nil

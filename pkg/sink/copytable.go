@@ -18,8 +18,9 @@ type ColumnRows interface {
 
 // ReadCopyColumns reads the columns of copy table db.name from rows of (column name, column
 // type), as a sink's catalog query returns them, and returns the source columns in row order
-// with their types, the meta columns left out. It fails with ErrNoCopyTable when there are no
-// rows and with ErrBadRow when the table lacks the meta columns.
+// with their types, the meta columns left out, except that types also holds MetaColumnRowKey
+// when the copy is keyed by it (RowKeyed). It fails with ErrNoCopyTable when there are no rows
+// and with ErrBadRow when the table lacks the meta columns.
 func ReadCopyColumns(rows ColumnRows, db, name string) ([]string, map[string]string, error) {
 	var cols []string
 	types := map[string]string{}
@@ -28,6 +29,10 @@ func ReadCopyColumns(rows ColumnRows, db, name string) ([]string, map[string]str
 		var c, typ string
 		if err := rows.Scan(&c, &typ); err != nil {
 			return nil, nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
+		}
+		if c == MetaColumnRowKey {
+			types[c] = typ
+			continue
 		}
 		if IsMetaColumn(c) {
 			meta++

@@ -31,7 +31,7 @@ const (
 	DDLAppliedTable   = "_ferry_ddl_applied"
 )
 
-// IsMetaColumn reports whether name is one of the copy's own columns.
+// IsMetaColumn reports whether name is one of the copy's own columns (MetaColumnRowKey too).
 func IsMetaColumn(name string) bool {
-	return name == MetaColumnVersion || name == MetaColumnDeleted
+	return name == MetaColumnVersion || name == MetaColumnDeleted || name == MetaColumnRowKey
 }

@@ -52,7 +52,7 @@ type Table struct {
 	Database string
 	Name     string
 	Columns  []Column // in source column order
-	PK       []string // primary key column names, in key order (subset of Columns)
+	PK       []string // primary key column names, in key order (subset of Columns); empty: RowKeyed
 }
 
 // Key returns a string identifying the table and its column list; rows with equal keys can be
@@ -81,16 +81,14 @@ func (t *Table) ColumnIndex(name string) int {
 	return -1
 }
 
-// Validate checks that the table has a name, columns and a primary key made of its columns.
+// Validate checks that the table has a name, columns and a primary key made of its columns, if
+// it has one (a table without one is RowKeyed).
 func (t *Table) Validate() error {
 	if t.Database == "" || t.Name == "" {
 		return fmt.Errorf("%w: table without database or name", ErrBadRow)
 	}
 	if len(t.Columns) == 0 {
 		return fmt.Errorf("%w: table %s.%s has no columns", ErrBadRow, t.Database, t.Name)
-	}
-	if len(t.PK) == 0 {
-		return fmt.Errorf("%w: table %s.%s has no primary key; add one at the source or exclude the table in the tailer", ErrBadRow, t.Database, t.Name)
 	}
 	for _, pk := range t.PK {
 		if t.ColumnIndex(pk) < 0 {

@@ -3,7 +3,6 @@ package verify
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -11,10 +10,6 @@ import (
 
 	"github.com/ferry-cdc/ferry/pkg/source"
 )
-
-// ErrNoPrimaryKey is returned (wrapped) for a source table without a primary key, which cannot be
-// chunked or compared by key.
-var ErrNoPrimaryKey = errors.New("table has no primary key")
 
 // TableRef names a source table.
 type TableRef struct {
@@ -38,7 +33,7 @@ func ParseTableRef(s string) (TableRef, error) {
 type tableSchema struct {
 	Ref     TableRef
 	Columns []source.ColumnInfo
-	PK      []string // primary key columns in key order
+	PK      []string // primary key columns in key order; empty: compared as a row set (rowset.go)
 }
 
 // loadSourceSchema reads the columns and primary key of ref from the source.
@@ -53,9 +48,6 @@ func loadSourceSchema(ctx context.Context, db *sql.DB, ref TableRef) (*tableSche
 	pk, err := source.PrimaryKey(ctx, db, ref.Database, ref.Name)
 	if err != nil {
 		return nil, err
-	}
-	if len(pk) == 0 {
-		return nil, fmt.Errorf("%w: %s (Ferry copies only tables with a primary key; exclude it from --table)", ErrNoPrimaryKey, ref)
 	}
 	return &tableSchema{Ref: ref, Columns: cols, PK: pk}, nil
 }

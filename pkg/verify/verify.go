@@ -107,6 +107,9 @@ func (v *Verifier) Table(ctx context.Context, ref TableRef) (*TableResult, error
 	if err != nil {
 		return nil, err
 	}
+	if len(ts.PK) == 0 {
+		return v.tableAsSet(ctx, ts, cp, cols, start) // rowset.go
+	}
 	keyCols := keyColumns(ts, cols)
 	run := &tableRun{v: v, src: source.NewReader(v.source, ref.Database, ref.Name, cols, keyCols, ""), cp: cp, keyCols: keyCols,
 		res: &TableResult{Table: ref, Sink: v.copy.Name(), PK: ts.PK}}

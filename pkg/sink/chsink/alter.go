@@ -28,6 +28,9 @@ func (s *Sink) alter(ctx context.Context, st *ast.AlterTableStmt, d *sink.DDL) (
 	if err != nil {
 		return nil, err
 	}
+	if ct.rowKey && sink.AlterChangesColumns(st) {
+		return nil, &sink.HaltError{DDL: *d, Reason: sink.RowKeyedAlterReason(ct.db, ct.name)}
+	}
 	p := &alterPlan{tbl: quote(ct.db) + "." + quote(ct.name), touched: [][2]string{t}}
 	for _, sp := range st.Specs {
 		if err := s.alterSpec(ctx, ct, sp, d, p); err != nil {

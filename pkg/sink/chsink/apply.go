@@ -68,6 +68,9 @@ func (s *Sink) insert(ctx context.Context, g *sink.Group, p *plan) error {
 		}
 		blk.version = append(blk.version, r.Version)
 		blk.deleted = append(blk.deleted, deletedFlag(r.Op))
+		if p.rowKey {
+			blk.rowKey = append(blk.rowKey, sink.RowDigest(r.Values))
+		}
 	}
 	ctx, cancel := s.deadline(ctx)
 	defer cancel()
@@ -76,8 +79,11 @@ func (s *Sink) insert(ctx context.Context, g *sink.Group, p *plan) error {
 		return fmt.Errorf("prepare insert into %s.%s: %w", p.copy.db, p.copy.name, err)
 	}
 	defer batch.Abort() //nolint:errcheck // no-op after Send
-	n := len(blk.cols)
-	for j := range n + 2 {
+	n, meta := len(blk.cols), 2
+	if p.rowKey {
+		meta++
+	}
+	for j := range n + meta {
 		var data any
 		name := "_version"
 		switch j {
@@ -85,6 +91,8 @@ func (s *Sink) insert(ctx context.Context, g *sink.Group, p *plan) error {
 			data = blk.version
 		case n + 1:
 			data, name = blk.deleted, "_deleted"
+		case n + 2:
+			data, name = blk.rowKey, sink.MetaColumnRowKey
 		default:
 			data, name = blk.cols[j].data(), p.names[j]
 		}

@@ -15,6 +15,7 @@ type copyTable struct {
 	db, name string
 	columns  []string          // source columns present in the copy, in copy order
 	types    map[string]string // ClickHouse type per column
+	rowKey   bool              // keyed by sink.MetaColumnRowKey (source table without primary key)
 }
 
 // CopyTableSQL returns the CREATE TABLE statement of the copy of t: every source column with
@@ -40,6 +41,10 @@ func CopyTableSQL(copyDB string, t *sink.Table, f Features) (string, error) {
 	pks := make([]string, len(t.PK))
 	for i, pk := range t.PK {
 		pks[i] = quote(pk)
+	}
+	if t.RowKeyed() {
+		b.WriteString("  " + quote(sink.MetaColumnRowKey) + " FixedString(16),\n")
+		pks = []string{quote(sink.MetaColumnRowKey)}
 	}
 	fmt.Fprintf(&b, "  `_version` UInt64,\n  `_deleted` UInt8\n) ENGINE = ReplacingMergeTree(`_version`) ORDER BY (%s)", strings.Join(pks, ", "))
 	return b.String(), nil
@@ -99,7 +104,9 @@ func (s *Sink) loadTable(ctx context.Context, db, name string) (*copyTable, erro
 	if err != nil {
 		return nil, err
 	}
-	return &copyTable{db: db, name: name, columns: cols, types: types}, nil
+	_, rowKey := types[sink.MetaColumnRowKey]
+	delete(types, sink.MetaColumnRowKey)
+	return &copyTable{db: db, name: name, columns: cols, types: types, rowKey: rowKey}, nil
 }
 
 // createTable creates the copy table of t (and databases) and its view.
@@ -162,6 +169,9 @@ func (s *Sink) EnsureTables(ctx context.Context, tables []*sink.Table) ([]string
 		}
 		if err != nil {
 			return ran, err
+		}
+		if err := sink.CheckRowKeyedCopy(t, ct.db, ct.name, ct.columns, ct.rowKey); err != nil {
+			return ran, fmt.Errorf("migrate %s.%s: %w", ct.db, ct.name, err) // adding columns would change every row key
 		}
 		for _, c := range t.Columns {
 			if _, ok := ct.types[c.Name]; ok {

@@ -65,3 +65,17 @@ func TestDateKeysBefore1970StayDistinct(t *testing.T) {
 		t.Fatalf("copy differs:\n%s", diff)
 	}
 }
+
+// TestNoPKTable: a table without a primary key is copied keyed by the digest of its values
+// (inserts, an update, a delete of one of two rows, NULL vs the empty string, TEXT/BLOB, redelivery).
+func TestNoPKTable(t *testing.T) {
+	s, _, viewDB := openTestSink(t)
+	sinktest.RunNoPK(t, s.Apply, func(tbl *sink.Table) map[string][]*string { return readLive(t, s, viewDB, tbl) })
+}
+
+// TestNoPKTableDDL: CREATE, RENAME COLUMN (20.4+), TRUNCATE and RENAME TABLE of a table without
+// a primary key work; ADD COLUMN halts with the fix.
+func TestNoPKTableDDL(t *testing.T) {
+	s, _, viewDB := openTestSink(t)
+	sinktest.RunNoPKDDL(t, s.Apply, s.ApplyDDL, func(tbl *sink.Table) map[string][]*string { return readLive(t, s, viewDB, tbl) }, s.features.RenameColumn)
+}

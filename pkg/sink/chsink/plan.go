@@ -19,25 +19,30 @@ type plan struct {
 	names  []string    // names of those columns, for errors
 	makers []newColumn // per entry of cols
 	insert string      // column-listed INSERT (NOTES.md: never without a column list)
+	rowKey bool        // the copy is keyed by sink.MetaColumnRowKey: each row also gets its digest
 	spare  chan *block // an emptied block kept for the next insert (a sync.Pool drops big ones at GC)
 }
 
-// block is the typed column buffers of one insert: the plan's columns, then _version and
-// _deleted.
+// block is the typed column buffers of one insert: the plan's columns, then _version,
+// _deleted and, for a copy keyed by row digest, _row_key.
 type block struct {
 	cols    []column
 	version []uint64
 	deleted []uint8
+	rowKey  [][]byte
 }
 
 // buildPlan plans writing rows of source shape t into copy table ct.
 func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
+	if err := sink.CheckRowKeyedCopy(t, ct.db, ct.name, ct.columns, ct.rowKey); err != nil {
+		return nil, err
+	}
 	for _, pk := range t.PK {
 		if _, ok := ct.types[pk]; !ok {
 			return nil, fmt.Errorf("%w: copy table %s.%s lacks primary key column %s; migrate it with `replayer schema`", sink.ErrBadRow, ct.db, ct.name, pk)
 		}
 	}
-	p := &plan{copy: ct, spare: make(chan *block, 1)}
+	p := &plan{copy: ct, spare: make(chan *block, 1), rowKey: ct.rowKey}
 	var names []string
 	for i, c := range t.Columns {
 		chType, ok := ct.types[c.Name]
@@ -54,6 +59,9 @@ func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
 		names = append(names, quote(c.Name))
 	}
 	names = append(names, "`_version`", "`_deleted`")
+	if p.rowKey {
+		names = append(names, quote(sink.MetaColumnRowKey))
+	}
 	// No space before "(": clickhouse-go re-parses the column list of an INSERT (a regex wanting
 	// whitespace before the parenthesis) to re-sort the server's block, and that parse mangles
 	// quoted names holding backticks, quotes or spaces. Without a match it keeps the server's
@@ -81,7 +89,8 @@ func (p *plan) putBlock(b *block) {
 	for _, c := range b.cols {
 		c.reset()
 	}
-	b.version, b.deleted = b.version[:0], b.deleted[:0]
+	clear(b.rowKey)
+	b.version, b.deleted, b.rowKey = b.version[:0], b.deleted[:0], b.rowKey[:0]
 	select {
 	case p.spare <- b:
 	default: // another insert of this shape kept one

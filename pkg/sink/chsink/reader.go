@@ -80,7 +80,10 @@ type side struct {
 	hash    string
 }
 
-var _ verify.Side = (*side)(nil)
+var (
+	_ verify.Side       = (*side)(nil)
+	_ verify.RowSetSide = (*side)(nil)
+)
 
 func newSide(db *sql.DB, database, table string, cols, keyCols []source.Column, types map[string]string) *side {
 	s := &side{db: db, table: Quote(database) + "." + Quote(table), hash: rowHash(cols, types)}
@@ -143,4 +146,10 @@ func (s *side) RowHashes(ctx context.Context, r source.KeyRange, limit int) (map
 func (s *side) KeyHashes(ctx context.Context, keys []source.Key) (map[string]source.KeyHash, error) {
 	q := "SELECT " + strings.Join(s.keyExpr, ", ") + ", toString(" + s.hash + ") FROM " + s.from(source.KeysPredicate(s.eqKeys, keys, s.eqLiteral))
 	return source.ScanKeyHashes(ctx, s.db, q, nil, len(s.keys), s.table)
+}
+
+// RowSet returns the distinct row hashes of the live rows of the whole table: how a table
+// without a primary key (a copy keyed by _row_key) is compared.
+func (s *side) RowSet(ctx context.Context) (map[uint64]bool, error) {
+	return source.ScanRowSet(ctx, s.db, "SELECT DISTINCT toString("+s.hash+") FROM "+s.from("1 = 1"), s.table)
 }

@@ -26,6 +26,7 @@ type plan struct {
 	prefix  string      // INSERT INTO ... VALUES
 	suffix  string      // ON DUPLICATE KEY UPDATE ...
 	row     string      // one row's placeholders
+	rowKey  bool        // the copy is keyed by sink.MetaColumnRowKey: each row also gets its digest
 
 	mu    sync.Mutex
 	stmts map[int]string // full statement text by row count
@@ -67,6 +68,9 @@ func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
 
 // buildPlan resolves the columns and builds the statement parts for rows of t into ct.
 func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
+	if err := sink.CheckRowKeyedCopy(t, ct.db, ct.name, ct.columns, ct.rowKey); err != nil {
+		return nil, err
+	}
 	isPK := map[string]bool{}
 	for _, pk := range t.PK {
 		if !ct.has(pk) {
@@ -74,7 +78,7 @@ func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
 		}
 		isPK[pk] = true
 	}
-	p := &plan{copy: ct, stmts: map[int]string{}}
+	p := &plan{copy: ct, stmts: map[int]string{}, rowKey: ct.rowKey}
 	var names, updates []string
 	guard := "VALUES(`_version`) > `_version`"
 	for i, c := range t.Columns {
@@ -93,14 +97,25 @@ func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
 		}
 	}
 	names = append(names, "`_version`", "`_deleted`")
+	if p.rowKey {
+		names = append(names, quote(sink.MetaColumnRowKey))
+	}
 	// Invariant: `_version` is assigned LAST, because MySQL evaluates ON DUPLICATE KEY UPDATE
 	// assignments left to right and later ones see the new values of earlier ones.
 	updates = append(updates, "`_deleted` = IF("+guard+", VALUES(`_deleted`), `_deleted`)",
 		"`_version` = IF("+guard+", VALUES(`_version`), `_version`)")
 	p.prefix = fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES ", quote(ct.db), quote(ct.name), strings.Join(names, ", "))
 	p.suffix = " ON DUPLICATE KEY UPDATE " + strings.Join(updates, ", ")
-	p.row = "(" + strings.Repeat("?, ", len(p.cols)+1) + "?)"
+	p.row = "(" + strings.Repeat("?, ", p.width()-1) + "?)"
 	return p, nil
+}
+
+// width is the number of arguments per row: the columns, _version, _deleted and the row key.
+func (p *plan) width() int {
+	if p.rowKey {
+		return len(p.cols) + 3
+	}
+	return len(p.cols) + 2
 }
 
 // statement returns the statement text for n rows, built once per row count (batches mostly
@@ -128,7 +143,7 @@ func (p *plan) statement(n int) string {
 
 // writeGroup writes a group's rows with as few statements as the row and byte caps allow.
 func (s *Sink) writeGroup(ctx context.Context, tx *sql.Tx, g *sink.Group, p *plan) error {
-	width := len(p.cols) + 2
+	width := p.width()
 	args := make([]any, 0, min(len(g.Rows), s.cfg.StatementRows)*width)
 	bytes := 0
 	flush := func() error {
@@ -155,6 +170,9 @@ func (s *Sink) writeGroup(ctx context.Context, tx *sql.Tx, g *sink.Group, p *pla
 			args = append(args, v)
 		}
 		args = append(args, r.Version, deletedFlag(r.Op))
+		if p.rowKey {
+			args = append(args, sink.RowDigest(r.Values))
+		}
 		if len(args)/width >= s.cfg.StatementRows || bytes >= s.cfg.StatementBytes {
 			if err := flush(); err != nil {
 				return err

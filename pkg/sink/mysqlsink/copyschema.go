@@ -15,6 +15,7 @@ type copyTable struct {
 	db, name string
 	columns  []string          // source columns present in the copy, in copy order
 	types    map[string]string // column type per column
+	rowKey   bool              // keyed by sink.MetaColumnRowKey (source table without primary key)
 }
 
 // has reports whether the copy table has source column c.
@@ -46,6 +47,10 @@ func CopyTableSQL(copyDB string, t *sink.Table) (string, error) {
 	pks := make([]string, len(t.PK))
 	for i, pk := range t.PK {
 		pks[i] = quote(pk)
+	}
+	if t.RowKeyed() {
+		b.WriteString("  " + quote(sink.MetaColumnRowKey) + " BINARY(16) NOT NULL,\n")
+		pks = []string{quote(sink.MetaColumnRowKey)}
 	}
 	fmt.Fprintf(&b, "  PRIMARY KEY (%s)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci", strings.Join(pks, ", "))
 	return b.String(), nil
@@ -110,7 +115,9 @@ func (s *Sink) loadTable(ctx context.Context, db, name string) (*copyTable, erro
 	if err != nil {
 		return nil, err
 	}
-	return &copyTable{db: db, name: name, columns: cols, types: types}, nil
+	_, rowKey := types[sink.MetaColumnRowKey]
+	delete(types, sink.MetaColumnRowKey)
+	return &copyTable{db: db, name: name, columns: cols, types: types, rowKey: rowKey}, nil
 }
 
 // createTable creates the copy table of t and its view (databases too, if missing).
@@ -171,6 +178,9 @@ func (s *Sink) EnsureTables(ctx context.Context, tables []*sink.Table) ([]string
 		}
 		if err != nil {
 			return ran, err
+		}
+		if err := sink.CheckRowKeyedCopy(t, ct.db, ct.name, ct.columns, ct.rowKey); err != nil {
+			return ran, fmt.Errorf("migrate %s.%s: %w", ct.db, ct.name, err) // adding columns would change every row key
 		}
 		added, err := s.addMissingColumns(ctx, ct, t)
 		ran = append(ran, added...)

@@ -20,6 +20,9 @@ type ddlPlan struct {
 	// altered, for an ALTER TABLE, is the copy table it changes and renamedTo the table a
 	// RENAME TO clause moves it to: one of them must exist (see missingAlterTable).
 	altered, renamedTo [2]string
+	// columnsChanged is set when an ALTER TABLE adds, drops or retypes columns, which a copy
+	// keyed by row digest cannot follow (rowKeyedAlter).
+	columnsChanged bool
 	// at, when set, is the source's statement time: the statements run with SET TIMESTAMP at
 	// it, so CURRENT_TIMESTAMP defaults give existing rows the source's value.
 	at time.Time
@@ -74,6 +77,9 @@ func (s *Sink) runDDL(ctx context.Context, conn *sql.Conn, d *sink.DDL) error {
 		return &sink.HaltError{DDL: *d, Reason: err.Error()}
 	}
 	if err := s.missingAlterTable(ctx, plan, d); err != nil {
+		return err
+	}
+	if err := s.rowKeyedAlter(ctx, plan, d); err != nil {
 		return err
 	}
 	stmts := plan.stmts
@@ -196,6 +202,7 @@ func (s *Sink) translateCreate(st *ast.CreateTableStmt, d *sink.DDL, p *ddlPlan)
 // copy does not carry, and refuses primary key changes.
 func (s *Sink) translateAlter(st *ast.AlterTableStmt, d *sink.DDL, p *ddlPlan) error {
 	p.altered = s.retarget(st.Table, d.Database)
+	p.columnsChanged = sink.AlterChangesColumns(st)
 	p.touch(p.altered)
 	kept := st.Specs[:0]
 	for _, sp := range st.Specs {

@@ -47,6 +47,9 @@ type History struct {
 
 // Key joins the primary key values of a row image.
 func Key(t *sink.Table, values []*string) string {
+	if t.RowKeyed() { // the copy is a set of whole rows
+		return string(sink.RowDigest(values))
+	}
 	parts := make([]string, len(t.PK))
 	for i, pk := range t.PK {
 		if v := values[t.ColumnIndex(pk)]; v != nil {
