@@ -92,19 +92,10 @@ type consumed struct {
 // the first offset until want messages arrived (bounded wait).
 func consumeOrderly(t *testing.T, s *testenv.Stack, topic string, want int) *consumed {
 	t.Helper()
-	c, err := rocketmq.NewPushConsumer(
-		consumer.WithNsResolver(primitive.NewPassthroughResolver([]string{s.NameServer})),
-		consumer.WithGroupName(testenv.UniqueName("cg")),
-		consumer.WithInstance(testenv.UniqueName("ci")),
-		consumer.WithConsumerOrder(true),
-		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset))
-	if err != nil {
-		t.Fatal(err)
-	}
 	got := &consumed{seqs: map[string][]int{}, queue: map[string]int{}}
 	done := make(chan struct{})
 	var once sync.Once
-	err = c.Subscribe(topic, consumer.MessageSelector{}, func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+	s.StartConsumer(t, topic, func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
 		got.mu.Lock()
 		defer got.mu.Unlock()
 		for _, m := range msgs {
@@ -122,14 +113,7 @@ func consumeOrderly(t *testing.T, s *testenv.Stack, topic string, want int) *con
 			once.Do(func() { close(done) })
 		}
 		return consumer.ConsumeSuccess, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(); err != nil {
-		t.Fatalf("start consumer: %v", err)
-	}
-	t.Cleanup(func() { c.Shutdown() })
+	}, consumer.WithConsumerOrder(true))
 	select {
 	case <-done:
 	case <-time.After(90 * time.Second):

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"log/slog"
-	"os"
 	"sort"
 	"sync"
 	"testing"
@@ -14,7 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
-	"github.com/ferry-cdc/ferry/pkg/mq"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/publish"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/service"
 )
@@ -30,7 +27,7 @@ type env struct {
 // newEnv creates a fresh database with a product dedicated to a sale of units units.
 func newEnv(t *testing.T, units int) env {
 	t.Helper()
-	mq.SetLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	testenv.QuietRocketMQ()
 	st := testenv.Get(t)
 	name := st.NewSourceDatabase(t)
 	db := st.OpenSource(t, name)
@@ -112,7 +109,7 @@ func TestFlashSaleBurst(t *testing.T) {
 	}
 
 	// Kill the worker mid-stream (in-process Shutdown), then start a replacement in the group.
-	waitFor(t, 60*time.Second, "the first worker to create 30 orders", func() bool { return countOrders(t, e.db) >= 30 })
+	testenv.WaitFor(t, 60*time.Second, "the first worker to create 30 orders", func() bool { return countOrders(t, e.db) >= 30 })
 	stop1()
 	if err := <-done1; err != nil {
 		t.Fatal(err)
@@ -121,7 +118,7 @@ func TestFlashSaleBurst(t *testing.T) {
 	killedAt := countOrders(t, e.db)
 	w2, stop2, done2 := startWorker()
 	defer func() { stop2(); <-done2; w2.Shutdown() }()
-	waitFor(t, 90*time.Second, "all 100 orders", func() bool { return countOrders(t, e.db) >= units })
+	testenv.WaitFor(t, 90*time.Second, "all 100 orders", func() bool { return countOrders(t, e.db) >= units })
 	time.Sleep(500 * time.Millisecond) // a duplicate would show up now
 	t.Logf("worker killed after %d orders; duplicates skipped %v", killedAt, counterValue(metrics.Duplicates))
 
@@ -178,17 +175,6 @@ func countOrders(t *testing.T, db *sql.DB) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // recPublisher stores messages, failing while fail is set.
