@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/publish"
+	"github.com/ferry-cdc/ferry/pkg/orderflow/publish/publishtest"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/service"
 )
 
@@ -177,32 +177,10 @@ func countOrders(t *testing.T, db *sql.DB) int {
 	return n
 }
 
-// recPublisher stores messages, failing while fail is set.
-type recPublisher struct {
-	mu   sync.Mutex
-	fail bool
-	n    int
-}
-
-func (p *recPublisher) Publish(_ context.Context, _ publish.Message, done func(error)) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail {
-		return errors.New("broker down")
-	}
-	p.n++
-	if done != nil {
-		done(nil)
-	}
-	return nil
-}
-func (p *recPublisher) Mode() publish.Mode { return publish.ModeSync }
-func (p *recPublisher) Shutdown() error    { return nil }
-
 func TestGateIdempotencyAndRelease(t *testing.T) {
 	e := newEnv(t, 2)
 	ctx := context.Background()
-	pub := &recPublisher{}
+	pub := &publishtest.Publisher{}
 	g, err := NewGate(e.rdb, pub, "t", nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -229,10 +207,12 @@ func TestGateIdempotencyAndRelease(t *testing.T) {
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			pub.fail = s.fail
+			if s.fail {
+				pub.SetFail(1)
+			}
 			got, err := g.Buy(ctx, id, s.user, s.req)
-			if got != s.want || (err != nil) != s.isErr || pub.n != s.sent {
-				t.Fatalf("Buy(%d, %q) = %q, %v (sent %d); want %q err=%v sent %d", s.user, s.req, got, err, pub.n, s.want, s.isErr, s.sent)
+			if got != s.want || (err != nil) != s.isErr || pub.Sent() != s.sent {
+				t.Fatalf("Buy(%d, %q) = %q, %v (sent %d); want %q err=%v sent %d", s.user, s.req, got, err, pub.Sent(), s.want, s.isErr, s.sent)
 			}
 		})
 	}
