@@ -10,6 +10,7 @@ import (
 	rocketmq "github.com/apache/rocketmq-client-go/v2"
 	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
+	"github.com/apache/rocketmq-client-go/v2/producer"
 
 	"github.com/ferry-cdc/ferry/pkg/mq"
 )
@@ -49,6 +50,25 @@ func (s *Stack) StartConsumer(t testing.TB, topic string, fn ConsumeFunc, opts .
 		t.Fatalf("testenv: start consumer of %s: %v", topic, err)
 	}
 	t.Cleanup(func() { _ = c.Shutdown() })
+}
+
+// StartProducer starts a producer in a new group (with its own instance), with opts added, and
+// shuts it down when the test ends (fatal on any error).
+func (s *Stack) StartProducer(t testing.TB, opts ...producer.Option) rocketmq.Producer {
+	t.Helper()
+	p, err := rocketmq.NewProducer(append([]producer.Option{
+		producer.WithNsResolver(primitive.NewPassthroughResolver([]string{s.NameServer})),
+		producer.WithGroupName(UniqueName("test_pg")),
+		producer.WithInstanceName(UniqueName("test_pi")),
+	}, opts...)...)
+	if err != nil {
+		t.Fatalf("testenv: create producer: %v", err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatalf("testenv: start producer: %v", err)
+	}
+	t.Cleanup(func() { _ = p.Shutdown() })
+	return p
 }
 
 // NewTopic creates a uniquely named topic with the given number of queues on
