@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/rocketmq-client-go/v2"
 	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
@@ -79,10 +80,19 @@ type consumed struct {
 // the first offset until want messages arrived (bounded wait).
 func consumeOrderly(t *testing.T, s *testenv.Stack, topic string, want int) *consumed {
 	t.Helper()
+	c, err := rocketmq.NewPushConsumer(
+		consumer.WithNsResolver(primitive.NewPassthroughResolver([]string{s.NameServer})),
+		consumer.WithGroupName(testenv.UniqueName("cg")),
+		consumer.WithInstance(testenv.UniqueName("ci")),
+		consumer.WithConsumerOrder(true),
+		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset))
+	if err != nil {
+		t.Fatal(err)
+	}
 	got := &consumed{seqs: map[string][]int{}, queue: map[string]int{}}
 	done := make(chan struct{})
 	var once sync.Once
-	s.StartConsumer(t, topic, func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+	err = c.Subscribe(topic, consumer.MessageSelector{}, func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
 		got.mu.Lock()
 		defer got.mu.Unlock()
 		for _, m := range msgs {
@@ -100,7 +110,14 @@ func consumeOrderly(t *testing.T, s *testenv.Stack, topic string, want int) *con
 			once.Do(func() { close(done) })
 		}
 		return consumer.ConsumeSuccess, nil
-	}, consumer.WithConsumerOrder(true))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatalf("start consumer: %v", err)
+	}
+	t.Cleanup(func() { c.Shutdown() })
 	select {
 	case <-done:
 	case <-time.After(90 * time.Second):
