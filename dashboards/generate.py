@@ -32,6 +32,12 @@ def hq(q, metric, by, *matchers):
     return "histogram_quantile(%s, sum by (%s) (%s))" % (q, ", ".join(by + ["le"]), rate(metric + "_bucket", *matchers))
 
 
+def p50_p99(metric, by, *matchers):
+    """The targets of a histogram's median and 99th percentile, legends "p50 {{label}} ..."."""
+    labels = "".join(" {{%s}}" % b for b in by)
+    return [(hq(0.5, metric, by, *matchers), "p50" + labels), (hq(0.99, metric, by, *matchers), "p99" + labels)]
+
+
 class Dash:
     def __init__(self, uid, title, desc, variables):
         self.uid, self.title, self.desc = uid, title, desc
@@ -218,20 +224,17 @@ def tables():
          unit="ops", stack=True)
     d.row("Batches and latency")
     d.ts("Replayer batch size", "Rows per applied batch (p50, p99) and batches per second.",
-         [(hq(0.5, "ferry_replayer_batch_rows", ["sink"], 'sink=~"$sink"'), "p50 {{sink}}"),
-          (hq(0.99, "ferry_replayer_batch_rows", ["sink"], 'sink=~"$sink"'), "p99 {{sink}}")], unit="short", w=8)
+         p50_p99("ferry_replayer_batch_rows", ["sink"], 'sink=~"$sink"'), unit="short", w=8)
     d.ts("Batches/s", "Batches committed per sink.",
          [("sum by (sink) (%s)" % rate("ferry_replayer_batches_total", 'sink=~"$sink"'), "{{sink}}")], unit="ops", w=8)
     d.ts("Apply latency", "Time to apply and commit one batch in the sink (p50, p99).",
-         [(hq(0.5, "ferry_replayer_apply_duration_seconds", ["sink"], 'sink=~"$sink"'), "p50 {{sink}}"),
-          (hq(0.99, "ferry_replayer_apply_duration_seconds", ["sink"], 'sink=~"$sink"'), "p99 {{sink}}")],
+         p50_p99("ferry_replayer_apply_duration_seconds", ["sink"], 'sink=~"$sink"'),
          unit="s", w=8)
     d.ts("Tailer batch size", "Rows per published message (p50, p99).",
-         [(hq(0.5, "ferry_tailer_batch_rows", []), "p50"), (hq(0.99, "ferry_tailer_batch_rows", []), "p99")],
+         p50_p99("ferry_tailer_batch_rows", []),
          unit="short")
     d.ts("Tailer publish latency", "Time from send to the broker's SEND_OK (p50, p99).",
-         [(hq(0.5, "ferry_tailer_publish_duration_seconds", []), "p50"),
-          (hq(0.99, "ferry_tailer_publish_duration_seconds", []), "p99")], unit="s")
+         p50_p99("ferry_tailer_publish_duration_seconds", []), unit="s")
     d.ts("End-to-end lag p99 by table", "Source commit to copy commit, 99th percentile.",
          [(hq(0.99, "ferry_replayer_end_to_end_lag_seconds", ["sink", "table"], 'sink=~"$sink"', 'table=~"$table"'),
            "{{sink}} {{table}}")], unit="s", w=24)
@@ -262,7 +265,7 @@ def orderflow():
                                                   rate("ferry_orderflow_http_requests_total")), "5xx ratio")],
          unit="percentunit")
     d.ts("Pay latency", "Successful pay transactions, commit included (p50, p99).",
-         [(hq(0.5, "ferry_orderflow_pay_seconds", []), "p50"), (hq(0.99, "ferry_orderflow_pay_seconds", []), "p99")],
+         p50_p99("ferry_orderflow_pay_seconds", []),
          unit="s")
     d.ts("Order lifecycle/s", "Orders created, refunded, cancelled, closed; payments refused for stock.",
          [("sum(%s)" % rate("ferry_orderflow_orders_created_total"), "created"),
@@ -276,8 +279,7 @@ def orderflow():
           ("sum(%s)" % rate("ferry_orderflow_order_paid_failed_total"), "failed"),
           ("sum(%s)" % rate("ferry_orderflow_outbox_resent_total"), "re-sent")], unit="ops", w=8)
     d.ts("Consumer lag", "Message birth to handling, per consumer (p50, p99).",
-         [(hq(0.5, "ferry_orderflow_consumer_lag_seconds", ["consumer"]), "p50 {{consumer}}"),
-          (hq(0.99, "ferry_orderflow_consumer_lag_seconds", ["consumer"]), "p99 {{consumer}}")], unit="s", w=8)
+         p50_p99("ferry_orderflow_consumer_lag_seconds", ["consumer"]), unit="s", w=8)
     d.ts("Consumer results/s", "Handled, duplicate and failed deliveries per consumer.",
          [("sum by (consumer) (%s)" % rate("ferry_orderflow_consumer_handled_total"), "handled {{consumer}}"),
           ("sum by (consumer) (%s)" % rate("ferry_orderflow_consumer_duplicates_total"), "duplicate {{consumer}}"),
@@ -287,8 +289,7 @@ def orderflow():
     d.ts("Flash-sale buy requests/s by result", "Requests at the Redis gate: won, sold out (never touched stock), already bought, errors.",
          [("sum by (result) (%s)" % rate("ferry_orderflow_flash_requests_total"), "{{result}}")], unit="reqps", w=8)
     d.ts("Flash-sale order creation lag", "Time from a win at the gate to the order's creation by the workers (p50, p99).",
-         [(hq(0.5, "ferry_orderflow_flash_order_lag_seconds", []), "p50"),
-          (hq(0.99, "ferry_orderflow_flash_order_lag_seconds", []), "p99")], unit="s", w=8)
+         p50_p99("ferry_orderflow_flash_order_lag_seconds", []), unit="s", w=8)
     d.ts("Flash-sale orders/s", "Orders created by the workers; duplicates (redelivered, nothing written); rejected; failed sends (unit released).",
          [("sum(%s)" % rate("ferry_orderflow_flash_orders_created_total"), "created"),
           ("sum(%s)" % rate("ferry_orderflow_flash_duplicates_total"), "duplicate"),

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -46,7 +45,7 @@ func newFlashSaleCmd() *cobra.Command {
 	}
 	sub := []struct {
 		spec cli.Spec
-		run  func(*cobra.Command, *flashConfig) error
+		run  func(*cobra.Command, *flashEnv) error
 	}{
 		{cli.Spec{Use: "create", Short: "Create a sale for --product-id with --units at --price and load its stock into Redis"}, runFlashCreate},
 		{cli.Spec{Use: "serve", Short: "Serve POST /flash-sales/{id}/buy for --sale-id on --listen"}, runFlashServe},
@@ -55,9 +54,19 @@ func newFlashSaleCmd() *cobra.Command {
 		{cli.Spec{Use: "reconcile", Short: "Compare the sale's Redis stock, its orders and the product's MariaDB stock"}, runFlashReconcile},
 	}
 	for _, s := range sub {
-		cmd.AddCommand(cfg.command(s.spec, cfg, func(c *cobra.Command) error { return s.run(c, cfg) }))
+		cmd.AddCommand(cfg.command(s.spec, cfg, func(c *cobra.Command) error { return cfg.withEnv(c, s.run) }))
 	}
 	return cmd
+}
+
+// withEnv runs one subcommand with MariaDB and Redis open and closes them after it.
+func (cfg *flashConfig) withEnv(cmd *cobra.Command, run func(*cobra.Command, *flashEnv) error) error {
+	e, err := cfg.setup(cmd)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	return run(cmd, e)
 }
 
 // setup opens MariaDB and Redis (the keys are loaded by then).
@@ -78,12 +87,8 @@ func (cfg *flashConfig) setup(cmd *cobra.Command) (*flashEnv, error) {
 	return &flashEnv{cfg: cfg, log: log, db: db, rdb: rdb, reg: prometheus.NewRegistry()}, nil
 }
 
-func runFlashCreate(cmd *cobra.Command, cfg *flashConfig) error {
-	e, err := cfg.setup(cmd)
-	if err != nil {
-		return err
-	}
-	defer e.close()
+func runFlashCreate(cmd *cobra.Command, e *flashEnv) error {
+	cfg := e.cfg
 	if err := cfg.ensureTopic(cmd.Context(), cfg.FlashTopic); err != nil {
 		return err
 	}
@@ -99,12 +104,8 @@ func runFlashCreate(cmd *cobra.Command, cfg *flashConfig) error {
 	return nil
 }
 
-func runFlashServe(cmd *cobra.Command, cfg *flashConfig) error {
-	e, err := cfg.setup(cmd)
-	if err != nil {
-		return err
-	}
-	defer e.close()
+func runFlashServe(cmd *cobra.Command, e *flashEnv) error {
+	cfg := e.cfg
 	gate, err := e.gate(cmd)
 	if err != nil {
 		return err
@@ -113,12 +114,8 @@ func runFlashServe(cmd *cobra.Command, cfg *flashConfig) error {
 	return serveHTTP(cmd.Context(), cfg.Listen, flashsale.NewHandler(gate), e.log.Info)
 }
 
-func runFlashWorkers(cmd *cobra.Command, cfg *flashConfig) error {
-	e, err := cfg.setup(cmd)
-	if err != nil {
-		return err
-	}
-	defer e.close()
+func runFlashWorkers(cmd *cobra.Command, e *flashEnv) error {
+	cfg := e.cfg
 	svc, err := service.New(e.db, service.DefaultConfig(), e.log, service.WithMetrics(service.NewMetrics(e.reg)))
 	if err != nil {
 		return err
@@ -137,12 +134,8 @@ func runFlashWorkers(cmd *cobra.Command, cfg *flashConfig) error {
 	return w.Run(cmd.Context())
 }
 
-func runFlashBurst(cmd *cobra.Command, cfg *flashConfig) error {
-	e, err := cfg.setup(cmd)
-	if err != nil {
-		return err
-	}
-	defer e.close()
+func runFlashBurst(cmd *cobra.Command, e *flashEnv) error {
+	cfg := e.cfg
 	gate, err := e.gate(cmd)
 	if err != nil {
 		return err
@@ -152,17 +145,11 @@ func runFlashBurst(cmd *cobra.Command, cfg *flashConfig) error {
 	if err != nil {
 		return err
 	}
-	out, _ := json.MarshalIndent(st, "", "  ")
-	fmt.Fprintln(cmd.OutOrStdout(), string(out))
-	return nil
+	return printJSON(cmd, st)
 }
 
-func runFlashReconcile(cmd *cobra.Command, cfg *flashConfig) error {
-	e, err := cfg.setup(cmd)
-	if err != nil {
-		return err
-	}
-	defer e.close()
+func runFlashReconcile(cmd *cobra.Command, e *flashEnv) error {
+	cfg := e.cfg
 	sale, err := flashsale.LoadSale(cmd.Context(), e.db, cfg.SaleID, cfg.Scope)
 	if err != nil {
 		return err
@@ -171,8 +158,9 @@ func runFlashReconcile(cmd *cobra.Command, cfg *flashConfig) error {
 	if err != nil {
 		return err
 	}
-	out, _ := json.MarshalIndent(rep, "", "  ")
-	fmt.Fprintln(cmd.OutOrStdout(), string(out))
+	if err := printJSON(cmd, rep); err != nil {
+		return err
+	}
 	if !rep.OK() {
 		return fmt.Errorf("flash sale %d: %d differences", sale.ID, len(rep.Differences))
 	}

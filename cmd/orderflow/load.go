@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -92,9 +91,7 @@ func runLoad(cmd *cobra.Command, cfg *loadConfig) error {
 	if err != nil {
 		return err
 	}
-	out, _ := json.MarshalIndent(st, "", "  ")
-	fmt.Fprintln(cmd.OutOrStdout(), string(out))
-	return nil
+	return printJSON(cmd, st)
 }
 
 // seedConfig configures `orderflow seed`.

@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -148,4 +149,14 @@ func (c *common) serveMetrics(ctx context.Context, reg *prometheus.Registry, rea
 			log.Error("metrics server stopped", "err", err)
 		}
 	}()
+}
+
+// printJSON writes v, indented, as one JSON document on the command's standard output.
+func printJSON(cmd *cobra.Command, v any) error {
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), string(out))
+	return nil
 }

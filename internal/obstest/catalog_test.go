@@ -116,19 +116,7 @@ func TestDashboardsAndAlertsUseCatalogMetrics(t *testing.T) {
 // allQueries returns every dashboard panel query and every alert expression.
 func allQueries(t *testing.T) []Query {
 	t.Helper()
-	ds, err := LoadDashboards(Path("dashboards"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []Query
-	for _, d := range ds {
-		vq, err := d.VariableQueries()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(append(out, d.Queries()...), vq...)
-	}
-	return append(out, alertQueries(t)...)
+	return append(dashboardQueries(t), alertQueries(t)...)
 }
 
 func alertQueries(t *testing.T) []Query {

@@ -12,9 +12,7 @@ import (
 	"testing"
 	"time"
 
-	rocketmq "github.com/apache/rocketmq-client-go/v2"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
-	"github.com/apache/rocketmq-client-go/v2/producer"
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 )
@@ -66,15 +64,7 @@ func stoppedReplayerWalkthrough(ctx context.Context, t *testing.T, st *testenv.S
 // publishPoison sends a message that is not a Ferry change event and returns its message id.
 func publishPoison(ctx context.Context, t *testing.T, st *testenv.Stack, topic string) string {
 	t.Helper()
-	p, err := rocketmq.NewProducer(producer.WithNsResolver(primitive.NewPassthroughResolver([]string{st.NameServer})),
-		producer.WithGroupName(testenv.UniqueName("obs_poison")), producer.WithInstanceName(testenv.UniqueName("obs_poison")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer p.Shutdown()
+	p := st.StartProducer(t)
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	res, err := p.SendSync(sctx, primitive.NewMessage(topic, []byte(`{"this is":"not a Ferry change event"}`)))

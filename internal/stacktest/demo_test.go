@@ -145,15 +145,8 @@ func waitLog(path, text string, timeout time.Duration) ([]byte, bool) {
 
 func waitRow(t *testing.T, name string, db *sql.DB, q string, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	testenv.WaitFor(t, timeout, fmt.Sprintf("the row written after the reset in the %s copy (%s)", name, q), func() bool {
 		var n int
-		if err := db.QueryRow(q).Scan(&n); err == nil && n == 1 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s copy: the row written after the reset did not arrive within %v (%s)", name, timeout, q)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+		return db.QueryRow(q).Scan(&n) == nil && n == 1
+	})
 }

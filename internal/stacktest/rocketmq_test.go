@@ -27,20 +27,8 @@ func TestRocketMQOrderedRoundTrip(t *testing.T) {
 	const queues, keys, perKey = 4, 12, 25
 	topic := s.NewTopic(t, queues)
 
-	p, err := rocketmq.NewProducer(
-		producer.WithNsResolver(primitive.NewPassthroughResolver([]string{s.NameServer})),
-		producer.WithGroupName(testenv.UniqueName("pg")),
-		producer.WithInstanceName(testenv.UniqueName("pi")),
-		producer.WithQueueSelector(producer.NewHashQueueSelector()),
-		producer.WithRetry(2),
-		producer.WithSendMsgTimeout(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(); err != nil {
-		t.Fatalf("start producer: %v", err)
-	}
-	t.Cleanup(func() { p.Shutdown() })
+	p := s.StartProducer(t, producer.WithQueueSelector(producer.NewHashQueueSelector()),
+		producer.WithRetry(2), producer.WithSendMsgTimeout(5*time.Second))
 
 	sentQueue := map[string]int{}
 	for i := 0; i < perKey; i++ {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
-	"github.com/ferry-cdc/ferry/pkg/mq"
 	"github.com/ferry-cdc/ferry/pkg/orderflow"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/publish"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/service"
@@ -41,7 +38,7 @@ func count(t *testing.T, db *sql.DB, q string) int {
 // points consumer mid-stream (in-process Shutdown) and restarts it, re-sends every message
 // (duplicates), and checks each consumer's table holds exactly one effect per order.
 func TestConsumersExactlyOnceInEffect(t *testing.T) {
-	mq.SetLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	testenv.QuietRocketMQ()
 	st := testenv.Get(t)
 	db := st.OpenSource(t, st.NewSourceDatabase(t))
 	testenv.LoadOrderSchema(t, db)
@@ -102,7 +99,7 @@ func TestConsumersExactlyOnceInEffect(t *testing.T) {
 			_ = c.Shutdown()
 		}
 	}()
-	waitFor(t, 60*time.Second, "points consumer to start handling", func() bool { return counter(t, metrics.Handled, "points") > 0 })
+	testenv.WaitFor(t, 60*time.Second, "points consumer to start handling", func() bool { return counter(t, metrics.Handled, "points") > 0 })
 	// Kill the points consumer mid-stream while the second half is being paid.
 	_ = running["points"].Shutdown()
 	pay(n/2, n)
@@ -125,7 +122,7 @@ func TestConsumersExactlyOnceInEffect(t *testing.T) {
 		"shipment":     `SELECT COUNT(*) FROM shipments`,
 	}
 	for name := range tables {
-		waitFor(t, 90*time.Second, name+" to see every message and its duplicate", func() bool {
+		testenv.WaitFor(t, 90*time.Second, name+" to see every message and its duplicate", func() bool {
 			return counter(t, metrics.Handled, name)+counter(t, metrics.Duplicates, name) >= 2*n
 		})
 	}
@@ -142,17 +139,6 @@ func TestConsumersExactlyOnceInEffect(t *testing.T) {
 	}
 	t.Logf("handled/duplicates: points %d/%d coupon %d/%d", counter(t, metrics.Handled, "points"),
 		counter(t, metrics.Duplicates, "points"), counter(t, metrics.Handled, "coupon"), counter(t, metrics.Duplicates, "coupon"))
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 func TestHandlerIdempotentOnDirectApply(t *testing.T) {

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"sync/atomic"
 	"time"
 
 	rocketmq "github.com/apache/rocketmq-client-go/v2"
@@ -77,8 +75,6 @@ type Consumer struct {
 	group   string
 }
 
-var instanceSeq atomic.Uint64
-
 // Start subscribes h to cfg.Topic in group cfg.GroupPrefix_<name> and starts consuming. A new
 // group starts from the first offset of the topic, so no message sent before it existed is missed.
 func Start(db *sql.DB, h Handler, cfg Config, m *Metrics, log *slog.Logger) (*Consumer, error) {
@@ -92,15 +88,10 @@ func Start(db *sql.DB, h Handler, cfg Config, m *Metrics, log *slog.Logger) (*Co
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Consumer{h: h, db: db, metrics: m, log: log, group: cfg.GroupPrefix + "_" + h.Name()}
-	pc, err := rocketmq.NewPushConsumer(
-		consumer.WithNameServer([]string{cfg.NameServer}),
-		consumer.WithGroupName(c.group),
-		// One client per consumer: clients sharing IP@pid@instance share one internal client.
-		consumer.WithInstance(fmt.Sprintf("orderflow-%s-%d-%d", h.Name(), os.Getpid(), instanceSeq.Add(1))),
-		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
+	pc, err := rocketmq.NewPushConsumer(append(orderflow.ConsumerOptions(cfg.NameServer, c.group, h.Name()),
 		consumer.WithConsumerModel(consumer.Clustering),
 		consumer.WithMaxReconsumeTimes(cfg.MaxRetries),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("create consumer %s: %w", c.group, err)
 	}

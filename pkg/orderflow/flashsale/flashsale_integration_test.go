@@ -4,18 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"log/slog"
-	"os"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
-	"github.com/ferry-cdc/ferry/pkg/mq"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/publish"
+	"github.com/ferry-cdc/ferry/pkg/orderflow/publish/publishtest"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/service"
 )
 
@@ -30,7 +27,7 @@ type env struct {
 // newEnv creates a fresh database with a product dedicated to a sale of units units.
 func newEnv(t *testing.T, units int) env {
 	t.Helper()
-	mq.SetLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	testenv.QuietRocketMQ()
 	st := testenv.Get(t)
 	name := st.NewSourceDatabase(t)
 	db := st.OpenSource(t, name)
@@ -112,7 +109,7 @@ func TestFlashSaleBurst(t *testing.T) {
 	}
 
 	// Kill the worker mid-stream (in-process Shutdown), then start a replacement in the group.
-	waitFor(t, 60*time.Second, "the first worker to create 30 orders", func() bool { return countOrders(t, e.db) >= 30 })
+	testenv.WaitFor(t, 60*time.Second, "the first worker to create 30 orders", func() bool { return countOrders(t, e.db) >= 30 })
 	stop1()
 	if err := <-done1; err != nil {
 		t.Fatal(err)
@@ -121,7 +118,7 @@ func TestFlashSaleBurst(t *testing.T) {
 	killedAt := countOrders(t, e.db)
 	w2, stop2, done2 := startWorker()
 	defer func() { stop2(); <-done2; w2.Shutdown() }()
-	waitFor(t, 90*time.Second, "all 100 orders", func() bool { return countOrders(t, e.db) >= units })
+	testenv.WaitFor(t, 90*time.Second, "all 100 orders", func() bool { return countOrders(t, e.db) >= units })
 	time.Sleep(500 * time.Millisecond) // a duplicate would show up now
 	t.Logf("worker killed after %d orders; duplicates skipped %v", killedAt, counterValue(metrics.Duplicates))
 
@@ -180,43 +177,10 @@ func countOrders(t *testing.T, db *sql.DB) int {
 	return n
 }
 
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// recPublisher stores messages, failing while fail is set.
-type recPublisher struct {
-	mu   sync.Mutex
-	fail bool
-	n    int
-}
-
-func (p *recPublisher) Publish(_ context.Context, _ publish.Message, done func(error)) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail {
-		return errors.New("broker down")
-	}
-	p.n++
-	if done != nil {
-		done(nil)
-	}
-	return nil
-}
-func (p *recPublisher) Mode() publish.Mode { return publish.ModeSync }
-func (p *recPublisher) Shutdown() error    { return nil }
-
 func TestGateIdempotencyAndRelease(t *testing.T) {
 	e := newEnv(t, 2)
 	ctx := context.Background()
-	pub := &recPublisher{}
+	pub := &publishtest.Publisher{}
 	g, err := NewGate(e.rdb, pub, "t", nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -243,10 +207,12 @@ func TestGateIdempotencyAndRelease(t *testing.T) {
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			pub.fail = s.fail
+			if s.fail {
+				pub.SetFail(1)
+			}
 			got, err := g.Buy(ctx, id, s.user, s.req)
-			if got != s.want || (err != nil) != s.isErr || pub.n != s.sent {
-				t.Fatalf("Buy(%d, %q) = %q, %v (sent %d); want %q err=%v sent %d", s.user, s.req, got, err, pub.n, s.want, s.isErr, s.sent)
+			if got != s.want || (err != nil) != s.isErr || pub.Sent() != s.sent {
+				t.Fatalf("Buy(%d, %q) = %q, %v (sent %d); want %q err=%v sent %d", s.user, s.req, got, err, pub.Sent(), s.want, s.isErr, s.sent)
 			}
 		})
 	}

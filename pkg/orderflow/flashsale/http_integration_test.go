@@ -7,11 +7,13 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/ferry-cdc/ferry/pkg/orderflow/publish/publishtest"
 )
 
 func TestBuyHandler(t *testing.T) {
 	e := newEnv(t, 1)
-	g, err := NewGate(e.rdb, &recPublisher{}, "t", nil, nil)
+	g, err := NewGate(e.rdb, &publishtest.Publisher{}, "t", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"sync/atomic"
 	"time"
 
 	rocketmq "github.com/apache/rocketmq-client-go/v2"
@@ -62,8 +60,6 @@ type Worker struct {
 	log     *slog.Logger
 }
 
-var workerSeq atomic.Uint64
-
 // StartWorker starts a pull consumer in cfg.Group; call Run to process and Shutdown to stop.
 func StartWorker(cfg WorkerConfig, c Creator, m *Metrics, log *slog.Logger) (*Worker, error) {
 	if err := cfg.Validate(); err != nil {
@@ -75,13 +71,8 @@ func StartWorker(cfg WorkerConfig, c Creator, m *Metrics, log *slog.Logger) (*Wo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	pc, err := rocketmq.NewPullConsumer(
-		consumer.WithNameServer([]string{cfg.NameServer}),
-		consumer.WithGroupName(cfg.Group),
-		consumer.WithInstance(fmt.Sprintf("orderflow-flash-%d-%d", os.Getpid(), workerSeq.Add(1))),
-		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
-		consumer.WithPullBatchSize(32),
-	)
+	pc, err := rocketmq.NewPullConsumer(append(orderflow.ConsumerOptions(cfg.NameServer, cfg.Group, "flash"),
+		consumer.WithPullBatchSize(32))...)
 	if err != nil {
 		return nil, fmt.Errorf("create pull consumer %s: %w", cfg.Group, err)
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"sync/atomic"
 
 	rocketmq "github.com/apache/rocketmq-client-go/v2"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
+
+	"github.com/ferry-cdc/ferry/pkg/orderflow"
 )
 
 // ErrNotStored is returned (wrapped) when the broker answered but did not store the message.
@@ -34,8 +34,6 @@ type Publisher interface {
 
 var _ Publisher = (*RocketMQ)(nil)
 
-var instanceSeq atomic.Uint64
-
 // RocketMQ is a Publisher over rocketmq-client-go's producer.
 type RocketMQ struct {
 	cfg Config
@@ -48,8 +46,8 @@ func NewRocketMQ(cfg Config) (*RocketMQ, error) {
 		return nil, err
 	}
 	inst := cfg.Instance
-	if inst == "" { // clients sharing IP@pid@instance share one internal client
-		inst = fmt.Sprintf("orderflow-%d-%d", os.Getpid(), instanceSeq.Add(1))
+	if inst == "" {
+		inst = orderflow.InstanceName("pub")
 	}
 	p, err := rocketmq.NewProducer(
 		producer.WithNameServer([]string{cfg.NameServer}),

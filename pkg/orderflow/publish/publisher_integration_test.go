@@ -3,24 +3,20 @@ package publish
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	rocketmq "github.com/apache/rocketmq-client-go/v2"
 	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
-	"github.com/ferry-cdc/ferry/pkg/mq"
 )
 
 // TestSendModes sends messages in each mode to a fresh topic and checks the verdicts and that
 // a consumer receives every message (on a healthy broker even one-way sends arrive).
 func TestSendModes(t *testing.T) {
-	mq.SetLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	testenv.QuietRocketMQ()
 	st := testenv.Get(t)
 	topic := st.NewTopic(t, 2)
 	const perMode = 20
@@ -60,7 +56,7 @@ func TestSendModes(t *testing.T) {
 			}
 		})
 	}
-	got := consumeAll(t, st.NameServer, topic, len(modes)*perMode)
+	got := consumeAll(t, st, topic, len(modes)*perMode)
 	for _, mode := range modes {
 		for i := 0; i < perMode; i++ {
 			if !got[fmt.Sprintf("%s-%d", mode, i)] {
@@ -70,17 +66,11 @@ func TestSendModes(t *testing.T) {
 	}
 }
 
-func consumeAll(t *testing.T, nameServer, topic string, want int) map[string]bool {
+func consumeAll(t *testing.T, st *testenv.Stack, topic string, want int) map[string]bool {
 	t.Helper()
 	var mu sync.Mutex
 	got := map[string]bool{}
-	c, err := rocketmq.NewPushConsumer(consumer.WithNameServer([]string{nameServer}),
-		consumer.WithGroupName(testenv.UniqueName("pc")), consumer.WithInstance(testenv.UniqueName("pi")),
-		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = c.Subscribe(topic, consumer.MessageSelector{}, func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+	st.StartConsumer(t, topic, func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, m := range msgs {
@@ -88,13 +78,6 @@ func consumeAll(t *testing.T, nameServer, topic string, want int) map[string]boo
 		}
 		return consumer.ConsumeSuccess, nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Shutdown()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		mu.Lock()

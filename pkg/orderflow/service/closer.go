@@ -32,23 +32,10 @@ func (c CloserConfig) Validate() error {
 // an order paid meanwhile is left alone. It returns how many orders it closed.
 func (s *Service) CloseExpired(ctx context.Context, batch int) (int, error) {
 	now := s.nowUTC()
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM orders FORCE INDEX (idx_orders_status_expire)
+	ids, err := queryAll(ctx, s.db, "find expired orders", scanID, `SELECT id FROM orders FORCE INDEX (idx_orders_status_expire)
 		WHERE status = 'created' AND expire_at <= ? ORDER BY expire_at LIMIT ?`, now, batch)
 	if err != nil {
-		return 0, fmt.Errorf("find expired orders: %w", err)
-	}
-	var ids []uint64
-	for rows.Next() {
-		var id uint64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("find expired orders: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("find expired orders: %w", err)
+		return 0, err
 	}
 	closed := 0
 	for _, id := range ids {

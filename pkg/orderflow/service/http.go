@@ -64,6 +64,15 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// reply writes v with code, or the error response for err if it is set.
+func (s *Service) reply(w http.ResponseWriter, r *http.Request, code int, v any, err error) {
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	writeJSON(w, code, v)
+}
+
 // writeErr maps the service's sentinels to status codes.
 func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusInternalServerError
@@ -113,11 +122,7 @@ func (s *Service) handleCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o, err := s.Create(r.Context(), req)
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, o)
+	s.reply(w, r, http.StatusCreated, o, err)
 }
 
 func (s *Service) handlePay(w http.ResponseWriter, r *http.Request) {
@@ -132,11 +137,7 @@ func (s *Service) handlePay(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		res, err = s.Pay(r.Context(), id, body.Channel)
 	}
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	s.reply(w, r, http.StatusOK, res, err)
 }
 
 func (s *Service) handleRefund(w http.ResponseWriter, r *http.Request) {
@@ -160,28 +161,21 @@ func (s *Service) transition(w http.ResponseWriter, r *http.Request, body any, o
 	if err == nil {
 		err = op(r.Context(), id)
 	}
-	var o Order
-	if err == nil {
-		o, err = s.Get(r.Context(), id)
-	}
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, o)
+	s.replyOrder(w, r, id, err)
 }
 
 func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r)
+	s.replyOrder(w, r, id, err)
+}
+
+// replyOrder answers with order id as it is now, or with err (and reads nothing) if it is set.
+func (s *Service) replyOrder(w http.ResponseWriter, r *http.Request, id uint64, err error) {
 	var o Order
 	if err == nil {
 		o, err = s.Get(r.Context(), id)
 	}
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, o)
+	s.reply(w, r, http.StatusOK, o, err)
 }
 
 func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
@@ -196,11 +190,7 @@ func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		list, err = s.ListByUser(r.Context(), id, limit)
 	}
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, list)
+	s.reply(w, r, http.StatusOK, list, err)
 }
 
 // Server is an http.Server for the handler with conservative timeouts.

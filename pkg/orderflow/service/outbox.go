@@ -118,27 +118,18 @@ func (r *Relay) mark(id uint64, sendErr error) {
 // first, and returns how many it handed to the publisher.
 func (r *Relay) Sweep(ctx context.Context) (int, error) {
 	cutoff := time.Now().UTC().Add(-r.cfg.RetryAfter)
-	rows, err := r.db.QueryContext(ctx, `SELECT id, order_id, topic, msg_key, body FROM order_outbox
-		WHERE sent_at IS NULL AND created_at <= ? ORDER BY id LIMIT ?`, cutoff, r.cfg.Batch)
-	if err != nil {
-		return 0, fmt.Errorf("sweep outbox: %w", err)
-	}
 	type row struct {
 		id, orderID      uint64
 		topic, key, body string
 	}
-	var todo []row
-	for rows.Next() {
+	todo, err := queryAll(ctx, r.db, "sweep outbox", func(rows *sql.Rows) (row, error) {
 		var x row
-		if err := rows.Scan(&x.id, &x.orderID, &x.topic, &x.key, &x.body); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("sweep outbox: %w", err)
-		}
-		todo = append(todo, x)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("sweep outbox: %w", err)
+		err := rows.Scan(&x.id, &x.orderID, &x.topic, &x.key, &x.body)
+		return x, err
+	}, `SELECT id, order_id, topic, msg_key, body FROM order_outbox
+		WHERE sent_at IS NULL AND created_at <= ? ORDER BY id LIMIT ?`, cutoff, r.cfg.Batch)
+	if err != nil {
+		return 0, err
 	}
 	sent := 0
 	for _, x := range todo {

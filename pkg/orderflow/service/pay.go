@@ -148,19 +148,10 @@ func restoreStock(ctx context.Context, tx *sql.Tx, orderID uint64) error {
 
 // orderLines returns the order's (product, quantity) lines summed by product, in product-id order.
 func orderLines(ctx context.Context, tx *sql.Tx, orderID uint64) ([]ItemRequest, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT product_id, SUM(quantity) FROM order_items WHERE order_id = ?
-		GROUP BY product_id ORDER BY product_id`, orderID)
-	if err != nil {
-		return nil, fmt.Errorf("read lines of order %d: %w", orderID, err)
-	}
-	defer rows.Close()
-	var out []ItemRequest
-	for rows.Next() {
+	return queryAll(ctx, tx, fmt.Sprintf("read lines of order %d", orderID), func(rows *sql.Rows) (ItemRequest, error) {
 		var l ItemRequest
-		if err := rows.Scan(&l.ProductID, &l.Quantity); err != nil {
-			return nil, fmt.Errorf("read lines of order %d: %w", orderID, err)
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+		err := rows.Scan(&l.ProductID, &l.Quantity)
+		return l, err
+	}, `SELECT product_id, SUM(quantity) FROM order_items WHERE order_id = ?
+		GROUP BY product_id ORDER BY product_id`, orderID)
 }

@@ -41,23 +41,23 @@ func (s *Service) Get(ctx context.Context, orderID uint64) (Order, error) {
 	if err != nil {
 		return Order{}, fmt.Errorf("read order %d: %w", orderID, err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT line_no, product_id, sku, product_name, unit_price, quantity, amount
+	o.Items, err = queryAll(ctx, s.db, fmt.Sprintf("read lines of order %d", orderID), scanItem,
+		`SELECT line_no, product_id, sku, product_name, unit_price, quantity, amount
 		FROM order_items WHERE order_id = ? ORDER BY line_no`, orderID)
 	if err != nil {
-		return Order{}, fmt.Errorf("read lines of order %d: %w", orderID, err)
+		return Order{}, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var it Item
-		var price, amount string
-		if err := rows.Scan(&it.LineNo, &it.ProductID, &it.SKU, &it.ProductName, &price, &it.Quantity, &amount); err != nil {
-			return Order{}, fmt.Errorf("read lines of order %d: %w", orderID, err)
-		}
-		it.UnitPrice, _ = ParseCents(price)
-		it.Amount, _ = ParseCents(amount)
-		o.Items = append(o.Items, it)
-	}
-	return o, rows.Err()
+	return o, nil
+}
+
+// scanItem scans an order line (line_no, product_id, sku, product_name, unit_price, quantity, amount).
+func scanItem(rows *sql.Rows) (Item, error) {
+	var it Item
+	var price, amount string
+	err := rows.Scan(&it.LineNo, &it.ProductID, &it.SKU, &it.ProductName, &price, &it.Quantity, &amount)
+	it.UnitPrice, _ = ParseCents(price)
+	it.Amount, _ = ParseCents(amount)
+	return it, err
 }
 
 // ListByUser returns a user's most recent orders (newest first, at most limit, without lines).
@@ -65,19 +65,8 @@ func (s *Service) ListByUser(ctx context.Context, userID uint64, limit int) ([]O
 	if limit <= 0 || limit > 200 {
 		return nil, fmt.Errorf("%w: limit %d: use 1-200", ErrInvalid, limit)
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT "+orderColumns+` FROM orders WHERE user_id = ?
+	return queryAll(ctx, s.db, fmt.Sprintf("list orders of user %d", userID), func(rows *sql.Rows) (Order, error) {
+		return scanOrder(rows)
+	}, "SELECT "+orderColumns+` FROM orders WHERE user_id = ?
 		ORDER BY created_at DESC, id DESC LIMIT ?`, userID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list orders of user %d: %w", userID, err)
-	}
-	defer rows.Close()
-	out := []Order{}
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list orders of user %d: %w", userID, err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
 }

@@ -2,20 +2,17 @@ package service
 
 import (
 	"context"
-	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
-	"github.com/ferry-cdc/ferry/pkg/mq"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/publish"
 )
 
 // TestRelayModesAgainstBroker pays orders with the relay in sync and async mode against the real
 // broker and checks every outbox row ends up marked sent (async: by the send callback).
 func TestRelayModesAgainstBroker(t *testing.T) {
-	mq.SetLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	testenv.QuietRocketMQ()
 	st := testenv.Get(t)
 	topic := st.NewTopic(t, 2)
 	for _, mode := range []publish.Mode{publish.ModeSync, publish.ModeAsync} {

@@ -12,6 +12,7 @@ import (
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/orderflow"
 	"github.com/ferry-cdc/ferry/pkg/orderflow/publish"
+	"github.com/ferry-cdc/ferry/pkg/orderflow/publish/publishtest"
 )
 
 var addr = json.RawMessage(`{"city":"Hangzhou","line1":"1 West Lake Rd"}`)
@@ -237,32 +238,10 @@ func TestRefundAndCancelRestoreState(t *testing.T) {
 	}
 }
 
-// flakyPublisher fails the first n sends, then records what it stores.
-type flakyPublisher struct {
-	mu     sync.Mutex
-	fail   int
-	stored []publish.Message
-}
-
-func (f *flakyPublisher) Publish(_ context.Context, m publish.Message, done func(error)) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.fail > 0 {
-		f.fail--
-		return errors.New("broker down")
-	}
-	f.stored = append(f.stored, m)
-	if done != nil {
-		done(nil)
-	}
-	return nil
-}
-func (f *flakyPublisher) Mode() publish.Mode { return publish.ModeSync }
-func (f *flakyPublisher) Shutdown() error    { return nil }
-
 func TestOutboxResendsAfterBrokerFailure(t *testing.T) {
 	db := newTestDB(t)
-	pub := &flakyPublisher{fail: 2}
+	pub := &publishtest.Publisher{}
+	pub.SetFail(2)
 	relay, err := NewRelay(db, pub, RelayConfig{SweepInterval: time.Second, RetryAfter: 0, Batch: 10}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -292,7 +271,7 @@ func TestOutboxResendsAfterBrokerFailure(t *testing.T) {
 		t.Fatalf("unsent outbox rows after sweep %d, want 0", n)
 	}
 	seen := map[uint64]bool{}
-	for _, m := range pub.stored {
+	for _, m := range pub.Stored() {
 		p, err := orderflow.DecodeOrderPaid(m.Body)
 		if err != nil || m.Topic != orderflow.TopicOrderPaySuccess {
 			t.Fatalf("stored message %q on %s: %v", m.Body, m.Topic, err)
@@ -309,6 +288,6 @@ func TestOutboxResendsAfterBrokerFailure(t *testing.T) {
 	}
 }
 
-type oneWay struct{ flakyPublisher }
+type oneWay struct{ publishtest.Publisher }
 
 func (*oneWay) Mode() publish.Mode { return publish.ModeOneWay }
