@@ -39,7 +39,11 @@ func (c *tableCache) tableOf(m *event.Message) (*sink.Table, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: column %s has no mysqlType", event.ErrMalformed, col)
 		}
-		t.Columns = append(t.Columns, sink.Column{Name: col, MySQLType: typ})
+		ct, err := event.ParseMySQLType(typ)
+		if err != nil {
+			return nil, fmt.Errorf("%w: column %s: %v", event.ErrMalformed, col, err)
+		}
+		t.Columns = append(t.Columns, sink.Column{Name: col, MySQLType: typ, Type: ct})
 	}
 	if err := t.Validate(); err != nil {
 		return nil, err

@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ferry-cdc/ferry/pkg/event"
 )
 
 // Op is the kind of a row change.
@@ -44,6 +46,17 @@ func (o Op) String() string {
 type Column struct {
 	Name      string // column name in the source table
 	MySQLType string // column type as in SHOW CREATE TABLE, e.g. "decimal(12,2)"
+	// Type is MySQLType parsed, set once per table shape where the shape is built (the
+	// replayer's decode, see replayer.tableCache); the zero value means not parsed yet.
+	Type event.ColumnType
+}
+
+// Parsed returns the column's parsed type: Type when it was set, else MySQLType parsed now.
+func (c Column) Parsed() (event.ColumnType, error) {
+	if c.Type.Base != "" {
+		return c.Type, nil
+	}
+	return event.ParseMySQLType(c.MySQLType)
 }
 
 // Table describes the source table of a group of rows at event time. Rows decoded from one

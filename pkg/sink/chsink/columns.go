@@ -99,14 +99,14 @@ func (c *textCol) reset() {
 }
 
 // columnFor returns the buffer maker of a copy column of ClickHouse type chType whose event
-// values have MySQL type mysqlType. Nullable columns take nil for SQL NULL; key columns never
+// values have the MySQL type of source column c. Nullable columns take nil for SQL NULL; key columns never
 // get NULL (the event format guarantees non-null key values).
-func columnFor(chType, mysqlType string) (newColumn, error) {
+func columnFor(chType string, c sink.Column) (newColumn, error) {
 	inner, nullable := strings.CutPrefix(chType, "Nullable(")
 	if nullable {
 		inner = strings.TrimSuffix(inner, ")")
 	}
-	mt, err := event.ParseMySQLType(mysqlType)
+	mt, err := c.Parsed()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", sink.ErrBadRow, err)
 	}

@@ -16,7 +16,7 @@ type converter func(v *string) (any, error)
 // converterFor returns the converter of a copy column: a one-value column buffer from
 // columnFor, read back.
 func converterFor(chType, mysqlType string) (converter, error) {
-	mk, err := columnFor(chType, mysqlType)
+	mk, err := columnFor(chType, sink.Column{Name: "c", MySQLType: mysqlType})
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func TestTextChecks(t *testing.T) {
 		{"Nullable(FixedString(2))", "abc", false},
 	} {
 		t.Run(tc.ch+"/"+tc.in, func(t *testing.T) {
-			mk, err := columnFor(tc.ch, "varchar(10)")
+			mk, err := columnFor(tc.ch, sink.Column{Name: "c", MySQLType: "varchar(10)"})
 			if err != nil {
 				t.Fatal(err)
 			}

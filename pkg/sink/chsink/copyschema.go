@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
@@ -55,12 +54,16 @@ func CopyTableSQL(copyDB string, t *sink.Table, f Features) (string, error) {
 // type clamps some MariaDB values (before 1970 or 1900, zero dates), and clamped key values would
 // merge distinct rows into one.
 func columnType(c sink.Column, pk bool, f Features) (string, error) {
-	typ, err := CHType(c.MySQLType, f)
+	ct, err := c.Parsed()
+	if err != nil {
+		return "", fmt.Errorf("%w: column %s: %v", sink.ErrBadRow, c.Name, err)
+	}
+	typ, err := chTypeOf(ct, f)
 	if err != nil {
 		return typ, err
 	}
 	if pk {
-		if ct, err := event.ParseMySQLType(c.MySQLType); err == nil && (ct.Base == "date" || ct.Base == "datetime") {
+		if ct.Base == "date" || ct.Base == "datetime" {
 			return "String", nil
 		}
 		return typ, nil

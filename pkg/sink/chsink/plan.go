@@ -49,7 +49,7 @@ func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
 		if !ok {
 			continue // not in the copy (dropped): write only columns the copy has
 		}
-		mk, err := columnFor(chType, c.MySQLType)
+		mk, err := columnFor(chType, c)
 		if err != nil {
 			return nil, fmt.Errorf("%s.%s column %s: %w", ct.db, ct.name, c.Name, err)
 		}

@@ -30,6 +30,11 @@ func CHType(mysqlType string, f Features) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", sink.ErrBadRow, err)
 	}
+	return chTypeOf(ct, f)
+}
+
+// chTypeOf is CHType of a parsed type.
+func chTypeOf(ct event.ColumnType, f Features) (string, error) {
 	u := ""
 	if ct.Unsigned {
 		u = "U"

@@ -193,7 +193,7 @@ func deletedFlag(op sink.Op) int {
 // decoded to bytes, BIT values to integers; everything else is sent as text, which MySQL
 // converts exactly (decimals, big unsigned integers, datetimes, enum members).
 func converterFor(c sink.Column) (converter, error) {
-	ct, err := event.ParseMySQLType(c.MySQLType)
+	ct, err := c.Parsed()
 	if err != nil {
 		return nil, fmt.Errorf("%w: column %s: %v", sink.ErrBadRow, c.Name, err)
 	}

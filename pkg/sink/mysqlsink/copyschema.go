@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
@@ -59,7 +58,7 @@ func CopyTableSQL(copyDB string, t *sink.Table) (string, error) {
 // columnDef returns the copy's definition of one column: the source type (JSON as LONGTEXT,
 // no CHECKs), NOT NULL for key columns (string keys in utf8mb4_bin), NULL DEFAULT NULL otherwise.
 func columnDef(c sink.Column, pk bool) (string, error) {
-	ct, err := event.ParseMySQLType(c.MySQLType)
+	ct, err := c.Parsed()
 	if err != nil {
 		return "", fmt.Errorf("column %s: %w", c.Name, err)
 	}
