@@ -21,7 +21,7 @@ var replayerHelp = map[string]string{
 	"instance":          "client instance name (default unique per process)",
 	"consume-batch":     "messages per pull (the broker sends at most 32); a queue holds at most 4x this many unacknowledged messages",
 	"queue-cache-mb":    "pulled but unacknowledged message MiB per queue at most (bounds memory)",
-	"batch-rows":        "flush a batch at this many rows",
+	"batch-rows":        "flush a batch at this many rows (default 5000 for mysql, 10000 for clickhouse)",
 	"batch-bytes":       "flush a batch at this many value bytes",
 	"flush-interval":    "flush a batch this long after its first row (default 200ms for mysql, 1s for clickhouse)",
 	"min-flush-gap":     "least time between two sink calls of batches that are not full; grows with the sink's apply time up to flush-interval (default 0 for mysql, 100ms for clickhouse)",
@@ -45,6 +45,7 @@ func newRunCmd() *cobra.Command {
 	cfg := runConfig{sinkConfig: defaultSinkConfig(), Config: replayer.DefaultConfig(), FlushMode: "auto", MemoryMB: 128}
 	cfg.FlushInterval = 0 // chosen per sink in run unless set
 	cfg.MinFlushGap = -1  // likewise
+	cfg.BatchRows = 0     // likewise
 	return app.Command(cli.Spec{Use: "run", Short: "Consume the change topic and apply it to the copy until SIGTERM", Config: &cfg,
 		Run: func(ctx context.Context, _ *cobra.Command, _ []string, log *slog.Logger) error {
 			cli.SetMemoryLimit(cfg.MemoryMB)
@@ -61,6 +62,9 @@ func run(ctx context.Context, cfg runConfig, log *slog.Logger) error {
 	}
 	if cfg.MinFlushGap < 0 {
 		cfg.MinFlushGap = replayer.DefaultMinFlushGap(cfg.Sink)
+	}
+	if cfg.BatchRows == 0 {
+		cfg.BatchRows = replayer.DefaultBatchRows(cfg.Sink)
 	}
 	switch cfg.FlushMode {
 	case "auto":

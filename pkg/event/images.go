@@ -257,8 +257,8 @@ func (p *imageParser) key(col int) (string, error) {
 
 // store returns a stable pointer to v from the slab.
 func (p *imageParser) store(v string) *string {
-	if len(p.slab) == cap(p.slab) {
-		p.slab = make([]string, 0, 256)
+	if len(p.slab) == cap(p.slab) { // blocks of 32, 64, ... 256: a one-row message needs few
+		p.slab = make([]string, 0, min(256, max(32, 2*cap(p.slab))))
 	}
 	p.slab = append(p.slab, v)
 	return &p.slab[len(p.slab)-1]

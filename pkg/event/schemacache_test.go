@@ -1,11 +1,12 @@
 package event
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 )
 
-// FuzzDecodeCachedMatchesDecode holds DecodeCached equal to Decode, on a cache miss and on a
+// FuzzDecodeCachedMatchesDecode holds DecodeCached and DecodeCachedShared equal to Decode, on a cache miss and on a
 // hit (the second call), for every input: same error-ness, same message.
 func FuzzDecodeCachedMatchesDecode(f *testing.F) {
 	for _, in := range append(decodeCases, imageCases...) {
@@ -23,6 +24,13 @@ func FuzzDecodeCachedMatchesDecode(f *testing.F) {
 			}
 			if err == nil && !reflect.DeepEqual(got, want) {
 				t.Fatalf("round %d: DecodeCached = %+v, Decode = %+v", round, got, want)
+			}
+			shared, err := DecodeCachedShared(bytes.Clone(in), c)
+			if (err != nil) != (wantErr != nil) {
+				t.Fatalf("round %d: DecodeCachedShared error %v, Decode error %v", round, err, wantErr)
+			}
+			if err == nil && !reflect.DeepEqual(shared, want) {
+				t.Fatalf("round %d: DecodeCachedShared = %+v, Decode = %+v", round, shared, want)
 			}
 		}
 	})

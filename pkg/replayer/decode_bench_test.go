@@ -9,7 +9,7 @@ import (
 )
 
 // BenchmarkDecode measures what the replayer spends per message before the sink: decoding
-// (event.Decode, and event.DecodeCached as the replayer does) and converting to sink rows (toRows), for 2-row and 50-row order messages.
+// (event.Decode, event.DecodeCached, and event.DecodeCachedShared as the replayer does) and converting to sink rows (toRows), for 2-row and 50-row order messages.
 func BenchmarkDecode(b *testing.B) {
 	for _, dc := range []struct {
 		name   string
@@ -17,6 +17,7 @@ func BenchmarkDecode(b *testing.B) {
 	}{
 		{"decode", func(b []byte, _ *event.SchemaCache) (*event.Message, error) { return event.Decode(b) }},
 		{"cached", event.DecodeCached},
+		{"shared", event.DecodeCachedShared}, // as the replayer does
 	} {
 		benchDecode(b, dc.name, dc.decode)
 	}

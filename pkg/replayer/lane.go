@@ -122,7 +122,7 @@ func (l *lane) process(ctx context.Context, req *request) error {
 		if ctx.Err() != nil || r.closing.Load() {
 			return errors.Join(errStopping, ctx.Err())
 		}
-		m, err := event.DecodeCached(msg.Body, r.schemas)
+		m, err := event.DecodeCachedShared(msg.Body, r.schemas) // the body stays unchanged until the request is acknowledged
 		if err == nil && !m.IsDDL {
 			var rows []sink.Row
 			var size int
