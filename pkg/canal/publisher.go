@@ -60,6 +60,7 @@ type outgoing struct {
 	size  int           // estimated body size (buffer hint)
 	wire  *primitive.Message
 	bytes int // encoded size in a batch body (RocketMQ's per-message framing included)
+	rows  int // rows of msg (its row images are dropped once encoded)
 }
 
 // maxSendBytes bounds one batch call's body: the broker refuses a batch larger than its
@@ -200,6 +201,10 @@ func (p *Publisher) encode(o *outgoing) error {
 		return err
 	}
 	o.wire = p.rocketMessage(o, body)
+	// The body holds the rows now: free the row maps while the message waits for its send (they
+	// are most of a waiting message's memory, and the GC rescans them every cycle).
+	o.rows = len(o.msg.Data)
+	o.msg.Data, o.msg.Old = nil, nil
 	// A batch body holds each message as TOTALSIZE MAGICCODE BODYCRC FLAG BODYSIZE (4 bytes each),
 	// the body, PROPERTYSIZE (2 bytes) and the properties (producer.MarshalMessageBatch).
 	o.bytes = 22 + len(body) + len(o.wire.MarshallProperties())
