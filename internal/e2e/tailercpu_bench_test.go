@@ -29,7 +29,7 @@ import (
 // (wall clock), rows/msg and body bytes/row (from the tailer's metrics), tailer_rss_MB (peak).
 // FERRY_BENCH_TAILER_ARGS adds tailer flags (space-separated), for experiments.
 // FERRY_BENCH_PROFILE=<dir> also saves a CPU profile of the tailer (the catch-up's first 10 s,
-// from its /debug/pprof/profile) as <dir>/tailer-<i>.pprof. There is no raw baseline: compare
+// from its /debug/pprof/profile) as <dir>/tailer-<i>.pprof, and its log as <dir>/tailer-<i>.log. There is no raw baseline: compare
 // tailer_cpu_us/row with pkg/canal BenchmarkCatchUp's raw decode (about 2.3 µs/row here).
 func BenchmarkTailerCatchUpCPU(b *testing.B) {
 	st := testenv.Get(b)
@@ -79,6 +79,11 @@ func tailerCPURun(b *testing.B, st *testenv.Stack, bin, dbName string, from, to 
 	rss := rssMB(b, proc.Pid())
 	<-profiled // the tailer idles meanwhile
 	proc.Kill()
+	if d := os.Getenv("FERRY_BENCH_PROFILE"); d != "" {
+		if log, err := os.ReadFile(proc.LogPath); err == nil {
+			_ = os.WriteFile(filepath.Join(d, fmt.Sprintf("tailer-%d.log", iter)), log, 0o644)
+		}
+	}
 	rows := float64(n)
 	b.ReportMetric(cpu*1e6/rows, "tailer_cpu_us/row")
 	b.ReportMetric(broker*1e6/rows, "broker_cpu_us/row")
