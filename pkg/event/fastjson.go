@@ -175,35 +175,62 @@ func (w *jw) strMap(m map[string]string) {
 }
 
 // images writes row maps; keys in cols order first, then any others sorted (a message that
-// Validate accepts has no others).
+// Validate accepts has no others). The cols keys are escaped once per call, not once per row.
 func (w *jw) images(rows []map[string]*string, cols []string) {
 	if rows == nil {
 		w.raw("null")
 		return
 	}
+	keys := w.colKeys(cols)
 	w.b = append(w.b, '[')
 	for i, row := range rows {
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
-		w.image(row, cols)
+		w.image(row, cols, keys)
 	}
 	w.b = append(w.b, ']')
 }
 
-func (w *jw) image(row map[string]*string, cols []string) {
+// colKeys returns each column name encoded as a JSON object key (`"name":`).
+func (w *jw) colKeys(cols []string) []string {
+	keys := make([]string, len(cols))
+	k := jw{}
+	for i, c := range cols {
+		k.b = k.b[:0]
+		k.str(c)
+		k.b = append(k.b, ':')
+		keys[i] = string(k.b)
+	}
+	if k.err != nil && w.err == nil {
+		w.err = k.err
+	}
+	return keys
+}
+
+// image writes one row map; keys[i] is cols[i] encoded as an object key.
+func (w *jw) image(row map[string]*string, cols, keys []string) {
 	if row == nil {
 		w.raw("null")
 		return
 	}
 	w.b = append(w.b, '{')
 	n := 0
-	for _, c := range cols {
+	for i, c := range cols {
 		v, ok := row[c]
 		if !ok {
 			continue
 		}
-		w.entry(&n, c, v)
+		if n > 0 {
+			w.b = append(w.b, ',')
+		}
+		n++
+		w.b = append(w.b, keys[i]...)
+		if v == nil {
+			w.raw("null")
+		} else {
+			w.str(*v)
+		}
 	}
 	if n < len(row) { // keys outside cols: keep them so nothing is lost (Validate rejects them)
 		for _, k := range sortedKeys(row) {

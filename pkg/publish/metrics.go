@@ -57,7 +57,7 @@ func (m *Metrics) observeSend(batch []*outgoing, d time.Duration) {
 		m.Messages.Inc()
 		m.Bytes.Add(float64(len(o.wire.Body)))
 		if !o.msg.IsDDL {
-			m.BatchRows.Observe(float64(len(o.msg.Data)))
+			m.BatchRows.Observe(float64(o.rows))
 		}
 	}
 }

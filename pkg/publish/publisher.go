@@ -79,6 +79,7 @@ type outgoing struct {
 	size  int           // estimated body size (buffer hint)
 	wire  *primitive.Message
 	bytes int // encoded size in a batch body (RocketMQ's per-message framing included)
+	rows  int // rows of msg (its row images are dropped once encoded)
 }
 
 // New starts one lane per queue. metrics may be nil.
