@@ -13,9 +13,20 @@ import (
 
 // ParseDDL parses one MySQL DDL statement with the TiDB parser. MariaDB-only syntax the parser
 // does not know fails here; callers halt on it (the operator applies such statements by hand).
+// A MariaDB-only collation is made known to the parser first (see collations.go).
 func ParseDDL(sql string) (ast.StmtNode, error) {
-	p := parser.New()
-	stmts, _, err := p.Parse(sql, "utf8mb4", "")
+	stmts, err := parse(sql)
+	// Each round registers one unknown collation; a statement names only a few.
+	for range 16 {
+		name, ok := "", false
+		if err != nil {
+			name, ok = unknownCollation(err)
+		}
+		if !ok || !registerCollation(name) {
+			break
+		}
+		stmts, err = parse(sql)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("parse ddl: %w", err)
 	}
@@ -23,6 +34,13 @@ func ParseDDL(sql string) (ast.StmtNode, error) {
 		return nil, fmt.Errorf("parse ddl: want one statement, got %d", len(stmts))
 	}
 	return stmts[0], nil
+}
+
+func parse(sql string) ([]ast.StmtNode, error) {
+	parserMu.RLock()
+	defer parserMu.RUnlock()
+	stmts, _, err := parser.New().Parse(sql, "utf8mb4", "")
+	return stmts, err
 }
 
 // Restore prints a (possibly rewritten) AST node back to SQL with backquoted names.
