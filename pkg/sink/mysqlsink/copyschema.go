@@ -56,7 +56,7 @@ func CopyTableSQL(copyDB string, t *sink.Table) (string, error) {
 }
 
 // columnDef returns the copy's definition of one column: the source type (JSON as LONGTEXT,
-// no CHECKs), NOT NULL for key columns (string keys in utf8mb4_bin), NULL DEFAULT NULL otherwise.
+// byte-limited text types one size up, no CHECKs), NOT NULL for key columns (string keys in utf8mb4_bin), NULL DEFAULT NULL otherwise.
 func columnDef(c sink.Column, pk bool) (string, error) {
 	ct, err := event.ParseMySQLType(c.MySQLType)
 	if err != nil {
@@ -65,6 +65,9 @@ func columnDef(c sink.Column, pk bool) (string, error) {
 	typ := ct.String()
 	if ct.Base == "json" {
 		typ = "longtext"
+	}
+	if w, ok := widerText[ct.Base]; ok {
+		typ = w
 	}
 	if !pk {
 		return typ + " NULL DEFAULT NULL", nil
