@@ -181,17 +181,26 @@ func chDefault(def sink.AddedDefault, typ, base string, d *sink.DDL) string {
 		return ""
 	}
 	txt := *v
-	if base == "Date" || strings.HasPrefix(base, "DateTime") {
+	if base == "Date" || base == "Date32" || strings.HasPrefix(base, "DateTime") {
 		lo, hi := timeRange(base)
 		if t, err := parseTime(txt, lo, hi); err == nil {
-			layout := "2006-01-02 15:04:05.999999"
-			if base == "Date" {
-				layout = "2006-01-02"
-			}
-			txt = t.Format(layout)
+			txt = t.Format(defaultLayout(base))
 		}
 	}
 	return fmt.Sprintf(" DEFAULT CAST('%s' AS %s)", strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(txt), typ)
+}
+
+// defaultLayout is the text form CAST accepts for a date or time type: DateTime holds whole
+// seconds and rejects a fraction (a DATETIME(n) default halted the replayer on 18.16), rows
+// lose it the same way.
+func defaultLayout(base string) string {
+	switch {
+	case base == "Date" || base == "Date32":
+		return "2006-01-02"
+	case strings.HasPrefix(base, "DateTime64"):
+		return "2006-01-02 15:04:05.999999"
+	}
+	return "2006-01-02 15:04:05"
 }
 
 func (s *Sink) renameColumn(ct *copyTable, from, to string) ([]string, error) {
