@@ -29,6 +29,10 @@ func TestAddedDefaultOf(t *testing.T) {
 		{"c TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP", true, "<nil>", true, nil},
 		{"c DATETIME DEFAULT NOW()", false, "<nil>", true, nil},
 		{"c YEAR NOT NULL", true, "0", false, nil},
+		{"c BIT(17) DEFAULT b'11001111011000111'", false, "106183", false, nil}, // the value, not "0x019ec7"
+		{"c BIT(8) NOT NULL DEFAULT X'FF'", true, "255", false, nil},
+		{"c BIT(8) NOT NULL DEFAULT 5", true, "5", false, nil},
+		{"c VARBINARY(4) NOT NULL DEFAULT X'00FF41'", true, "\x00\xffA", false, nil}, // the bytes
 		{"c VARCHAR(36) DEFAULT (UUID())", false, "<nil>", false, ErrExprDefault},
 	} {
 		t.Run(tc.col, func(t *testing.T) {
