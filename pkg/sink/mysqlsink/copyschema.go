@@ -56,7 +56,7 @@ func CopyTableSQL(copyDB string, t *sink.Table) (string, error) {
 }
 
 // columnDef returns the copy's definition of one column: the source type (JSON as LONGTEXT,
-// byte-limited text types one size up, no CHECKs), NOT NULL for key columns (string keys in utf8mb4_bin), NULL DEFAULT NULL otherwise.
+// byte-limited text types one size up, no CHECKs), NOT NULL for key columns (string keys in utf8mb4_nopad_bin: distinct bytes, distinct keys), NULL DEFAULT NULL otherwise.
 func columnDef(c sink.Column, pk bool) (string, error) {
 	ct, err := event.ParseMySQLType(c.MySQLType)
 	if err != nil {
@@ -73,7 +73,7 @@ func columnDef(c sink.Column, pk bool) (string, error) {
 		return typ + " NULL DEFAULT NULL", nil
 	}
 	if ct.IsText() || ct.IsEnumOrSet() {
-		typ += " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+		typ += " CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin"
 	}
 	return typ + " NOT NULL", nil
 }
