@@ -25,6 +25,7 @@ func (w *workload) addColumn(t *table) error {
 	if _, err := w.exec(fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s %s", ident(t.name), ident(c.name), k.ddl, def)); err != nil {
 		return err
 	}
+	c.notNull = strings.HasPrefix(def, "NOT NULL")
 	t.cols = append(t.cols, c)
 	return nil
 }

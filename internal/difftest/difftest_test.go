@@ -37,11 +37,23 @@ func modeFromEnv(t *testing.T) mode {
 	return mode{}
 }
 
+// convergeFromEnv lets a replay wait less (or more) for the copies: FERRY_DIFF_CONVERGE=30s.
+func convergeFromEnv(t *testing.T, m mode) mode {
+	if v := os.Getenv("FERRY_DIFF_CONVERGE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("FERRY_DIFF_CONVERGE=%q: %v (use a Go duration such as 30s)", v, err)
+		}
+		m.converge = d
+	}
+	return m
+}
+
 // TestDifferential runs seeded rounds of random schema, workload and faults through the real
 // pipeline and requires both copies to equal the source value by value, up to the documented
 // ClickHouse degradations.
 func TestDifferential(t *testing.T) {
-	m := modeFromEnv(t)
+	m := convergeFromEnv(t, modeFromEnv(t))
 	seed := time.Now().UnixNano() % 1_000_000_000
 	if v := os.Getenv("FERRY_DIFF_SEED"); v != "" {
 		var err error

@@ -8,8 +8,9 @@ import (
 
 // column is one column of a generated table.
 type column struct {
-	name string
-	kind colKind
+	name    string
+	kind    colKind
+	notNull bool // declared NOT NULL (an added column): never given NULL
 }
 
 // table is the generator's model of one source table: its columns and the keys it believes are
@@ -76,18 +77,18 @@ func newTables(r *rand.Rand, prefix string, n int) []*table {
 			ints = append(ints, k)
 		}
 	}
-	wide := &table{name: prefix + "w", keyCols: []column{{"id", ints[r.IntN(len(ints))]}}}
+	wide := &table{name: prefix + "w", keyCols: []column{{name: "id", kind: ints[r.IntN(len(ints))]}}}
 	for i, k := range catalogue {
-		wide.cols = append(wide.cols, column{fmt.Sprintf("c%02d", i), k})
+		wide.cols = append(wide.cols, column{name: fmt.Sprintf("c%02d", i), kind: k})
 	}
 	out := []*table{wide}
 	for i := range n {
 		t := &table{name: fmt.Sprintf("%sk%d", prefix, i)}
 		for j, k := range keyShapes[r.IntN(len(keyShapes))] {
-			t.keyCols = append(t.keyCols, column{fmt.Sprintf("k%d", j), k})
+			t.keyCols = append(t.keyCols, column{name: fmt.Sprintf("k%d", j), kind: k})
 		}
 		for j := range 3 + r.IntN(5) {
-			t.cols = append(t.cols, column{fmt.Sprintf("v%d", j), catalogue[r.IntN(len(catalogue))]})
+			t.cols = append(t.cols, column{name: fmt.Sprintf("v%d", j), kind: catalogue[r.IntN(len(catalogue))]})
 		}
 		out = append(out, t)
 	}

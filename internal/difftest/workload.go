@@ -54,7 +54,7 @@ func abbrev(q string) string {
 
 // value returns a literal for a non-key column: NULL about one time in eight.
 func (w *workload) value(c column) string {
-	if w.r.IntN(8) == 0 {
+	if !c.notNull && w.r.IntN(8) == 0 {
 		return "NULL"
 	}
 	return c.kind.gen(w.r)
