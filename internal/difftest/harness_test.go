@@ -105,8 +105,8 @@ func (h *harness) round(idx int, seed int64, m mode) {
 	t.Logf("round %d seed %d: %s, ops %v, faults %v, %d rows compared, explained %v, unexplained %d",
 		idx, seed, time.Since(start).Round(time.Second), w.stats, f.injected, rows, explained, len(diffs))
 	if len(diffs) > 0 {
-		t.Fatalf("round %d (replay with FERRY_DIFF_SEED=%d): %d differences:\n%s\nprocess logs:\n%s",
-			idx, seed, len(diffs), strings.Join(first(diffs, 40), "\n"), h.p.Logs())
+		t.Fatalf("round %d (replay with FERRY_DIFF_SEED=%d): %d differences:\n%s\nDDL of the round:\n%s\nprocess logs:\n%s",
+			idx, seed, len(diffs), strings.Join(first(diffs, 40), "\n"), strings.Join(w.ddlLog, "\n"), h.p.Logs())
 	}
 }
 

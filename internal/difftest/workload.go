@@ -25,12 +25,16 @@ type workload struct {
 	ddlSeq    int
 	stats     map[string]int
 	last      []string // the latest statements, for a failure report
+	ddlLog    []string // every DDL statement of the round, for a failure report
 }
 
 func (w *workload) exec(q string) (sql.Result, error) {
 	w.last = append(w.last, q)
 	if len(w.last) > 8 {
 		w.last = w.last[1:]
+	}
+	if strings.HasPrefix(q, "ALTER") || strings.HasPrefix(q, "RENAME") || strings.HasPrefix(q, "TRUNCATE") {
+		w.ddlLog = append(w.ddlLog, q)
 	}
 	res, err := w.conn.ExecContext(w.ctx, q)
 	if err != nil {
