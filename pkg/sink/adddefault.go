@@ -52,7 +52,7 @@ func AddedDefaultOf(c *ast.ColumnDef) (AddedDefault, error) {
 			if err != nil {
 				return d, fmt.Errorf("ADD COLUMN %s: %w", c.Name.Name.O, err)
 			}
-			v = bitDefault(c, o.Expr, v)
+			v = eventText(c, bitDefault(c, o.Expr, v))
 			explicit, d.Value, d.Now = true, v, now
 		}
 	}
@@ -124,6 +124,75 @@ func bitDefault(c *ast.ColumnDef, e ast.ExprNode, v *string) *string {
 	}
 	s := strconv.FormatUint(n, 10)
 	return &s
+}
+
+// eventText writes a DEFAULT literal the way the source reads the value back and change events
+// carry it: TIME with the column's fraction digits ('-838:59:59' is "-838:59:59.000" in a
+// TIME(3)), CHAR without trailing spaces, SET members in definition order. The ClickHouse copy
+// stores these types as String, so the literal's own spelling showed there (found by
+// internal/difftest).
+func eventText(c *ast.ColumnDef, v *string) *string {
+	ct, err := event.ParseMySQLType(ColumnTypeOf(c))
+	if err != nil || v == nil {
+		return v
+	}
+	s := *v
+	switch ct.Base {
+	case "time":
+		s = timeText(s, ct.FSP)
+	case "char":
+		s = strings.TrimRight(s, " ")
+	case "set":
+		s = setText(s, ct.Members)
+	}
+	return &s
+}
+
+// timeText renders "[-]h:mm:ss[.f]" as MariaDB prints a TIME(fsp): hours at least two digits,
+// exactly fsp fraction digits (extra digits cut). Other spellings are returned unchanged.
+func timeText(s string, fsp int) string {
+	sign, rest := "", s
+	if strings.HasPrefix(rest, "-") {
+		sign, rest = "-", rest[1:]
+	}
+	clock, frac, _ := strings.Cut(rest, ".")
+	parts := strings.Split(clock, ":")
+	if len(parts) != 3 {
+		return s
+	}
+	for _, p := range append(parts, frac) {
+		if strings.Trim(p, "0123456789") != "" {
+			return s
+		}
+	}
+	h, err := strconv.Atoi(parts[0])
+	if err != nil || len(parts[1]) != 2 || len(parts[2]) != 2 {
+		return s
+	}
+	out := fmt.Sprintf("%s%02d:%s:%s", sign, h, parts[1], parts[2])
+	if fsp > 0 {
+		frac += strings.Repeat("0", fsp)
+		out += "." + frac[:fsp]
+	}
+	return out
+}
+
+// setText orders SET members as the column defines them and drops repeats, as MariaDB stores them.
+func setText(s string, members []string) string {
+	in := map[string]bool{}
+	for _, m := range strings.Split(s, ",") {
+		in[strings.ToLower(m)] = true
+	}
+	var out []string
+	for _, m := range members {
+		if in[strings.ToLower(m)] {
+			out = append(out, m)
+		}
+	}
+	if len(out) == 0 {
+		return s
+	}
+	return strings.Join(out, ",")
 }
 
 // implicitDefault is the value MariaDB gives existing rows of an added NOT NULL column without

@@ -33,6 +33,12 @@ func TestAddedDefaultOf(t *testing.T) {
 		{"c BIT(8) NOT NULL DEFAULT X'FF'", true, "255", false, nil},
 		{"c BIT(8) NOT NULL DEFAULT 5", true, "5", false, nil},
 		{"c VARBINARY(4) NOT NULL DEFAULT X'00FF41'", true, "\x00\xffA", false, nil}, // the bytes
+		{"c TIME(3) NOT NULL DEFAULT '-838:59:59'", true, "-838:59:59.000", false, nil}, // as events carry it
+		{"c TIME DEFAULT '5:07:09.5'", false, "05:07:09", false, nil},
+		{"c TIME(1) DEFAULT '12:00:00.25'", false, "12:00:00.2", false, nil},
+		{"c CHAR(8) DEFAULT 'ab  '", false, "ab", false, nil},
+		{"c VARCHAR(8) DEFAULT 'ab  '", false, "ab  ", false, nil},
+		{"c SET('x','y','z') NOT NULL DEFAULT 'z,x,z'", true, "x,z", false, nil},
 		{"c VARCHAR(36) DEFAULT (UUID())", false, "<nil>", false, ErrExprDefault},
 	} {
 		t.Run(tc.col, func(t *testing.T) {
