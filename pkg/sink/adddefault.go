@@ -128,7 +128,8 @@ func bitDefault(c *ast.ColumnDef, e ast.ExprNode, v *string) *string {
 
 // eventText writes a DEFAULT literal the way the source reads the value back and change events
 // carry it: TIME with the column's fraction digits ('-838:59:59' is "-838:59:59.000" in a
-// TIME(3)), CHAR without trailing spaces, SET members in definition order. The ClickHouse copy
+// TIME(3)), CHAR without trailing spaces, BINARY(n) padded to n bytes, SET members in
+// definition order. The ClickHouse copy
 // stores these types as String, so the literal's own spelling showed there (found by
 // internal/difftest).
 func eventText(c *ast.ColumnDef, v *string) *string {
@@ -142,6 +143,8 @@ func eventText(c *ast.ColumnDef, v *string) *string {
 		s = timeText(s, ct.FSP)
 	case "char":
 		s = strings.TrimRight(s, " ")
+	case "binary":
+		s = padBinary(s, ct.Length)
 	case "set":
 		s = setText(s, ct.Members)
 	}
@@ -195,6 +198,14 @@ func setText(s string, members []string) string {
 	return strings.Join(out, ",")
 }
 
+// padBinary pads a BINARY(n) value with zero bytes to n bytes, as MariaDB stores it.
+func padBinary(s string, n int) string {
+	if len(s) < n {
+		s += strings.Repeat("\x00", n-len(s))
+	}
+	return s
+}
+
 // implicitDefault is the value MariaDB gives existing rows of an added NOT NULL column without
 // DEFAULT.
 func implicitDefault(ct event.ColumnType) string {
@@ -215,6 +226,8 @@ func implicitDefault(ct event.ColumnType) string {
 		return "0000-00-00 00:00:00"
 	case "time":
 		return "00:00:00"
+	case "binary":
+		return padBinary("", ct.Length) // n zero bytes
 	}
 	return ""
 }

@@ -32,13 +32,15 @@ func TestAddedDefaultOf(t *testing.T) {
 		{"c BIT(17) DEFAULT b'11001111011000111'", false, "106183", false, nil}, // the value, not "0x019ec7"
 		{"c BIT(8) NOT NULL DEFAULT X'FF'", true, "255", false, nil},
 		{"c BIT(8) NOT NULL DEFAULT 5", true, "5", false, nil},
-		{"c VARBINARY(4) NOT NULL DEFAULT X'00FF41'", true, "\x00\xffA", false, nil}, // the bytes
+		{"c VARBINARY(4) NOT NULL DEFAULT X'00FF41'", true, "\x00\xffA", false, nil},    // the bytes
 		{"c TIME(3) NOT NULL DEFAULT '-838:59:59'", true, "-838:59:59.000", false, nil}, // as events carry it
 		{"c TIME DEFAULT '5:07:09.5'", false, "05:07:09", false, nil},
 		{"c TIME(1) DEFAULT '12:00:00.25'", false, "12:00:00.2", false, nil},
 		{"c CHAR(8) DEFAULT 'ab  '", false, "ab", false, nil},
 		{"c VARCHAR(8) DEFAULT 'ab  '", false, "ab  ", false, nil},
 		{"c SET('x','y','z') NOT NULL DEFAULT 'z,x,z'", true, "x,z", false, nil},
+		{"c BINARY(4) NOT NULL", true, "\x00\x00\x00\x00", false, nil}, // zero bytes, as MariaDB pads
+		{"c BINARY(3) DEFAULT X'41'", false, "A\x00\x00", false, nil},
 		{"c VARCHAR(36) DEFAULT (UUID())", false, "<nil>", false, ErrExprDefault},
 	} {
 		t.Run(tc.col, func(t *testing.T) {
