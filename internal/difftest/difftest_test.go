@@ -21,7 +21,7 @@ type mode struct {
 func modeFromEnv(t *testing.T) mode {
 	switch os.Getenv("FERRY_DIFF") {
 	case "", "short":
-		return mode{short: true, rounds: 1, ops: 250, converge: 3 * time.Minute}
+		return mode{short: true, rounds: 2, ops: 250, converge: 3 * time.Minute}
 	case "full":
 		m := mode{rounds: 100, ops: 300, converge: 5 * time.Minute}
 		if v := os.Getenv("FERRY_DIFF_ROUNDS"); v != "" {

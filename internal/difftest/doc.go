@@ -8,7 +8,7 @@
 // compares them value by value. The only differences allowed are the documented ClickHouse
 // degradations, each named in allowedDiffs with the doc line that documents it.
 //
-// FERRY_DIFF=short (the default, used by `go test ./...`) runs one round; FERRY_DIFF=full
+// FERRY_DIFF=short (the default, used by `go test ./...`) runs two rounds; FERRY_DIFF=full
 // (scripts/faults) runs FERRY_DIFF_ROUNDS rounds (default 100), each with its own seed.
 // FERRY_DIFF_SEED replays a round (the seed is logged at the start of every round).
 package difftest
