@@ -10,6 +10,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/mysql"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
+	"github.com/shopspring/decimal"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
 )
@@ -62,7 +63,7 @@ func AddedDefaultOf(c *ast.ColumnDef) (AddedDefault, error) {
 			return d, err
 		}
 		v := implicitDefault(ct)
-		d.Value = &v
+		d.Value = eventText(c, &v)
 	}
 	return d, nil
 }
@@ -128,8 +129,8 @@ func bitDefault(c *ast.ColumnDef, e ast.ExprNode, v *string) *string {
 
 // eventText writes a DEFAULT literal the way the source reads the value back and change events
 // carry it: TIME with the column's fraction digits ('-838:59:59' is "-838:59:59.000" in a
-// TIME(3)), CHAR without trailing spaces, BINARY(n) padded to n bytes, SET members in
-// definition order. The ClickHouse copy
+// TIME(3)), DECIMAL with its scale's digits ("0" is "0.00" in a DECIMAL(5,2)), CHAR without
+// trailing spaces, BINARY(n) padded to n bytes, SET members in definition order. The ClickHouse copy
 // stores these types as String, so the literal's own spelling showed there (found by
 // internal/difftest).
 func eventText(c *ast.ColumnDef, v *string) *string {
@@ -145,6 +146,10 @@ func eventText(c *ast.ColumnDef, v *string) *string {
 		s = strings.TrimRight(s, " ")
 	case "binary":
 		s = padBinary(s, ct.Length)
+	case "decimal", "numeric":
+		if d, err := decimal.NewFromString(s); err == nil {
+			s = d.StringFixed(int32(ct.Scale)) // rounded to the scale, as MariaDB stores it
+		}
 	case "set":
 		s = setText(s, ct.Members)
 	}
