@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS `shop_copy`.`notifications` (
   `order_id` bigint(20) unsigned NULL DEFAULT NULL,
   `kind` varchar(32) NULL DEFAULT NULL,
   `channel` enum('sms','email','push') NULL DEFAULT NULL,
-  `content` text NULL DEFAULT NULL,
+  `content` mediumtext NULL DEFAULT NULL,
   `created_at` datetime(3) NULL DEFAULT NULL,
   `_version` BIGINT UNSIGNED NOT NULL DEFAULT 0,
   `_deleted` TINYINT NOT NULL DEFAULT 0,

@@ -3,11 +3,14 @@ package sink
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
+	"github.com/shopspring/decimal"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
 )
@@ -50,6 +53,7 @@ func AddedDefaultOf(c *ast.ColumnDef) (AddedDefault, error) {
 			if err != nil {
 				return d, fmt.Errorf("ADD COLUMN %s: %w", c.Name.Name.O, err)
 			}
+			v = eventText(c, bitDefault(c, o.Expr, v))
 			explicit, d.Value, d.Now = true, v, now
 		}
 	}
@@ -59,7 +63,7 @@ func AddedDefaultOf(c *ast.ColumnDef) (AddedDefault, error) {
 			return d, err
 		}
 		v := implicitDefault(ct)
-		d.Value = &v
+		d.Value = eventText(c, &v)
 	}
 	return d, nil
 }
@@ -77,6 +81,8 @@ func defaultValue(e ast.ExprNode) (*string, bool, error) {
 			s = v
 		case *test_driver.MyDecimal:
 			s = v.String()
+		case test_driver.BinaryLiteral: // b'...', X'...', 0x...: its bytes (BIT: see bitDefault)
+			s = string(v)
 		case []byte:
 			s = string(v)
 		default:
@@ -101,6 +107,110 @@ func defaultValue(e ast.ExprNode) (*string, bool, error) {
 	return nil, false, fmt.Errorf("%w the copy does not evaluate (DEFAULT %s): apply the column to the copy by hand (existing rows need its value) and skip the statement", ErrExprDefault, text)
 }
 
+// bitDefault turns the bytes of a binary literal DEFAULT (b'101', X'05') of a BIT column into
+// the column's unsigned value, the form its row values take in change events. Before, such a
+// default reached the ClickHouse copy as the text "0x05" and existing rows stayed NULL there
+// (found by internal/difftest).
+func bitDefault(c *ast.ColumnDef, e ast.ExprNode, v *string) *string {
+	x, ok := e.(*test_driver.ValueExpr)
+	if !ok || v == nil || c.Tp.GetType() != mysql.TypeBit {
+		return v
+	}
+	if _, ok := x.GetValue().(test_driver.BinaryLiteral); !ok || len(*v) > 8 {
+		return v
+	}
+	var n uint64
+	for i := 0; i < len(*v); i++ {
+		n = n<<8 | uint64((*v)[i])
+	}
+	s := strconv.FormatUint(n, 10)
+	return &s
+}
+
+// eventText writes a DEFAULT literal the way the source reads the value back and change events
+// carry it: TIME with the column's fraction digits ('-838:59:59' is "-838:59:59.000" in a
+// TIME(3)), DECIMAL with its scale's digits ("0" is "0.00" in a DECIMAL(5,2)), CHAR without
+// trailing spaces, BINARY(n) padded to n bytes, SET members in definition order. The ClickHouse copy
+// stores these types as String, so the literal's own spelling showed there (found by
+// internal/difftest).
+func eventText(c *ast.ColumnDef, v *string) *string {
+	ct, err := event.ParseMySQLType(ColumnTypeOf(c))
+	if err != nil || v == nil {
+		return v
+	}
+	s := *v
+	switch ct.Base {
+	case "time":
+		s = timeText(s, ct.FSP)
+	case "char":
+		s = strings.TrimRight(s, " ")
+	case "binary":
+		s = padBinary(s, ct.Length)
+	case "decimal", "numeric":
+		if d, err := decimal.NewFromString(s); err == nil {
+			s = d.StringFixed(int32(ct.Scale)) // rounded to the scale, as MariaDB stores it
+		}
+	case "set":
+		s = setText(s, ct.Members)
+	}
+	return &s
+}
+
+// timeText renders "[-]h:mm:ss[.f]" as MariaDB prints a TIME(fsp): hours at least two digits,
+// exactly fsp fraction digits (extra digits cut). Other spellings are returned unchanged.
+func timeText(s string, fsp int) string {
+	sign, rest := "", s
+	if strings.HasPrefix(rest, "-") {
+		sign, rest = "-", rest[1:]
+	}
+	clock, frac, _ := strings.Cut(rest, ".")
+	parts := strings.Split(clock, ":")
+	if len(parts) != 3 {
+		return s
+	}
+	for _, p := range append(parts, frac) {
+		if strings.Trim(p, "0123456789") != "" {
+			return s
+		}
+	}
+	h, err := strconv.Atoi(parts[0])
+	if err != nil || len(parts[1]) != 2 || len(parts[2]) != 2 {
+		return s
+	}
+	out := fmt.Sprintf("%s%02d:%s:%s", sign, h, parts[1], parts[2])
+	if fsp > 0 {
+		frac += strings.Repeat("0", fsp)
+		out += "." + frac[:fsp]
+	}
+	return out
+}
+
+// setText orders SET members as the column defines them and drops repeats, as MariaDB stores them.
+func setText(s string, members []string) string {
+	in := map[string]bool{}
+	for _, m := range strings.Split(s, ",") {
+		in[strings.ToLower(m)] = true
+	}
+	var out []string
+	for _, m := range members {
+		if in[strings.ToLower(m)] {
+			out = append(out, m)
+		}
+	}
+	if len(out) == 0 {
+		return s
+	}
+	return strings.Join(out, ",")
+}
+
+// padBinary pads a BINARY(n) value with zero bytes to n bytes, as MariaDB stores it.
+func padBinary(s string, n int) string {
+	if len(s) < n {
+		s += strings.Repeat("\x00", n-len(s))
+	}
+	return s
+}
+
 // implicitDefault is the value MariaDB gives existing rows of an added NOT NULL column without
 // DEFAULT.
 func implicitDefault(ct event.ColumnType) string {
@@ -121,6 +231,8 @@ func implicitDefault(ct event.ColumnType) string {
 		return "0000-00-00 00:00:00"
 	case "time":
 		return "00:00:00"
+	case "binary":
+		return padBinary("", ct.Length) // n zero bytes
 	}
 	return ""
 }

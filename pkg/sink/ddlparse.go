@@ -13,9 +13,20 @@ import (
 
 // ParseDDL parses one MySQL DDL statement with the TiDB parser. MariaDB-only syntax the parser
 // does not know fails here; callers halt on it (the operator applies such statements by hand).
+// A MariaDB-only collation is made known to the parser first (see collations.go).
 func ParseDDL(sql string) (ast.StmtNode, error) {
-	p := parser.New()
-	stmts, _, err := p.Parse(sql, "utf8mb4", "")
+	stmts, err := parse(sql)
+	// Each round registers one unknown collation; a statement names only a few.
+	for range 16 {
+		name, ok := "", false
+		if err != nil {
+			name, ok = unknownCollation(err)
+		}
+		if !ok || !registerCollation(name) {
+			break
+		}
+		stmts, err = parse(sql)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("parse ddl: %w", err)
 	}
@@ -25,10 +36,22 @@ func ParseDDL(sql string) (ast.StmtNode, error) {
 	return stmts[0], nil
 }
 
-// Restore prints a (possibly rewritten) AST node back to SQL with backquoted names.
+func parse(sql string) ([]ast.StmtNode, error) {
+	parserMu.RLock()
+	defer parserMu.RUnlock()
+	stmts, _, err := parser.New().Parse(sql, "utf8mb4", "")
+	return stmts, err
+}
+
+// Restore prints a (possibly rewritten) AST node back to SQL with backquoted names. String
+// literals are written for the copy server (utf8mb4 session, backslash escapes on): backslashes
+// escaped (DEFAULT 'a\\b' reached the MySQL copy as 'a\b', a backspace) and without the
+// parser's charset introducer (MariaDB 10.11 stores a TEXT column's DEFAULT _utf8mb4'é' as
+// 'xC3xA9'). Both found by internal/difftest.
 func Restore(n ast.Node) (string, error) {
 	var b strings.Builder
-	if err := n.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &b)); err != nil {
+	flags := format.DefaultRestoreFlags | format.RestoreStringEscapeBackslash | format.RestoreStringWithoutCharset
+	if err := n.Restore(format.NewRestoreCtx(flags, &b)); err != nil {
 		return "", fmt.Errorf("print ddl: %w", err)
 	}
 	return b.String(), nil

@@ -184,17 +184,30 @@ func chDefault(def sink.AddedDefault, typ, base string, d *sink.DDL) string {
 		return ""
 	}
 	txt := *v
-	if base == "Date" || strings.HasPrefix(base, "DateTime") {
+	if base == "Date" || base == "Date32" || strings.HasPrefix(base, "DateTime") {
 		lo, hi := timeRange(base)
 		if t, err := parseTime(txt, lo, hi); err == nil {
-			layout := "2006-01-02 15:04:05.999999"
-			if base == "Date" {
-				layout = "2006-01-02"
+			// Date and DateTime as numbers: servers before 20.x parse date text only up to
+			// 2105-12-31 (2149-06-06 became 1970-01-01) although the types hold more.
+			switch base {
+			case "Date":
+				return fmt.Sprintf(" DEFAULT CAST(toUInt16(%d) AS %s)", t.Unix()/86400, typ)
+			case "DateTime('UTC')":
+				return fmt.Sprintf(" DEFAULT CAST(toUInt32(%d) AS %s)", t.Unix(), typ)
 			}
-			txt = t.Format(layout)
+			txt = t.Format(defaultLayout(base))
 		}
 	}
 	return fmt.Sprintf(" DEFAULT CAST(%s AS %s)", QuoteString(txt), typ)
+}
+
+// defaultLayout is the text form CAST accepts for Date32 and DateTime64 (Date and DateTime
+// defaults are numbers: a fraction in DateTime text halted the replayer on 18.16).
+func defaultLayout(base string) string {
+	if base == "Date32" {
+		return "2006-01-02"
+	}
+	return "2006-01-02 15:04:05.999999"
 }
 
 func (s *Sink) renameColumn(ct *copyTable, from, to string) ([]string, error) {

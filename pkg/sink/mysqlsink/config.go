@@ -3,7 +3,8 @@
 //
 // Copy layout: for a source table db.t the copy table is <copy-database>.t with the source
 // columns (primary key columns NOT NULL, every other column nullable, same types; JSON becomes
-// LONGTEXT; string key columns use utf8mb4_bin so keys that differ only in case stay distinct),
+// LONGTEXT; string key columns use utf8mb4_nopad_bin so keys that differ only in case or in
+// trailing spaces stay distinct),
 // PRIMARY KEY only (no UNIQUE, foreign keys or CHECKs) and two more columns:
 // _version BIGINT UNSIGNED (version of the change that wrote the row) and _deleted TINYINT
 // (1 = tombstone). <view-database>.t is a view selecting the source columns WHERE _deleted = 0,

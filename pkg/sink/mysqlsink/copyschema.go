@@ -56,7 +56,7 @@ func CopyTableSQL(copyDB string, t *sink.Table) (string, error) {
 }
 
 // columnDef returns the copy's definition of one column: the source type (JSON as LONGTEXT,
-// no CHECKs), NOT NULL for key columns (string keys in utf8mb4_bin), NULL DEFAULT NULL otherwise.
+// byte-limited text types one size up, no CHECKs), NOT NULL for key columns (string keys in utf8mb4_nopad_bin: distinct bytes, distinct keys), NULL DEFAULT NULL otherwise.
 func columnDef(c sink.Column, pk bool) (string, error) {
 	ct, err := c.Parsed()
 	if err != nil {
@@ -66,11 +66,14 @@ func columnDef(c sink.Column, pk bool) (string, error) {
 	if ct.Base == "json" {
 		typ = "longtext"
 	}
+	if w, ok := widerText[ct.Base]; ok {
+		typ = w
+	}
 	if !pk {
 		return typ + " NULL DEFAULT NULL", nil
 	}
 	if ct.IsText() || ct.IsEnumOrSet() {
-		typ += " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+		typ += " CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin"
 	}
 	return typ + " NOT NULL", nil
 }

@@ -29,7 +29,7 @@ func RunAddColumnDefault(t *testing.T, apply func(context.Context, *sink.Batch) 
 		SQL: "ALTER TABLE ad ADD COLUMN n INT NOT NULL, ADD COLUMN s VARCHAR(10) NOT NULL DEFAULT 'x''y', " +
 			"ADD COLUMN e ENUM('p','q') NOT NULL, ADD COLUMN z INT NULL, ADD COLUMN k INT DEFAULT -7, " +
 			"ADD COLUMN ts DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, ADD COLUMN dc DECIMAL(12,2) NOT NULL DEFAULT 1.5, " +
-			"ADD COLUMN b BIT(8) NOT NULL, ADD COLUMN e0 ENUM('0','1') NOT NULL"}
+			"ADD COLUMN b BIT(8) NOT NULL, ADD COLUMN e0 ENUM('0','1') NOT NULL, ADD COLUMN bn BINARY(3) NOT NULL"}
 	if err := applyDDL(ctx, d); err != nil {
 		t.Fatalf("ApplyDDL: %v", err)
 	}
@@ -38,8 +38,9 @@ func RunAddColumnDefault(t *testing.T, apply func(context.Context, *sink.Batch) 
 		sink.Column{Name: "e", MySQLType: "enum('p','q')"}, sink.Column{Name: "z", MySQLType: "int(11)"},
 		sink.Column{Name: "k", MySQLType: "int(11)"}, sink.Column{Name: "ts", MySQLType: "datetime"},
 		sink.Column{Name: "dc", MySQLType: "decimal(12,2)"}, sink.Column{Name: "b", MySQLType: "bit(8)"},
-		sink.Column{Name: "e0", MySQLType: "enum('0','1')"})}
-	added := map[string]string{"n": "0", "s": "x'y", "e": "p", "k": "-7", "ts": "2021-03-04 05:06:07", "dc": "1.50", "b": "0", "e0": "0"}
+		sink.Column{Name: "e0", MySQLType: "enum('0','1')"}, sink.Column{Name: "bn", MySQLType: "binary(3)"})}
+	added := map[string]string{"n": "0", "s": "x'y", "e": "p", "k": "-7", "ts": "2021-03-04 05:06:07", "dc": "1.50", "b": "0", "e0": "0",
+		"bn": "\x00\x00\x00"}
 	want := map[string][]*string{}
 	for _, kv := range []map[string]string{{"id": "1", "a": "one"}, {"id": "2"}} {
 		for k, v := range added {
