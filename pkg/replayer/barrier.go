@@ -8,7 +8,7 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 )
 
-// barrier makes a DDL wait for every queue this process owns (DESIGN.md section 5).
+// barrier makes a DDL wait for every queue this process owns (docs/design.md section 5).
 //
 // The tailer publishes each DDL to every queue. A queue that reaches its copy of version V
 // (with every earlier row of the queue durable) arrives at V and holds its later messages.

@@ -18,7 +18,7 @@ type plan struct {
 	cols   []int       // indexes into the source table's Columns of columns the copy has
 	names  []string    // names of those columns, for errors
 	makers []newColumn // per entry of cols
-	insert string      // column-listed INSERT (NOTES.md: never without a column list)
+	insert string      // column-listed INSERT (docs/stack.md: never without a column list)
 	rowKey bool        // the copy is keyed by sink.MetaColumnRowKey: each row also gets its digest
 	spare  chan *block // an emptied block kept for the next insert (a sync.Pool drops big ones at GC)
 }
