@@ -25,6 +25,7 @@ var allowedDiffs = []allowedDiff{
 		"column type's range, and zero dates, are clamped to its range)", clamped},
 	{"fraction-dropped", "schemas/clickhouse-types.md:21-22 and :30 (DATETIME(n)/TIMESTAMP(n) fractions are " +
 		"lost on servers without DateTime64: whole seconds)", fractionDropped},
+	{"partial-date", "schemas/clickhouse-types.md (dates with a zero month or day get 01 for the zero parts)", partialDate},
 }
 
 // timeRange is the range of a ClickHouse date or time type (schemas/clickhouse-types.md:19-22).
@@ -40,10 +41,14 @@ func timeRange(chType string) (lo, hi time.Time) {
 
 func isTimeType(chType string) bool { return strings.HasPrefix(baseType(chType), "Date") }
 
-// sourceTime parses MariaDB date/time text; zero dates report zero=true.
+// sourceTime parses MariaDB date/time text; zero dates report zero=true. A partial date (zero
+// month or day, not the zero date) is read with 01 for its zero parts.
 func sourceTime(src string) (t time.Time, zero bool, ok bool) {
 	if strings.HasPrefix(src, "0000-00-00") {
 		return time.Time{}, true, true
+	}
+	if isPartialDate(src) {
+		src = strings.Replace(strings.Replace(src[:10], "-00-", "-01-", 1), "-00", "-01", 1) + src[10:]
 	}
 	layout := "2006-01-02 15:04:05.999999"
 	if len(src) == len("2006-01-02") {
@@ -81,6 +86,23 @@ func fractionDropped(src, chType string) (string, bool) {
 		return "", false
 	}
 	return t.Truncate(time.Second).Format(timeLayout(chType)), true
+}
+
+// isPartialDate reports whether src is date text with a zero month or day ('2020-05-00').
+func isPartialDate(src string) bool {
+	return len(src) >= 10 && src[4] == '-' && src[7] == '-' && (src[5:7] == "00" || src[8:10] == "00") &&
+		!strings.HasPrefix(src, "0000-00-00")
+}
+
+func partialDate(src, chType string) (string, bool) {
+	if !isTimeType(chType) || !isPartialDate(src) {
+		return "", false
+	}
+	t, _, ok := sourceTime(src)
+	if !ok {
+		return "", false
+	}
+	return t.Format(timeLayout(chType)), true
 }
 
 // expectedCopy returns the value the copy must hold for src under the allowed differences (the

@@ -30,6 +30,10 @@ func TestExpectedCopy(t *testing.T) {
 			[]string{"time-clamped"}},
 		{"datetime64 keeps fraction", "2020-01-01 10:00:00.999", "Nullable(DateTime64(3, 'UTC'))", false,
 			"2020-01-01 10:00:00.999", nil},
+		{"partial date", "2020-05-00", "Nullable(Date)", false, "2020-05-01", []string{"partial-date"}},
+		{"partial datetime fraction", "2020-00-00 10:00:00.5", "Nullable(DateTime('UTC'))", false,
+			"2020-01-01 10:00:00", []string{"fraction-dropped"}},
+		{"partial date clamped", "1969-00-10", "Nullable(Date)", false, "1970-01-01", []string{"time-clamped"}},
 		{"key column never degraded", "1960-01-01", "String", true, "1960-01-01", nil},
 		{"strings never degraded", "1960-01-01", "Nullable(String)", false, "1960-01-01", nil},
 	} {

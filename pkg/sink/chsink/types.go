@@ -102,11 +102,14 @@ func timeRange(ch string) (time.Time, time.Time) {
 
 // parseTime parses event date/time text (UTC) and clamps it into [lo, hi]: zero dates and
 // values outside the column type's range become the nearest representable value (documented
-// in schemas/clickhouse-types.md; servers with DateTime64 keep 1900-2299).
+// in schemas/clickhouse-types.md; servers with DateTime64 keep 1900-2299). A partial date with a
+// zero month or day ('2020-05-00', which MariaDB's default sql_mode accepts) has no calendar value:
+// its zero parts become 01, the nearest representable date.
 func parseTime(s string, lo, hi time.Time) (time.Time, error) {
 	if strings.HasPrefix(s, "0000-00-00") {
 		return lo, nil
 	}
+	s = fillZeroDateParts(s)
 	t, ok := fastTime(s)
 	if !ok {
 		layout := "2006-01-02 15:04:05.999999999"
@@ -125,4 +128,21 @@ func parseTime(s string, lo, hi time.Time) (time.Time, error) {
 		return hi, nil
 	}
 	return t, nil
+}
+
+// fillZeroDateParts returns date/time text s with a zero month or day replaced by 01
+// ('2020-00-00 10:00:00' -> '2020-01-01 10:00:00'); other text is returned unchanged. The zero
+// date '0000-00-00' is changed too: callers that map it elsewhere check it first.
+func fillZeroDateParts(s string) string {
+	if len(s) < 10 || s[4] != '-' || s[7] != '-' || (s[5:7] != "00" && s[8:10] != "00") {
+		return s
+	}
+	b := []byte(s)
+	if s[5:7] == "00" {
+		b[6] = '1'
+	}
+	if s[8:10] == "00" {
+		b[9] = '1'
+	}
+	return string(b)
 }

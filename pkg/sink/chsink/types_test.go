@@ -100,3 +100,27 @@ func TestConverters(t *testing.T) {
 		t.Fatalf("NULL into a key column: %v, want ErrBadRow", err)
 	}
 }
+
+// TestParseTimePartialDates: dates with a zero month or day, which MariaDB's default sql_mode
+// accepts, halted the ClickHouse replayer ("day out of range"); their zero parts become 01.
+func TestParseTimePartialDates(t *testing.T) {
+	lo, hi := timeRange("DateTime('UTC')")
+	for _, tc := range []struct{ in, want string }{
+		{"2020-05-00", "2020-05-01 00:00:00"},
+		{"2020-00-00", "2020-01-01 00:00:00"},
+		{"2020-00-15 10:05:17.966390", "2020-01-15 10:05:17"},
+		{"2020-05-00 10:05:17", "2020-05-01 10:05:17"},
+		{"0000-00-00 00:00:00", "1970-01-01 00:00:00"},
+		{"2020-05-17 10:05:17", "2020-05-17 10:05:17"},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseTime(tc.in, lo, hi)
+			if err != nil {
+				t.Fatalf("parseTime(%q): %v", tc.in, err)
+			}
+			if s := got.Truncate(time.Second).Format("2006-01-02 15:04:05"); s != tc.want {
+				t.Fatalf("parseTime(%q) = %s, want %s", tc.in, s, tc.want)
+			}
+		})
+	}
+}
