@@ -80,13 +80,16 @@ func lagOpenLoop(b *testing.B, st *testenv.Stack, cfg olConfig) {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.duration+20*time.Minute)
 	defer cancel()
 	b.StopTimer()
-	sourceAloneOpenLoop(ctx, b, st, cfg)
+	alone := sourceAloneOpenLoop(ctx, b, st, cfg)
 	p := startLagPipeline(b, st)
 	w := newTxWriter(b, st, p, cfg)
 	startPollers(ctx, b, st, p, w.probes)
 	tail0, _ := scrape(ctx, p.MetricsAddr(p.Tailer()))
 	cpu0 := procStats(st, p, pipelinetest.Sinks)
 	b.ResetTimer()
+	for unit, v := range alone {
+		b.ReportMetric(v, unit)
+	}
 	b.StartTimer()
 	ws := w.run(ctx, cfg.duration)
 	drained := waitProbes(ctx, b, p, w.probes, ws.end)
