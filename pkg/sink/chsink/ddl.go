@@ -28,14 +28,9 @@ func (s *Sink) ApplyDDL(ctx context.Context, d *sink.DDL) error {
 	if err != nil || done {
 		return err
 	}
-	action := s.cfg.DDLPolicy.Action(d.Kind)
-	switch action {
-	case sink.DDLHalt:
-		return &sink.HaltError{DDL: *d, Reason: "policy for " + d.Kind + " is halt"}
-	case sink.DDLApply:
-		if err := s.runDDL(ctx, d); err != nil {
-			return err
-		}
+	action, err := s.cfg.DDLPolicy.Carry(d, func() error { return s.runDDL(ctx, d) })
+	if err != nil {
+		return err
 	}
 	return s.recordDDL(ctx, copyDB, d, string(action))
 }
