@@ -100,11 +100,16 @@ func CopyKey(t *Table, quote func(string) string) []string {
 	if t.RowKeyed() {
 		return []string{quote(MetaColumnRowKey)}
 	}
-	pks := make([]string, len(t.PK))
-	for i, pk := range t.PK {
-		pks[i] = quote(pk)
+	return QuoteAll(t.PK, quote)
+}
+
+// QuoteAll returns names, each quoted with quote.
+func QuoteAll(names []string, quote func(string) string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = quote(n)
 	}
-	return pks
+	return out
 }
 
 // CopyMigrator is what MigrateCopyTables needs of one copy engine.

@@ -65,12 +65,8 @@ func columnType(c sink.Column, pk bool, f Features) (string, error) {
 // ViewSQL returns the view over a copy table that reads FINAL (latest version per key) and
 // hides tombstones and the meta columns.
 func ViewSQL(viewDB, copyDB, table string, columns []string) string {
-	cols := make([]string, len(columns))
-	for i, c := range columns {
-		cols[i] = quote(c)
-	}
 	return fmt.Sprintf("CREATE VIEW %s.%s AS SELECT %s FROM %s.%s FINAL WHERE `_deleted` = 0",
-		quote(viewDB), quote(table), strings.Join(cols, ", "), quote(copyDB), quote(table))
+		quote(viewDB), quote(table), strings.Join(sink.QuoteAll(columns, quote), ", "), quote(copyDB), quote(table))
 }
 
 // table returns the cached copy table for t, creating it and its view when missing.

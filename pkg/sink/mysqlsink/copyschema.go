@@ -65,12 +65,8 @@ func columnDef(c sink.Column, pk bool) (string, error) {
 
 // ViewSQL returns the view over a copy table that hides tombstones and the meta columns.
 func ViewSQL(viewDB, copyDB, table string, columns []string) string {
-	cols := make([]string, len(columns))
-	for i, c := range columns {
-		cols[i] = quote(c)
-	}
 	return fmt.Sprintf("CREATE OR REPLACE SQL SECURITY INVOKER VIEW %s.%s AS SELECT %s FROM %s.%s WHERE `_deleted` = 0",
-		quote(viewDB), quote(table), strings.Join(cols, ", "), quote(copyDB), quote(table))
+		quote(viewDB), quote(table), strings.Join(sink.QuoteAll(columns, quote), ", "), quote(copyDB), quote(table))
 }
 
 // table returns the cached copy table for t, creating the copy table and its view if missing.
