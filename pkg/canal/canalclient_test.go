@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
@@ -105,10 +104,7 @@ func runCanalView(t *testing.T, bodies [][]byte) canalViewReport {
 // every type converts by its sqlType, except BIT values above 127, which Canal's own messages
 // (same code, same value) fail the same way.
 func TestCanalClientClasses(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, zooDDL)
+	st, dbName, src := newSourceDB(t, zooDDL)
 	mt := startMem(t, testConfig(t, st, dbName), 4, nil)
 	conn := src
 	mustExec(t, conn, "SET time_zone = '+00:00'", "SET sql_mode = ''")

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
-
-	"github.com/ferry-cdc/ferry/internal/testenv"
 )
 
 // canalView is what a Canal client reads from a message body (FlatMessage's fields).
@@ -28,10 +26,7 @@ type canalView struct {
 // copies on the other queues do nothing in Canal's adapters, and every message has a top-level
 // gtid: the executed GTID set with the transaction's GTID.
 func TestCanalClientView(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE t (id INT PRIMARY KEY, a INT)")
+	st, dbName, src := newSourceDB(t, "CREATE TABLE t (id INT PRIMARY KEY, a INT)")
 	const queues = 4
 	mt := startMem(t, testConfig(t, st, dbName), queues, nil)
 	mustExec(t, src,

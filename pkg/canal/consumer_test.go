@@ -58,23 +58,7 @@ func sourceState(t *testing.T, db *sql.DB, tables map[string]string) []string {
 		}
 		cols, _ := rows.Columns()
 		for rows.Next() {
-			raw := make([]sql.RawBytes, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range raw {
-				ptrs[i] = &raw[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			m := map[string]*string{}
-			for i, c := range cols {
-				if raw[i] != nil {
-					s := string(raw[i])
-					m[c] = &s
-				} else {
-					m[c] = nil
-				}
-			}
+			m := scanText(t, rows, cols, nil)
 			out = append(out, table+"|"+*m[pk]+"|"+renderNonNull(m))
 		}
 		rows.Close()

@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
@@ -51,10 +50,7 @@ func randomTx(ctx context.Context, src sqlBeginner, rng *rand.Rand, keys int) er
 // topic (per key, by version) must give exactly the source's tables, and each key's changes must
 // stay on one queue in version order.
 func TestEndToEndMixedWorkload(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE acct (id BIGINT PRIMARY KEY, bal DECIMAL(12,2), note VARCHAR(20))",
+	st, dbName, src := newSourceDB(t, "CREATE TABLE acct (id BIGINT PRIMARY KEY, bal DECIMAL(12,2), note VARCHAR(20))",
 		"CREATE TABLE big (id INT PRIMARY KEY, v INT)")
 	topic := st.NewTopic(t, 4)
 	cfg := testConfig(t, st, dbName)

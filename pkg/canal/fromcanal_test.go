@@ -118,10 +118,7 @@ func insertEach(t *testing.T, src *sql.DB, from, to int) {
 // transaction each, and returns the points Canal would have acknowledged in them.
 func canalHistory(t *testing.T) (*testenv.Stack, *sql.DB, Config, canalAcks) {
 	t.Helper()
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE t (id INT PRIMARY KEY, v INT)")
+	st, dbName, src := newSourceDB(t, "CREATE TABLE t (id INT PRIMARY KEY, v INT)")
 	cfg := testConfig(t, st, dbName)
 	head, err := SourceHead(context.Background(), &cfg)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/replication"
 
-	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
@@ -18,10 +17,7 @@ import (
 // transaction in GTID mode. The tailer reconnects from the last boundary's GTID set, the
 // transaction is read again, and the re-published rows carry the same versions and values.
 func TestGTIDReconnectRedeliversIdentically(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))")
+	st, dbName, src := newSourceDB(t, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))")
 	// A GTID reconnect makes MariaDB scan the binlog file from its start to find the position;
 	// on the shared stack the current file may hold tens of MB from other tests (one such scan
 	// took over 20 s under CI load). Start this test in a fresh file.

@@ -112,6 +112,43 @@ func (m *memTailer) waitRows(t *testing.T, n int, timeout time.Duration) []publi
 	}
 }
 
+// newSourceDB creates a fresh source database on the shared stack, opens it and runs ddl in it.
+func newSourceDB(t testing.TB, ddl ...string) (st *testenv.Stack, dbName string, src *sql.DB) {
+	t.Helper()
+	st = testenv.Get(t)
+	dbName = st.NewSourceDatabase(t)
+	src = st.OpenSource(t, dbName)
+	mustExec(t, src, ddl...)
+	return st, dbName, src
+}
+
+// scanText reads the current row of rows (columns cols) as column -> text, nil for NULL; the
+// columns in binary are rendered as event text (event.EncodeBytes).
+func scanText(t *testing.T, rows *sql.Rows, cols []string, binary map[string]bool) map[string]*string {
+	t.Helper()
+	raw := make([]sql.RawBytes, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]*string{}
+	for i, c := range cols {
+		if raw[i] == nil {
+			m[c] = nil
+			continue
+		}
+		s := string(raw[i])
+		if binary[c] {
+			s = event.EncodeBytes(raw[i])
+		}
+		m[c] = &s
+	}
+	return m
+}
+
 func mustExec(t testing.TB, db interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }, stmts ...string) {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/ferry-cdc/ferry/internal/proctest"
-	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
@@ -20,10 +19,7 @@ import (
 // while a writer keeps committing, restarts it, and checks that replaying the topic gives exactly
 // the source's table (duplicates are allowed; replay checks they are identical per version).
 func TestSIGKILLRestartLosesNothing(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE acct (id BIGINT PRIMARY KEY, bal DECIMAL(12,2), note VARCHAR(20))")
+	st, dbName, src := newSourceDB(t, "CREATE TABLE acct (id BIGINT PRIMARY KEY, bal DECIMAL(12,2), note VARCHAR(20))")
 	topic := st.NewTopic(t, 4)
 	bin := proctest.Build(t, "./cmd/binlog-tailer")
 	dataDir := t.TempDir()

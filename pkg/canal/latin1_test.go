@@ -29,10 +29,7 @@ func TestLatin1IsTheSourcesLatin1(t *testing.T) {
 // TestLatin1ColumnStreamsTheSourcesText: text written into a latin1 column is published as the
 // text the source holds ('’€–' are cp1252 bytes 0x92 0x80 0x96), not as ISO-8859-1 controls.
 func TestLatin1ColumnStreamsTheSourcesText(t *testing.T) {
-	st := testenv.Get(t)
-	db := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, db)
-	mustExec(t, src, "CREATE TABLE l1 (id INT PRIMARY KEY, c VARCHAR(20) CHARACTER SET latin1, k CHAR(3) CHARACTER SET latin1)")
+	st, db, src := newSourceDB(t, "CREATE TABLE l1 (id INT PRIMARY KEY, c VARCHAR(20) CHARACTER SET latin1, k CHAR(3) CHARACTER SET latin1)")
 	mt := startMem(t, testConfig(t, st, db), 1, nil)
 	const text = "’€– café"
 	mustExec(t, src, "INSERT INTO l1 VALUES (1, '"+text+"', '€')")

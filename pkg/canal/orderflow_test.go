@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
@@ -54,10 +53,7 @@ func orderFlowRows(n int) int { return 8*n + 2*max(n-10, 0) }
 // once, one key's changes on one queue in binlog order, and packed densely (the old one-open-
 // message-per-queue batcher gave about 1.1 rows per message on this shape).
 func TestOrderFlowDenseMessages(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, orderFlowDDL...)
+	st, dbName, src := newSourceDB(t, orderFlowDDL...)
 	cfg := testConfig(t, st, dbName)
 	// A window long enough to hold many transactions even under -race on a loaded machine: the
 	// old batcher's 1.1 rows per message did not depend on the window (it cut at every change of

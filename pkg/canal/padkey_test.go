@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
@@ -14,10 +13,7 @@ import (
 // whose versions differ, the INSERT's higher, so the copy ends with the row whatever the order
 // in which the two halves arrive (see mysqlsink TestPadSpaceKeyChangeKeepsRow).
 func TestPadSpaceKeyChange(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE p (k VARCHAR(5) PRIMARY KEY, v INT, w INT) COLLATE utf8mb4_unicode_ci")
+	st, dbName, src := newSourceDB(t, "CREATE TABLE p (k VARCHAR(5) PRIMARY KEY, v INT, w INT) COLLATE utf8mb4_unicode_ci")
 	mt := startMem(t, testConfig(t, st, dbName), 4, nil)
 	mustExec(t, src, "INSERT INTO p VALUES ('a', 1, 0), ('b', 2, 0)",
 		"UPDATE p SET k = CONCAT(k, ' '), w = w + 1 ORDER BY k")

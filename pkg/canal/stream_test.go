@@ -9,17 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 func TestUpdatesDeletesAndPKChange(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10), b INT)",
+	st, dbName, src := newSourceDB(t, "CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10), b INT)",
 		"CREATE TABLE c (k1 INT, k2 VARCHAR(5), v INT, PRIMARY KEY (k2, k1))")
 	mt := startMem(t, testConfig(t, st, dbName), 4, nil)
 	mustExec(t, src,
@@ -67,10 +63,7 @@ func TestUpdatesDeletesAndPKChange(t *testing.T) {
 // TestDDLMidStream: rows are decoded with the schema of their own event across MariaDB-only DDL,
 // DDL reaches every queue, and a dropped table does not stop the stream.
 func TestDDLMidStream(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE t (id INT PRIMARY KEY, a INT)")
+	st, dbName, src := newSourceDB(t, "CREATE TABLE t (id INT PRIMARY KEY, a INT)")
 	const queues = 3
 	mt := startMem(t, testConfig(t, st, dbName), queues, nil)
 	mustExec(t, src,
@@ -161,10 +154,7 @@ func render(m map[string]*string) string {
 }
 
 func TestNoPrimaryKeyPolicies(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE nopk (a INT, b VARCHAR(5))")
+	st, dbName, src := newSourceDB(t, "CREATE TABLE nopk (a INT, b VARCHAR(5))")
 
 	t.Run("halt", func(t *testing.T) {
 		mt := startMem(t, testConfig(t, st, dbName), 2, nil)
@@ -204,10 +194,7 @@ func TestNoPrimaryKeyPolicies(t *testing.T) {
 
 // TestExcludedColumnsAndTables: excluded columns and tables never reach the broker.
 func TestExcludedColumnsAndTables(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(50), secret VARCHAR(50))",
+	st, dbName, src := newSourceDB(t, "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(50), secret VARCHAR(50))",
 		"CREATE TABLE audit_log (id INT PRIMARY KEY)")
 	cfg := testConfig(t, st, dbName)
 	cfg.Exclude = []string{dbName + ".audit_*"}
@@ -229,10 +216,7 @@ func TestExcludedColumnsAndTables(t *testing.T) {
 
 // TestResumeFromCheckpoint: a stopped tailer resumes from its checkpoint with nothing missing.
 func TestResumeFromCheckpoint(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE t (id INT PRIMARY KEY, v INT)")
+	st, dbName, src := newSourceDB(t, "CREATE TABLE t (id INT PRIMARY KEY, v INT)")
 	cfg := testConfig(t, st, dbName)
 	first := startMem(t, cfg, 2, nil)
 	mustExec(t, src, "INSERT INTO t VALUES (1,1),(2,2)")
@@ -262,10 +246,7 @@ func TestResumeFromCheckpoint(t *testing.T) {
 // TestBrokerDownKeepsCheckpoint: while sends fail, the tailer retries and the checkpoint does not
 // move past unacknowledged rows; when the broker is back everything arrives.
 func TestBrokerDownKeepsCheckpoint(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE t (id INT PRIMARY KEY)")
+	st, dbName, src := newSourceDB(t, "CREATE TABLE t (id INT PRIMARY KEY)")
 	cfg := testConfig(t, st, dbName)
 	cfg.MaxRetryDelay = 100 * time.Millisecond
 	mt := startMem(t, cfg, 2, nil)
@@ -305,10 +286,7 @@ func TestBrokerDownKeepsCheckpoint(t *testing.T) {
 // TestStopWhileBrokerDown: SIGTERM while every send fails still stops within the drain timeout,
 // and the checkpoint stays before the unacknowledged rows.
 func TestStopWhileBrokerDown(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE t (id INT PRIMARY KEY)")
+	st, dbName, src := newSourceDB(t, "CREATE TABLE t (id INT PRIMARY KEY)")
 	old := DrainTimeout
 	DrainTimeout = time.Second
 	t.Cleanup(func() { DrainTimeout = old })

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
 	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
@@ -20,10 +19,7 @@ import (
 // The XA ids given are rolled back at cleanup: prepared XA transactions outlive their session.
 func xaSource(t *testing.T, xids ...string) (Config, *sql.DB, func(...string)) {
 	t.Helper()
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, "CREATE TABLE x (id INT PRIMARY KEY)")
+	st, dbName, src := newSourceDB(t, "CREATE TABLE x (id INT PRIMARY KEY)")
 	conn, err := src.Conn(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
@@ -88,36 +87,14 @@ func zooSelect(t *testing.T, db *sql.DB, cols []string, binary map[string]bool) 
 	defer rows.Close()
 	out := map[string]map[string]*string{}
 	for rows.Next() {
-		raw := make([]sql.RawBytes, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range raw {
-			ptrs[i] = &raw[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		m := map[string]*string{}
-		for i, c := range cols {
-			if raw[i] == nil {
-				m[c] = nil
-				continue
-			}
-			s := string(raw[i])
-			if binary[c] {
-				s = event.EncodeBytes(raw[i])
-			}
-			m[c] = &s
-		}
+		m := scanText(t, rows, cols, binary)
 		out[*m["id"]] = m
 	}
 	return out
 }
 
 func TestTypeZooRoundTrip(t *testing.T) {
-	st := testenv.Get(t)
-	dbName := st.NewSourceDatabase(t)
-	src := st.OpenSource(t, dbName)
-	mustExec(t, src, zooDDL)
+	st, dbName, src := newSourceDB(t, zooDDL)
 	cfg := testConfig(t, st, dbName)
 	mt := startMem(t, cfg, 4, nil)
 	ctx := context.Background()

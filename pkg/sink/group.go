@@ -99,6 +99,23 @@ func (pc *PlanCache[C, P]) For(ctx context.Context, t *Table, copyOf func(contex
 	return pc.Get(t, c, func() (P, error) { return build(t, c) })
 }
 
+// ForBatch is a sink's planning step for a whole batch: it splits b into groups
+// (GroupByTable) and returns each group's plan (For), plans[i] for groups[i].
+func (pc *PlanCache[C, P]) ForBatch(ctx context.Context, b *Batch, copyOf func(context.Context, *Table) (C, error),
+	build func(*Table, C) (P, error)) ([]*Group, []P, error) {
+	groups, err := GroupByTable(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	plans := make([]P, len(groups))
+	for i, g := range groups {
+		if plans[i], err = pc.For(ctx, g.Table, copyOf, build); err != nil {
+			return nil, nil, err
+		}
+	}
+	return groups, plans, nil
+}
+
 // Cached returns the cached plan of t's shape, whatever copy state it was built for.
 func (pc *PlanCache[C, P]) Cached(t *Table) (P, bool) {
 	pc.mu.Lock()

@@ -41,6 +41,21 @@ func (p DDLPolicy) Action(kind string) DDLAction {
 	return DDLHalt
 }
 
+// Carry does what the policy says for DDL d: a HaltError for halt, run for apply, nothing
+// for ignore. It returns the action, which the sink records as applied with the DDL's version.
+func (p DDLPolicy) Carry(d *DDL, run func() error) (DDLAction, error) {
+	action := p.Action(d.Kind)
+	switch action {
+	case DDLHalt:
+		return action, &HaltError{DDL: *d, Reason: "policy for " + d.Kind + " is halt"}
+	case DDLApply:
+		if err := run(); err != nil {
+			return action, err
+		}
+	}
+	return action, nil
+}
+
 // ParseDDLPolicy parses "KIND=action,KIND=action" on top of DefaultDDLPolicy.
 func ParseDDLPolicy(s string) (DDLPolicy, error) {
 	p := DefaultDDLPolicy()

@@ -89,3 +89,32 @@ func TestTableFromCreate(t *testing.T) {
 		t.Fatalf("table = %s %v %s, want %s [a e] shop", strings.Join(got, "|"), tb.PK, tb.Database, want)
 	}
 }
+
+// TestDDLPolicyCarry checks that halt returns a HaltError without running the DDL, apply runs
+// it (and passes its error on) and ignore does nothing.
+func TestDDLPolicyCarry(t *testing.T) {
+	p := DDLPolicy{"ALTER": DDLApply, "DROP": DDLIgnore, "ERASE": DDLHalt}
+	failed := errors.New("boom")
+	tests := []struct {
+		kind    string
+		runErr  error
+		want    DDLAction
+		wantRun bool
+		wantErr error
+	}{
+		{"ALTER", nil, DDLApply, true, nil},
+		{"ALTER", failed, DDLApply, true, failed},
+		{"DROP", nil, DDLIgnore, false, nil},
+		{"ERASE", nil, DDLHalt, false, ErrDDLHalt},
+		{"QUERY", nil, DDLHalt, false, ErrDDLHalt},
+	}
+	for _, tc := range tests {
+		t.Run(tc.kind+map[bool]string{true: " failing"}[tc.runErr != nil], func(t *testing.T) {
+			ran := false
+			got, err := p.Carry(&DDL{Kind: tc.kind}, func() error { ran = true; return tc.runErr })
+			if got != tc.want || ran != tc.wantRun || !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
+				t.Errorf("Carry(%s) = %q, %v, ran %v; want %q, %v, ran %v", tc.kind, got, err, ran, tc.want, tc.wantErr, tc.wantRun)
+			}
+		})
+	}
+}

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ferry-cdc/ferry/internal/testenv"
-	"github.com/ferry-cdc/ferry/pkg/backfill/backfilltest"
 	"github.com/ferry-cdc/ferry/pkg/verify"
 )
 
@@ -15,32 +13,21 @@ import (
 // clean copy verifies clean; a changed row and an extra row in a binary-keyed copy are reported
 // (the re-check must look the hex key up as bytes, not drop the difference) and repaired.
 func TestVerifyOddKeys(t *testing.T) {
-	st := testenv.Get(t)
-	f := &fixture{st: st, srcDB: st.NewSourceDatabase(t)}
-	f.src = backfilltest.OpenSource(t, st)
-	for _, q := range []string{
-		"CREATE TABLE `" + f.srcDB + "`.bk (k VARBINARY(8) PRIMARY KEY, d DECIMAL(10,2), n INT)",
-		"CREATE TABLE `" + f.srcDB + "`.bt (b BIT(8) PRIMARY KEY, d DECIMAL(12,4) NOT NULL)",
-	} {
-		if _, err := f.src.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f := newSourceFixture(t)
+	f.exec(t,
+		"CREATE TABLE `"+f.srcDB+"`.bk (k VARBINARY(8) PRIMARY KEY, d DECIMAL(10,2), n INT)",
+		"CREATE TABLE `"+f.srcDB+"`.bt (b BIT(8) PRIMARY KEY, d DECIMAL(12,4) NOT NULL)",
+	)
 	var bk, bt []string
 	for i := 0; i < 60; i++ {
 		bk = append(bk, fmt.Sprintf("(UNHEX('%02X80FF%02X'), %d.%d0, %d)", i, 255-i, i, i%10, i))
 		bt = append(bt, fmt.Sprintf("(%d, %d.5000)", i*4, i))
 	}
-	for _, q := range []string{
-		"INSERT INTO `" + f.srcDB + "`.bk VALUES " + strings.Join(bk, ", "),
-		"INSERT INTO `" + f.srcDB + "`.bt VALUES " + strings.Join(bt, ", "),
-	} {
-		if _, err := f.src.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f.copies = backfilltest.NewCopies(t, st)
-	f.copies.Load(t, f.src, f.srcDB)
+	f.exec(t,
+		"INSERT INTO `"+f.srcDB+"`.bk VALUES "+strings.Join(bk, ", "),
+		"INSERT INTO `"+f.srcDB+"`.bt VALUES "+strings.Join(bt, ", "),
+	)
+	f.loadCopies(t)
 	tables := []verify.TableRef{{Database: f.srcDB, Name: "bk"}, {Database: f.srcDB, Name: "bt"}}
 	for _, sinkName := range []string{"mysql", "clickhouse"} {
 		t.Run(sinkName, func(t *testing.T) {
@@ -93,23 +80,16 @@ func corruptBinaryKeys(t *testing.T, f *fixture, sinkName string) {
 // TestVerifyFloatColumnsAndKeys: FLOAT columns (and a FLOAT key) compare equal on both copies:
 // MariaDB's CAST(FLOAT AS CHAR) has 6 digits while ClickHouse's Float32 text has all of them.
 func TestVerifyFloatColumnsAndKeys(t *testing.T) {
-	st := testenv.Get(t)
-	f := &fixture{st: st, srcDB: st.NewSourceDatabase(t)}
-	f.src = backfilltest.OpenSource(t, st)
+	f := newSourceFixture(t)
 	var vals []string
 	for i := 1; i <= 40; i++ {
 		vals = append(vals, fmt.Sprintf("(%d.%d1, %d.1415927, %d.25)", i, i, i, i))
 	}
-	for _, q := range []string{
-		"CREATE TABLE `" + f.srcDB + "`.fk (k FLOAT PRIMARY KEY, f FLOAT, d DOUBLE)",
-		"INSERT INTO `" + f.srcDB + "`.fk VALUES " + strings.Join(vals, ", "),
-	} {
-		if _, err := f.src.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f.copies = backfilltest.NewCopies(t, st)
-	f.copies.Load(t, f.src, f.srcDB)
+	f.exec(t,
+		"CREATE TABLE `"+f.srcDB+"`.fk (k FLOAT PRIMARY KEY, f FLOAT, d DOUBLE)",
+		"INSERT INTO `"+f.srcDB+"`.fk VALUES "+strings.Join(vals, ", "),
+	)
+	f.loadCopies(t)
 	for _, sinkName := range []string{"mysql", "clickhouse"} {
 		t.Run(sinkName, func(t *testing.T) {
 			r := run(t, f, sinkName, []verify.TableRef{{Database: f.srcDB, Name: "fk"}}, nil, nil)[0]
@@ -123,19 +103,12 @@ func TestVerifyFloatColumnsAndKeys(t *testing.T) {
 // TestVerifySkipsExcludedColumns: a column the tailer excludes (the copy holds NULL there) is
 // not compared when verify is given the same exclude-columns globs, and is compared otherwise.
 func TestVerifySkipsExcludedColumns(t *testing.T) {
-	st := testenv.Get(t)
-	f := &fixture{st: st, srcDB: st.NewSourceDatabase(t)}
-	f.src = backfilltest.OpenSource(t, st)
-	for _, q := range []string{
-		"CREATE TABLE `" + f.srcDB + "`.u (id INT PRIMARY KEY, name VARCHAR(20), email VARCHAR(50))",
-		"INSERT INTO `" + f.srcDB + "`.u VALUES (1, 'a', 'a@x'), (2, 'b', 'b@x')",
-	} {
-		if _, err := f.src.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f.copies = backfilltest.NewCopies(t, st)
-	f.copies.Load(t, f.src, f.srcDB)
+	f := newSourceFixture(t)
+	f.exec(t,
+		"CREATE TABLE `"+f.srcDB+"`.u (id INT PRIMARY KEY, name VARCHAR(20), email VARCHAR(50))",
+		"INSERT INTO `"+f.srcDB+"`.u VALUES (1, 'a', 'a@x'), (2, 'b', 'b@x')",
+	)
+	f.loadCopies(t)
 	if _, err := f.copies.MySQL.Exec("UPDATE `" + f.copies.MySQLCopy + "`.u SET email = NULL"); err != nil {
 		t.Fatal(err)
 	}

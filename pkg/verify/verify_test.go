@@ -31,14 +31,36 @@ type fixture struct {
 
 func newFixture(t *testing.T, orders int) *fixture {
 	t.Helper()
-	st := testenv.Get(t)
-	f := &fixture{st: st, srcDB: st.NewSourceDatabase(t)}
-	testenv.LoadOrderSchema(t, st.OpenSource(t, f.srcDB))
-	f.src = backfilltest.OpenSource(t, st)
+	f := newSourceFixture(t)
+	testenv.LoadOrderSchema(t, f.st.OpenSource(t, f.srcDB))
 	backfilltest.SeedOrders(t, f.src, f.srcDB, orders, 3)
-	f.copies = backfilltest.NewCopies(t, st)
-	f.copies.Load(t, f.src, f.srcDB)
+	f.loadCopies(t)
 	return f
+}
+
+// newSourceFixture creates a fresh source database on the shared stack; f.src is the source
+// server (no default database), f.copies is not set yet.
+func newSourceFixture(t *testing.T) *fixture {
+	t.Helper()
+	st := testenv.Get(t)
+	return &fixture{st: st, srcDB: st.NewSourceDatabase(t), src: backfilltest.OpenSource(t, st)}
+}
+
+// loadCopies backfills the source database into fresh MySQL and ClickHouse copies.
+func (f *fixture) loadCopies(t *testing.T) {
+	t.Helper()
+	f.copies = backfilltest.NewCopies(t, f.st)
+	f.copies.Load(t, f.src, f.srcDB)
+}
+
+// exec runs statements on the source server.
+func (f *fixture) exec(t *testing.T, stmts ...string) {
+	t.Helper()
+	for _, q := range stmts {
+		if _, err := f.src.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func (f *fixture) copyOf(name string) verify.Copy {

@@ -28,10 +28,10 @@ func (s *Sink) alter(ctx context.Context, st *ast.AlterTableStmt, d *sink.DDL) (
 	if err != nil {
 		return nil, err
 	}
-	if ct.rowKey && sink.AlterChangesColumns(st) {
-		return nil, &sink.HaltError{DDL: *d, Reason: sink.RowKeyedAlterReason(ct.db, ct.name)}
+	if ct.RowKey && sink.AlterChangesColumns(st) {
+		return nil, &sink.HaltError{DDL: *d, Reason: sink.RowKeyedAlterReason(ct.DB, ct.Name)}
 	}
-	p := &alterPlan{tbl: quote(ct.db) + "." + quote(ct.name), touched: [][2]string{t}}
+	p := &alterPlan{tbl: quote(ct.DB) + "." + quote(ct.Name), touched: [][2]string{t}}
 	for _, sp := range st.Specs {
 		if err := s.alterSpec(ctx, ct, sp, d, p); err != nil {
 			return nil, &sink.HaltError{DDL: *d, Reason: err.Error()}
@@ -95,7 +95,7 @@ func (s *Sink) alterSpec(ctx context.Context, ct *copyTable, sp *ast.AlterTableS
 	case ast.AlterTableChangeColumn:
 		q, err = s.columnChanges(ct, sp, sp.OldColumnName.Name.O, d)
 	case ast.AlterTableDropColumn:
-		if _, ok := ct.types[sp.OldColumnName.Name.O]; ok {
+		if _, ok := ct.Types[sp.OldColumnName.Name.O]; ok {
 			q = []string{"DROP COLUMN " + quote(sp.OldColumnName.Name.O)}
 		}
 	case ast.AlterTableRenameColumn:
@@ -146,9 +146,9 @@ func (s *Sink) columnChanges(ct *copyTable, sp *ast.AlterTableSpec, oldName stri
 				return nil, err
 			}
 			out = append(out, r...)
-			ct.types[name] = ct.types[oldName]
+			ct.Types[name] = ct.Types[oldName]
 		}
-		cur, exists := ct.types[name]
+		cur, exists := ct.Types[name]
 		typ := base
 		if !def.NotNull || strings.HasPrefix(cur, "Nullable(") {
 			typ = "Nullable(" + base + ")"
@@ -211,7 +211,7 @@ func defaultLayout(base string) string {
 }
 
 func (s *Sink) renameColumn(ct *copyTable, from, to string) ([]string, error) {
-	if _, done := ct.types[to]; done {
+	if _, done := ct.Types[to]; done {
 		return nil, nil
 	}
 	if !s.features.RenameColumn {

@@ -18,15 +18,9 @@ const maxParallelInserts = 4
 // merge and FINAL reads that, so the order of tables and rows does not matter. An error may
 // leave some groups inserted; re-applying is harmless.
 func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
-	groups, err := sink.GroupByTable(b)
+	groups, plans, err := s.plans.ForBatch(ctx, b, s.table, buildPlan)
 	if err != nil {
 		return err
-	}
-	plans := make([]*plan, len(groups))
-	for i, g := range groups {
-		if plans[i], err = s.plans.For(ctx, g.Table, s.table, buildPlan); err != nil {
-			return err
-		}
 	}
 	if len(groups) == 1 {
 		return s.write(ctx, groups[0], plans[0])
@@ -76,7 +70,7 @@ func (s *Sink) insert(ctx context.Context, g *sink.Group, p *plan) error {
 	defer cancel()
 	batch, err := s.conn.PrepareBatch(ctx, p.insert)
 	if err != nil {
-		return fmt.Errorf("prepare insert into %s.%s: %w", p.copy.db, p.copy.name, err)
+		return fmt.Errorf("prepare insert into %s.%s: %w", p.copy.DB, p.copy.Name, err)
 	}
 	defer batch.Abort() //nolint:errcheck // no-op after Send
 	n, meta := len(blk.cols), 2
@@ -98,11 +92,11 @@ func (s *Sink) insert(ctx context.Context, g *sink.Group, p *plan) error {
 		}
 		if err := batch.Column(j).Append(data); err != nil {
 			first, last := g.Rows[0].Version, g.Rows[len(g.Rows)-1].Version
-			return fmt.Errorf("%w: append column %s to %s.%s (versions %d..%d): %v", sink.ErrBadRow, name, p.copy.db, p.copy.name, first, last, err)
+			return fmt.Errorf("%w: append column %s to %s.%s (versions %d..%d): %v", sink.ErrBadRow, name, p.copy.DB, p.copy.Name, first, last, err)
 		}
 	}
 	if err := batch.Send(); err != nil {
-		return fmt.Errorf("insert %d rows into %s.%s: %w", len(g.Rows), p.copy.db, p.copy.name, err)
+		return fmt.Errorf("insert %d rows into %s.%s: %w", len(g.Rows), p.copy.DB, p.copy.Name, err)
 	}
 	return nil
 }

@@ -114,7 +114,7 @@ func rawBlocks(b *testing.B, s *Sink, db string, rows []sink.Row) []rawBlock {
 			for j, r := range rs {
 				vals[j] = r.Values[i]
 			}
-			blk.cols = append(blk.cols, rawColumn(b, ct.types[c.Name], vals))
+			blk.cols = append(blk.cols, rawColumn(b, ct.Types[c.Name], vals))
 		}
 		version, deleted := make([]uint64, len(rs)), make([]uint8, len(rs))
 		for j, r := range rs {
@@ -180,7 +180,7 @@ func rawTyped[T any](vals []*string, nullable bool, parse func(string) T) any {
 // order rows into typed column buffers (allocations per row show with -benchmem).
 func BenchmarkConvert(b *testing.B) {
 	table := sinktest.OrdersTable("bench", "orders")
-	ct := &copyTable{db: "bench", name: "orders", types: map[string]string{}}
+	ct := &copyTable{DB: "bench", Name: "orders", Types: map[string]string{}}
 	for i, c := range table.Columns {
 		ch, err := CHType(c.MySQLType, FeaturesOf(18, 16))
 		if err != nil {
@@ -189,8 +189,8 @@ func BenchmarkConvert(b *testing.B) {
 		if i > 0 {
 			ch = "Nullable(" + ch + ")"
 		}
-		ct.columns = append(ct.columns, c.Name)
-		ct.types[c.Name] = ch
+		ct.Columns = append(ct.Columns, c.Name)
+		ct.Types[c.Name] = ch
 	}
 	p, err := buildPlan(table, ct)
 	if err != nil {

@@ -9,13 +9,8 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
-// copyTable is the cached shape of one copy table.
-type copyTable struct {
-	db, name string
-	columns  []string          // source columns present in the copy, in copy order
-	types    map[string]string // ClickHouse type per column
-	rowKey   bool              // keyed by sink.MetaColumnRowKey (source table without primary key)
-}
+// copyTable is the cached shape of one copy table; its Types are ClickHouse types.
+type copyTable = sink.CopyTable
 
 // CopyTableSQL returns the CREATE TABLE statement of the copy of t: every source column with
 // its mapped type (Nullable except key columns), _version UInt64, _deleted UInt8,
@@ -37,14 +32,10 @@ func CopyTableSQL(copyDB string, t *sink.Table, f Features) (string, error) {
 		}
 		fmt.Fprintf(&b, "  %s %s,\n", quote(c.Name), typ)
 	}
-	pks := make([]string, len(t.PK))
-	for i, pk := range t.PK {
-		pks[i] = quote(pk)
-	}
 	if t.RowKeyed() {
 		b.WriteString("  " + quote(sink.MetaColumnRowKey) + " FixedString(16),\n")
-		pks = []string{quote(sink.MetaColumnRowKey)}
 	}
+	pks := sink.CopyKey(t, quote)
 	fmt.Fprintf(&b, "  `_version` UInt64,\n  `_deleted` UInt8\n) ENGINE = ReplacingMergeTree(`_version`) ORDER BY (%s)", strings.Join(pks, ", "))
 	return b.String(), nil
 }
@@ -74,12 +65,8 @@ func columnType(c sink.Column, pk bool, f Features) (string, error) {
 // ViewSQL returns the view over a copy table that reads FINAL (latest version per key) and
 // hides tombstones and the meta columns.
 func ViewSQL(viewDB, copyDB, table string, columns []string) string {
-	cols := make([]string, len(columns))
-	for i, c := range columns {
-		cols[i] = quote(c)
-	}
 	return fmt.Sprintf("CREATE VIEW %s.%s AS SELECT %s FROM %s.%s FINAL WHERE `_deleted` = 0",
-		quote(viewDB), quote(table), strings.Join(cols, ", "), quote(copyDB), quote(table))
+		quote(viewDB), quote(table), strings.Join(sink.QuoteAll(columns, quote), ", "), quote(copyDB), quote(table))
 }
 
 // table returns the cached copy table for t, creating it and its view when missing.
@@ -103,13 +90,7 @@ func (s *Sink) loadTable(ctx context.Context, db, name string) (*copyTable, erro
 		return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
 	}
 	defer rows.Close()
-	cols, types, err := sink.ReadCopyColumns(rows, db, name)
-	if err != nil {
-		return nil, err
-	}
-	_, rowKey := types[sink.MetaColumnRowKey]
-	delete(types, sink.MetaColumnRowKey)
-	return &copyTable{db: db, name: name, columns: cols, types: types, rowKey: rowKey}, nil
+	return sink.ReadCopyTable(rows, db, name)
 }
 
 // createTable creates the copy table of t (and databases) and its view.
@@ -152,48 +133,39 @@ func (s *Sink) refreshView(ctx context.Context, source, table string) error {
 	if err != nil {
 		return err
 	}
-	return s.exec(ctx, ViewSQL(viewDB, copyDB, table, ct.columns))
+	return s.exec(ctx, ViewSQL(viewDB, copyDB, table, ct.Columns))
 }
 
 // EnsureTables creates missing copy tables, adds missing columns (never drops) and recreates
 // views: the `replayer schema` migration. It returns the statements it ran.
 func (s *Sink) EnsureTables(ctx context.Context, tables []*sink.Table) ([]string, error) {
-	var ran []string
-	for _, t := range tables {
-		copyDB := s.copyDB(t.Database)
-		ct, err := s.loadTable(ctx, copyDB, t.Name)
-		if errors.Is(err, sink.ErrNoCopyTable) {
-			ddl, _ := CopyTableSQL(copyDB, t, s.features)
-			if err := s.createTable(ctx, t); err != nil {
-				return ran, err
-			}
-			ran = append(ran, ddl)
-			continue
-		}
-		if err != nil {
-			return ran, err
-		}
-		if err := sink.CheckRowKeyedCopy(t, ct.db, ct.name, ct.columns, ct.rowKey); err != nil {
-			return ran, fmt.Errorf("migrate %s.%s: %w", ct.db, ct.name, err) // adding columns would change every row key
-		}
-		for _, c := range t.Columns {
-			if _, ok := ct.types[c.Name]; ok {
-				continue
-			}
-			typ, err := columnType(c, false, s.features)
-			if err != nil {
-				return ran, err
-			}
-			q := fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN %s %s", quote(copyDB), quote(t.Name), quote(c.Name), typ)
-			if err := s.exec(ctx, q); err != nil {
-				return ran, err
-			}
-			ran = append(ran, q)
-		}
-		s.forget(t.Database, t.Name)
-		if err := s.refreshView(ctx, t.Database, t.Name); err != nil {
-			return ran, err
-		}
+	return sink.MigrateCopyTables(ctx, migrator{s}, tables)
+}
+
+// migrator is the sink as a sink.CopyMigrator.
+type migrator struct{ s *Sink }
+
+var _ sink.CopyMigrator = migrator{}
+
+func (m migrator) LoadCopyTable(ctx context.Context, t *sink.Table) (*sink.CopyTable, error) {
+	return m.s.loadTable(ctx, m.s.copyDB(t.Database), t.Name)
+}
+
+func (m migrator) CreateCopyTable(ctx context.Context, t *sink.Table) (string, error) {
+	ddl, _ := CopyTableSQL(m.s.copyDB(t.Database), t, m.s.features)
+	return ddl, m.s.createTable(ctx, t)
+}
+
+func (m migrator) AddCopyColumn(ctx context.Context, ct *sink.CopyTable, c sink.Column) (string, error) {
+	typ, err := columnType(c, false, m.s.features)
+	if err != nil {
+		return "", err
 	}
-	return ran, nil
+	q := fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN %s %s", quote(ct.DB), quote(ct.Name), quote(c.Name), typ)
+	return q, m.s.exec(ctx, q)
+}
+
+func (m migrator) RefreshCopyView(ctx context.Context, t *sink.Table) error {
+	m.s.forget(t.Database, t.Name)
+	return m.s.refreshView(ctx, t.Database, t.Name)
 }

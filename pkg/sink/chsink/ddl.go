@@ -28,14 +28,9 @@ func (s *Sink) ApplyDDL(ctx context.Context, d *sink.DDL) error {
 	if err != nil || done {
 		return err
 	}
-	action := s.cfg.DDLPolicy.Action(d.Kind)
-	switch action {
-	case sink.DDLHalt:
-		return &sink.HaltError{DDL: *d, Reason: "policy for " + d.Kind + " is halt"}
-	case sink.DDLApply:
-		if err := s.runDDL(ctx, d); err != nil {
-			return err
-		}
+	action, err := s.cfg.DDLPolicy.Carry(d, func() error { return s.runDDL(ctx, d) })
+	if err != nil {
+		return err
 	}
 	return s.recordDDL(ctx, copyDB, d, string(action))
 }
@@ -173,7 +168,7 @@ func (s *Sink) tombstoneAll(ctx context.Context, t [2]string, version uint64) er
 	if err != nil {
 		return err
 	}
-	tbl := quote(ct.db) + "." + quote(ct.name)
+	tbl := quote(ct.DB) + "." + quote(ct.Name)
 	return s.exec(ctx, fmt.Sprintf("INSERT INTO %s (%s, %s, %s) SELECT %s, toUInt64(%d), toUInt8(1) FROM %s FINAL WHERE %s = 0 AND %s < %d",
 		tbl, keys, versionCol, deletedCol, keys, version, tbl, deletedCol, versionCol, version))
 }
@@ -181,9 +176,9 @@ func (s *Sink) tombstoneAll(ctx context.Context, t [2]string, version uint64) er
 func (s *Sink) sortingKey(ctx context.Context, ct *copyTable) (string, error) {
 	ctx, cancel := s.deadline(ctx)
 	defer cancel()
-	rows, err := s.conn.Query(ctx, "SELECT name FROM system.columns WHERE database = ? AND table = ? AND is_in_sorting_key = 1", ct.db, ct.name)
+	rows, err := s.conn.Query(ctx, "SELECT name FROM system.columns WHERE database = ? AND table = ? AND is_in_sorting_key = 1", ct.DB, ct.Name)
 	if err != nil {
-		return "", fmt.Errorf("read sorting key of %s.%s: %w", ct.db, ct.name, err)
+		return "", fmt.Errorf("read sorting key of %s.%s: %w", ct.DB, ct.Name, err)
 	}
 	defer rows.Close()
 	var keys []string
@@ -195,7 +190,7 @@ func (s *Sink) sortingKey(ctx context.Context, ct *copyTable) (string, error) {
 		keys = append(keys, quote(k))
 	}
 	if len(keys) == 0 {
-		return "", fmt.Errorf("%s.%s has no sorting key", ct.db, ct.name)
+		return "", fmt.Errorf("%s.%s has no sorting key", ct.DB, ct.Name)
 	}
 	return strings.Join(keys, ", "), rows.Err()
 }

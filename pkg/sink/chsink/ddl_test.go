@@ -17,9 +17,9 @@ func describe(t *testing.T, s *Sink, db, table string) string {
 	if err != nil {
 		return "error: " + err.Error()
 	}
-	parts := make([]string, len(ct.columns))
-	for i, c := range ct.columns {
-		parts[i] = c + " " + ct.types[c]
+	parts := make([]string, len(ct.Columns))
+	for i, c := range ct.Columns {
+		parts[i] = c + " " + ct.Types[c]
 	}
 	return strings.Join(parts, ", ")
 }

@@ -34,24 +34,19 @@ type block struct {
 
 // buildPlan plans writing rows of source shape t into copy table ct.
 func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
-	if err := sink.CheckRowKeyedCopy(t, ct.db, ct.name, ct.columns, ct.rowKey); err != nil {
+	if err := ct.CheckWritable(t); err != nil {
 		return nil, err
 	}
-	for _, pk := range t.PK {
-		if _, ok := ct.types[pk]; !ok {
-			return nil, fmt.Errorf("%w: copy table %s.%s lacks primary key column %s; migrate it with `replayer schema`", sink.ErrBadRow, ct.db, ct.name, pk)
-		}
-	}
-	p := &plan{copy: ct, spare: make(chan *block, 1), rowKey: ct.rowKey}
+	p := &plan{copy: ct, spare: make(chan *block, 1), rowKey: ct.RowKey}
 	var names []string
 	for i, c := range t.Columns {
-		chType, ok := ct.types[c.Name]
+		chType, ok := ct.Types[c.Name]
 		if !ok {
 			continue // not in the copy (dropped): write only columns the copy has
 		}
 		mk, err := columnFor(chType, c)
 		if err != nil {
-			return nil, fmt.Errorf("%s.%s column %s: %w", ct.db, ct.name, c.Name, err)
+			return nil, fmt.Errorf("%s.%s column %s: %w", ct.DB, ct.Name, c.Name, err)
 		}
 		p.cols = append(p.cols, i)
 		p.names = append(p.names, c.Name)
@@ -66,7 +61,7 @@ func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
 	// whitespace before the parenthesis) to re-sort the server's block, and that parse mangles
 	// quoted names holding backticks, quotes or spaces. Without a match it keeps the server's
 	// order, which is the order of this list.
-	p.insert = fmt.Sprintf("INSERT INTO %s.%s(%s)", quote(ct.db), quote(ct.name), strings.Join(names, ","))
+	p.insert = fmt.Sprintf("INSERT INTO %s.%s(%s)", quote(ct.DB), quote(ct.Name), strings.Join(names, ","))
 	return p, nil
 }
 

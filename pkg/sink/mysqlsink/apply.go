@@ -38,15 +38,9 @@ type converter func(v *string) (any, error)
 // Apply writes the batch in one transaction. Copy tables missing in the copy are created first
 // (DDL cannot run inside the transaction).
 func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
-	groups, err := sink.GroupByTable(b)
+	groups, plans, err := s.plans.ForBatch(ctx, b, s.table, buildPlan)
 	if err != nil {
 		return err
-	}
-	plans := make([]*plan, len(groups))
-	for i, g := range groups {
-		if plans[i], err = s.plans.For(ctx, g.Table, s.table, buildPlan); err != nil {
-			return err
-		}
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -68,21 +62,18 @@ func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
 
 // buildPlan resolves the columns and builds the statement parts for rows of t into ct.
 func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
-	if err := sink.CheckRowKeyedCopy(t, ct.db, ct.name, ct.columns, ct.rowKey); err != nil {
+	if err := ct.CheckWritable(t); err != nil {
 		return nil, err
 	}
 	isPK := map[string]bool{}
 	for _, pk := range t.PK {
-		if !ct.has(pk) {
-			return nil, fmt.Errorf("%w: copy table %s.%s lacks primary key column %s; migrate it with `replayer schema`", sink.ErrBadRow, ct.db, ct.name, pk)
-		}
 		isPK[pk] = true
 	}
-	p := &plan{copy: ct, stmts: map[int]string{}, rowKey: ct.rowKey}
+	p := &plan{copy: ct, stmts: map[int]string{}, rowKey: ct.RowKey}
 	var names, updates []string
 	guard := "VALUES(`_version`) > `_version`"
 	for i, c := range t.Columns {
-		if !ct.has(c.Name) {
+		if !ct.Has(c.Name) {
 			continue // dropped in the copy: write only columns the copy has
 		}
 		conv, err := converterFor(c)
@@ -104,7 +95,7 @@ func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
 	// assignments left to right and later ones see the new values of earlier ones.
 	updates = append(updates, "`_deleted` = IF("+guard+", VALUES(`_deleted`), `_deleted`)",
 		"`_version` = IF("+guard+", VALUES(`_version`), `_version`)")
-	p.prefix = fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES ", quote(ct.db), quote(ct.name), strings.Join(names, ", "))
+	p.prefix = fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES ", quote(ct.DB), quote(ct.Name), strings.Join(names, ", "))
 	p.suffix = " ON DUPLICATE KEY UPDATE " + strings.Join(updates, ", ")
 	p.row = "(" + strings.Repeat("?, ", p.width()-1) + "?)"
 	return p, nil
@@ -152,7 +143,7 @@ func (s *Sink) writeGroup(ctx context.Context, tx *sql.Tx, g *sink.Group, p *pla
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, p.statement(n), args...); err != nil {
-			return classify(fmt.Errorf("write %d rows to %s.%s: %w", n, p.copy.db, p.copy.name, err))
+			return classify(fmt.Errorf("write %d rows to %s.%s: %w", n, p.copy.DB, p.copy.Name, err))
 		}
 		clear(args)
 		args, bytes = args[:0], 0

@@ -9,19 +9,8 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
-// copyTable is the cached shape of one copy table.
-type copyTable struct {
-	db, name string
-	columns  []string          // source columns present in the copy, in copy order
-	types    map[string]string // column type per column
-	rowKey   bool              // keyed by sink.MetaColumnRowKey (source table without primary key)
-}
-
-// has reports whether the copy table has source column c.
-func (ct *copyTable) has(c string) bool {
-	_, ok := ct.types[c]
-	return ok
-}
+// copyTable is the cached shape of one copy table; its Types are MySQL column types.
+type copyTable = sink.CopyTable
 
 // CopyTableSQL returns the CREATE TABLE statement of the copy of t in database copyDB.
 func CopyTableSQL(copyDB string, t *sink.Table) (string, error) {
@@ -43,14 +32,10 @@ func CopyTableSQL(copyDB string, t *sink.Table) (string, error) {
 	}
 	b.WriteString("  `_version` BIGINT UNSIGNED NOT NULL DEFAULT 0,\n")
 	b.WriteString("  `_deleted` TINYINT NOT NULL DEFAULT 0,\n")
-	pks := make([]string, len(t.PK))
-	for i, pk := range t.PK {
-		pks[i] = quote(pk)
-	}
 	if t.RowKeyed() {
 		b.WriteString("  " + quote(sink.MetaColumnRowKey) + " BINARY(16) NOT NULL,\n")
-		pks = []string{quote(sink.MetaColumnRowKey)}
 	}
+	pks := sink.CopyKey(t, quote)
 	fmt.Fprintf(&b, "  PRIMARY KEY (%s)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci", strings.Join(pks, ", "))
 	return b.String(), nil
 }
@@ -80,12 +65,8 @@ func columnDef(c sink.Column, pk bool) (string, error) {
 
 // ViewSQL returns the view over a copy table that hides tombstones and the meta columns.
 func ViewSQL(viewDB, copyDB, table string, columns []string) string {
-	cols := make([]string, len(columns))
-	for i, c := range columns {
-		cols[i] = quote(c)
-	}
 	return fmt.Sprintf("CREATE OR REPLACE SQL SECURITY INVOKER VIEW %s.%s AS SELECT %s FROM %s.%s WHERE `_deleted` = 0",
-		quote(viewDB), quote(table), strings.Join(cols, ", "), quote(copyDB), quote(table))
+		quote(viewDB), quote(table), strings.Join(sink.QuoteAll(columns, quote), ", "), quote(copyDB), quote(table))
 }
 
 // table returns the cached copy table for t, creating the copy table and its view if missing.
@@ -113,13 +94,7 @@ func (s *Sink) loadTable(ctx context.Context, db, name string) (*copyTable, erro
 		return nil, fmt.Errorf("read columns of %s.%s: %w", db, name, err)
 	}
 	defer rows.Close()
-	cols, types, err := sink.ReadCopyColumns(rows, db, name)
-	if err != nil {
-		return nil, err
-	}
-	_, rowKey := types[sink.MetaColumnRowKey]
-	delete(types, sink.MetaColumnRowKey)
-	return &copyTable{db: db, name: name, columns: cols, types: types, rowKey: rowKey}, nil
+	return sink.ReadCopyTable(rows, db, name)
 }
 
 // createTable creates the copy table of t and its view (databases too, if missing).
@@ -157,7 +132,7 @@ func (s *Sink) refreshView(ctx context.Context, source, table string) error {
 	if _, err := s.db.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+quote(viewDB)+" DEFAULT CHARACTER SET utf8mb4"); err != nil {
 		return fmt.Errorf("create view database %s: %w", viewDB, err)
 	}
-	if _, err := s.db.ExecContext(ctx, ViewSQL(viewDB, copyDB, table, ct.columns)); err != nil {
+	if _, err := s.db.ExecContext(ctx, ViewSQL(viewDB, copyDB, table, ct.Columns)); err != nil {
 		return fmt.Errorf("create view %s.%s: %w", viewDB, table, err)
 	}
 	return nil
@@ -166,52 +141,39 @@ func (s *Sink) refreshView(ctx context.Context, source, table string) error {
 // EnsureTables creates missing copy tables, adds columns the copy lacks (never drops any) and
 // recreates the views: the `replayer schema` migration. It returns the statements it ran.
 func (s *Sink) EnsureTables(ctx context.Context, tables []*sink.Table) ([]string, error) {
-	var ran []string
-	for _, t := range tables {
-		copyDB := s.copyDB(t.Database)
-		ct, err := s.loadTable(ctx, copyDB, t.Name)
-		if errors.Is(err, sink.ErrNoCopyTable) {
-			ddl, _ := CopyTableSQL(copyDB, t)
-			if err := s.createTable(ctx, t); err != nil {
-				return ran, err
-			}
-			ran = append(ran, ddl)
-			continue
-		}
-		if err != nil {
-			return ran, err
-		}
-		if err := sink.CheckRowKeyedCopy(t, ct.db, ct.name, ct.columns, ct.rowKey); err != nil {
-			return ran, fmt.Errorf("migrate %s.%s: %w", ct.db, ct.name, err) // adding columns would change every row key
-		}
-		added, err := s.addMissingColumns(ctx, ct, t)
-		ran = append(ran, added...)
-		if err != nil {
-			return ran, err
-		}
-		if err := s.refreshView(ctx, t.Database, t.Name); err != nil {
-			return ran, err
-		}
-		s.forget(t.Database, t.Name)
-	}
-	return ran, nil
+	return sink.MigrateCopyTables(ctx, migrator{s}, tables)
 }
 
-func (s *Sink) addMissingColumns(ctx context.Context, ct *copyTable, t *sink.Table) ([]string, error) {
-	var ran []string
-	for _, c := range t.Columns {
-		if ct.has(c.Name) {
-			continue
-		}
-		def, err := columnDef(c, false)
-		if err != nil {
-			return ran, err
-		}
-		q := fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN %s %s", quote(ct.db), quote(ct.name), quote(c.Name), def)
-		if _, err := s.db.ExecContext(ctx, q); err != nil {
-			return ran, fmt.Errorf("migrate %s.%s: %w", ct.db, ct.name, err)
-		}
-		ran = append(ran, q)
+// migrator is the sink as a sink.CopyMigrator.
+type migrator struct{ s *Sink }
+
+var _ sink.CopyMigrator = migrator{}
+
+func (m migrator) LoadCopyTable(ctx context.Context, t *sink.Table) (*sink.CopyTable, error) {
+	return m.s.loadTable(ctx, m.s.copyDB(t.Database), t.Name)
+}
+
+func (m migrator) CreateCopyTable(ctx context.Context, t *sink.Table) (string, error) {
+	ddl, _ := CopyTableSQL(m.s.copyDB(t.Database), t)
+	return ddl, m.s.createTable(ctx, t)
+}
+
+func (m migrator) AddCopyColumn(ctx context.Context, ct *sink.CopyTable, c sink.Column) (string, error) {
+	def, err := columnDef(c, false)
+	if err != nil {
+		return "", err
 	}
-	return ran, nil
+	q := fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN %s %s", quote(ct.DB), quote(ct.Name), quote(c.Name), def)
+	if _, err := m.s.db.ExecContext(ctx, q); err != nil {
+		return "", fmt.Errorf("migrate %s.%s: %w", ct.DB, ct.Name, err)
+	}
+	return q, nil
+}
+
+func (m migrator) RefreshCopyView(ctx context.Context, t *sink.Table) error {
+	if err := m.s.refreshView(ctx, t.Database, t.Name); err != nil {
+		return err
+	}
+	m.s.forget(t.Database, t.Name)
+	return nil
 }

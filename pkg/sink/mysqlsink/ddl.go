@@ -58,14 +58,9 @@ func (s *Sink) ApplyDDL(ctx context.Context, d *sink.DDL) error {
 	if seen > 0 {
 		return nil
 	}
-	action := s.cfg.DDLPolicy.Action(d.Kind)
-	switch action {
-	case sink.DDLHalt:
-		return &sink.HaltError{DDL: *d, Reason: "policy for " + d.Kind + " is halt"}
-	case sink.DDLApply:
-		if err := s.runDDL(ctx, conn, d); err != nil {
-			return err
-		}
+	action, err := s.cfg.DDLPolicy.Carry(d, func() error { return s.runDDL(ctx, conn, d) })
+	if err != nil {
+		return err
 	}
 	return RecordDDL(ctx, conn, copyDB, d, string(action))
 }

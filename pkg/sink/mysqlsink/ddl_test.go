@@ -17,7 +17,7 @@ func columnsOf(t *testing.T, s *Sink, db, table string) string {
 	if err != nil {
 		return "error: " + err.Error()
 	}
-	return strings.Join(ct.columns, ",")
+	return strings.Join(ct.Columns, ",")
 }
 
 // TestApplyDDL applies a sequence of source DDL statements to a copy and checks the copy's

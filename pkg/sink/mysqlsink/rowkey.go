@@ -23,7 +23,7 @@ func (s *Sink) rowKeyedAlter(ctx context.Context, p *ddlPlan, d *sink.DDL) error
 	if err != nil {
 		return err
 	}
-	if ct.rowKey {
+	if ct.RowKey {
 		return &sink.HaltError{DDL: *d, Reason: sink.RowKeyedAlterReason(copyDB, p.altered[1])}
 	}
 	return nil
