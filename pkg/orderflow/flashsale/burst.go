@@ -6,26 +6,41 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ferry-cdc/ferry/internal/retry"
 )
 
 // Burst is the workload generator's flash-sale mode: Buyers distinct buyers (user ids
 // FirstUser..FirstUser+Buyers-1, request id "b<user>") each send one buy request, spread evenly
-// over Window, from Concurrency goroutines.
+// over Window, from Concurrency goroutines. A request that fails (the gate could not store the
+// win and gave the unit back) is sent again with the same request id up to Retries times, as a
+// buyer's app would; a negative Retries sends each request once.
 type Burst struct {
 	SaleID      uint64
 	Buyers      int
 	FirstUser   uint64
 	Window      time.Duration
 	Concurrency int
+	Retries     int
 }
 
-// BurstStats counts the results of a burst.
+// DefaultBurstRetries is how often a burst buyer re-sends a failed request when Burst.Retries is 0.
+const DefaultBurstRetries = 3
+
+// retryPause is the wait before a buyer's first re-send; it doubles on each further one.
+const retryPause = 20 * time.Millisecond
+
+// BurstStats counts the results of a burst. Requests and Results count buyers' final answers;
+// Errors are requests that still failed after their retries, Retried the re-sends, and FirstError
+// the first error seen (retried or not), for the operator.
 type BurstStats struct {
-	Requests int            `json:"requests"`
-	Results  map[Result]int `json:"results"`
-	Errors   int            `json:"errors"`
-	Elapsed  time.Duration  `json:"elapsed"`
-	Rate     float64        `json:"requests_per_second"`
+	Requests   int            `json:"requests"`
+	Results    map[Result]int `json:"results"`
+	Errors     int            `json:"errors"`
+	Retried    int            `json:"retried"`
+	FirstError string         `json:"first_error,omitempty"`
+	Elapsed    time.Duration  `json:"elapsed"`
+	Rate       float64        `json:"requests_per_second"`
 }
 
 // Rejected returns the requests turned away by a sold-out flag (in process or in Redis).
@@ -45,6 +60,9 @@ func RunBurst(ctx context.Context, g Buyer, b Burst) (BurstStats, error) {
 	}
 	if b.FirstUser == 0 {
 		b.FirstUser = 1
+	}
+	if b.Retries == 0 {
+		b.Retries = DefaultBurstRetries
 	}
 	r := &burstRun{b: b, g: g, start: time.Now(), stats: BurstStats{Results: map[Result]int{}}}
 	var wg sync.WaitGroup
@@ -72,7 +90,7 @@ type burstRun struct {
 // its local counts to the stats at the end (no lock per request).
 func (r *burstRun) buyers(ctx context.Context) {
 	local := map[Result]int{}
-	errs := 0
+	errs, retried := 0, 0
 	for ctx.Err() == nil {
 		i := r.next.Add(1) - 1
 		if i >= int64(r.b.Buyers) {
@@ -82,7 +100,8 @@ func (r *burstRun) buyers(ctx context.Context) {
 			time.Sleep(time.Until(at))
 		}
 		user := r.b.FirstUser + uint64(i)
-		res, err := r.g.Buy(ctx, r.b.SaleID, user, fmt.Sprintf("b%d", user))
+		res, n, err := r.buy(ctx, user)
+		retried += n
 		if err != nil {
 			errs++
 			continue
@@ -97,4 +116,32 @@ func (r *burstRun) buyers(ctx context.Context) {
 	}
 	r.stats.Errors += errs
 	r.stats.Requests += errs
+	r.stats.Retried += retried
+}
+
+// buy sends one buyer's request, re-sending it with the same request id after an error (up to
+// Retries times), and returns the last answer and the number of re-sends.
+func (r *burstRun) buy(ctx context.Context, user uint64) (Result, int, error) {
+	reqID := fmt.Sprintf("b%d", user)
+	pause := retryPause
+	for n := 0; ; n++ {
+		res, err := r.g.Buy(ctx, r.b.SaleID, user, reqID)
+		if err == nil {
+			return res, n, nil
+		}
+		r.noteError(err)
+		if n >= r.b.Retries || retry.Sleep(ctx, pause) != nil {
+			return res, n, err
+		}
+		pause *= 2
+	}
+}
+
+// noteError keeps the first error of the burst.
+func (r *burstRun) noteError(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stats.FirstError == "" {
+		r.stats.FirstError = err.Error()
+	}
 }

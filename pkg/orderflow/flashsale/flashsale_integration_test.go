@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,9 +101,11 @@ func TestFlashSaleBurst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("burst: %d requests in %v (%.0f req/s): %v, errors %d", stats.Requests, stats.Elapsed, stats.Rate, stats.Results, stats.Errors)
+	t.Logf("burst: %d requests in %v (%.0f req/s): %v, errors %d, re-sent %d (first error: %s)",
+		stats.Requests, stats.Elapsed, stats.Rate, stats.Results, stats.Errors, stats.Retried, stats.FirstError)
 	if stats.Results[Won] != units || stats.Rejected() != buyers-units || stats.Errors != 0 || stats.Results[AlreadyBought] != 0 {
-		t.Fatalf("burst results %v errors %d: want exactly %d won and %d rejected as sold out", stats.Results, stats.Errors, units, buyers-units)
+		t.Fatalf("burst results %v errors %d (first: %s): want exactly %d won and %d rejected as sold out",
+			stats.Results, stats.Errors, stats.FirstError, units, buyers-units)
 	}
 	if stats.Rate < 10*maxRate {
 		t.Fatalf("request rate %.0f/s is not ten times the insert cap %.0f/s", stats.Rate, maxRate)
@@ -202,6 +205,7 @@ func TestGateIdempotencyAndRelease(t *testing.T) {
 		{"request id of another buyer", 2, "a", false, "", true, 2},
 		{"broker down: unit released", 2, "c", true, "", true, 2},
 		{"retry after broker recovers", 2, "c", false, Won, false, 3},
+		{"replay whose re-send fails keeps its unit", 1, "a", true, "", true, 3},
 		{"sold out in Redis", 3, "d", false, SoldOut, false, 3},
 		{"sold out at the edge", 4, "e", false, SoldOutAtEdge, false, 3},
 	}
@@ -226,5 +230,56 @@ func TestGateIdempotencyAndRelease(t *testing.T) {
 	}
 	if _, err := g.Buy(ctx, 999, 1, "x"); !errors.Is(err, ErrNoSale) {
 		t.Fatalf("unknown sale: %v", err)
+	}
+}
+
+// blockingPublisher fails its first send after the test lets it go, and stores the rest.
+type blockingPublisher struct {
+	publishtest.Publisher
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+func (p *blockingPublisher) Publish(ctx context.Context, msg publish.Message, done func(error)) error {
+	first := false
+	p.once.Do(func() { first = true })
+	if !first {
+		return p.Publisher.Publish(ctx, msg, done)
+	}
+	close(p.entered)
+	<-p.release
+	return publishtest.ErrBrokerDown
+}
+
+// TestGateSellsReleasedUnit: the last unit's send fails while another buyer is told "sold out";
+// the unit goes back to Redis, and this gate must sell it again (its in-process sold-out flag,
+// set by the other buyer, must not hide the unit).
+func TestGateSellsReleasedUnit(t *testing.T) {
+	e := newEnv(t, 1)
+	ctx := context.Background()
+	pub := &blockingPublisher{entered: make(chan struct{}), release: make(chan struct{})}
+	g, err := NewGate(e.rdb, pub, "t", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Open(e.sale)
+	first := make(chan error, 1)
+	go func() { _, err := g.Buy(ctx, e.sale.ID, 1, "a"); first <- err }()
+	<-pub.entered
+	if got, err := g.Buy(ctx, e.sale.ID, 2, "b"); got != SoldOut || err != nil {
+		t.Fatalf("second buyer while the last unit's send is pending: %q, %v; want %q", got, err, SoldOut)
+	}
+	close(pub.release)
+	if err := <-first; !errors.Is(err, publishtest.ErrBrokerDown) {
+		t.Fatalf("first buyer: %v, want the broker error", err)
+	}
+	if got, err := g.Buy(ctx, e.sale.ID, 3, "c"); got != Won || err != nil {
+		t.Fatalf("buyer after the unit was released: %q, %v; want %q", got, err, Won)
+	}
+	if got, err := g.Buy(ctx, e.sale.ID, 4, "d"); got != SoldOut || err != nil {
+		t.Fatalf("buyer after the re-sale: %q, %v; want %q", got, err, SoldOut)
+	}
+	if pub.Sent() != 1 {
+		t.Fatalf("%d messages stored, want 1 (the re-sold unit)", pub.Sent())
 	}
 }

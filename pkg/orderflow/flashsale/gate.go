@@ -51,9 +51,23 @@ type Gate struct {
 
 type saleState struct {
 	sale    Sale
-	soldOut atomic.Bool // set once Redis reported sold out; checked before anything else
-	won     sync.Map    // request id -> struct{}: wins seen by this gate (at most the sale's stock)
+	soldOut edgeFlag // set once Redis reported sold out; checked before anything else
+	won     sync.Map // request id -> struct{}: wins seen by this gate (at most the sale's stock)
 }
+
+// edgeFlag is a gate's in-process sold-out flag. Invariant: a unit given back to Redis after a
+// failed send clears it, and a request that saw "sold out" before that release cannot set it
+// again afterwards (it would hide the unit from this gate's buyers for good). So the flag is set
+// for the release epoch the request started in, and counts only while no release followed.
+type edgeFlag struct {
+	releases atomic.Int64 // units given back so far
+	setAt    atomic.Int64 // 1 + the release epoch in which sold out was seen; 0 never
+}
+
+func (f *edgeFlag) epoch() int64           { return f.releases.Load() }
+func (f *edgeFlag) isSet(epoch int64) bool { return f.setAt.Load() == epoch+1 }
+func (f *edgeFlag) set(epoch int64)        { f.setAt.Store(epoch + 1) }
+func (f *edgeFlag) released()              { f.releases.Add(1) }
 
 // NewGate returns a gate that publishes wins to topic through pub (which must be sync: the
 // buyer is told "won" only once the message is stored).
@@ -84,8 +98,9 @@ func (g *Gate) state(saleID uint64) *saleState {
 }
 
 // Buy handles one request: in-process sold-out flag, then the Lua script, then (for a win) a
-// sync send of the flash-sale message. If that send fails the unit is released in Redis and the
-// error returned, so the buyer can retry with the same request id.
+// sync send of the flash-sale message. If that send fails the error is returned, so the buyer
+// can retry with the same request id; a fresh win's unit is released in Redis first, a replay's
+// is kept for its buyer (see publishWin).
 func (g *Gate) Buy(ctx context.Context, saleID, userID uint64, requestID string) (Result, error) {
 	st := g.state(saleID)
 	if st == nil {
@@ -94,7 +109,8 @@ func (g *Gate) Buy(ctx context.Context, saleID, userID uint64, requestID string)
 	if userID == 0 || requestID == "" || len(requestID) > 40 {
 		return "", fmt.Errorf("buy: user_id must be > 0 and request_id 1-40 characters")
 	}
-	if st.soldOut.Load() {
+	epoch := st.soldOut.epoch()
+	if st.soldOut.isSet(epoch) {
 		// Only a replay of a win this gate saw goes on to Redis (to be answered "won" again).
 		if _, replay := st.won.Load(requestID); !replay {
 			g.metrics.Requests.WithLabelValues(string(SoldOutAtEdge)).Inc()
@@ -109,7 +125,7 @@ func (g *Gate) Buy(ctx context.Context, saleID, userID uint64, requestID string)
 		return "", fmt.Errorf("buy in sale %d: run gate script: %v", saleID, err)
 	}
 	code, _ := res[0].(int64)
-	r, err := g.result(ctx, st, code, userID, requestID, res[1])
+	r, err := g.result(ctx, st, epoch, code, userID, requestID, res[1])
 	label := string(r)
 	if err != nil {
 		label = "error"
@@ -118,16 +134,16 @@ func (g *Gate) Buy(ctx context.Context, saleID, userID uint64, requestID string)
 	return r, err
 }
 
-func (g *Gate) result(ctx context.Context, st *saleState, code int64, userID uint64, requestID string, detail any) (Result, error) {
+func (g *Gate) result(ctx context.Context, st *saleState, epoch int64, code int64, userID uint64, requestID string, detail any) (Result, error) {
 	switch code {
 	case 0:
-		st.soldOut.Store(true)
+		st.soldOut.set(epoch)
 		return SoldOut, nil
 	case 1, 2: // a replay re-sends: the first send's verdict may never have reached the buyer
 		if code == 2 && detail != strconv.FormatUint(userID, 10) {
 			return "", fmt.Errorf("request id %s belongs to another buyer: use a fresh request id", requestID)
 		}
-		if err := g.publishWin(ctx, st.sale, userID, requestID); err != nil {
+		if err := g.publishWin(ctx, st, userID, requestID, code == 1); err != nil {
 			return "", err
 		}
 		st.won.Store(requestID, struct{}{})
@@ -141,7 +157,12 @@ func (g *Gate) result(ctx context.Context, st *saleState, code int64, userID uin
 	return "", fmt.Errorf("%w: sale %d has no stock in Redis: preload it", ErrNoSale, st.sale.ID)
 }
 
-func (g *Gate) publishWin(ctx context.Context, s Sale, userID uint64, requestID string) error {
+// publishWin sends the win. If the send fails, a fresh win (release) gives its unit back, so that
+// it is not lost, and clears this gate's sold-out flag, so that the unit can be sold again (the
+// script cleared the flag in Redis). A replay's unit is never given back: its first send may have
+// stored the message, and the order it becomes would oversell a unit sold twice.
+func (g *Gate) publishWin(ctx context.Context, st *saleState, userID uint64, requestID string, release bool) error {
+	s := st.sale
 	win := orderflow.FlashSaleWin{SaleID: s.ID, ProductID: s.ProductID, UserID: userID, RequestID: requestID,
 		Price: s.Price, WonAt: time.Now().UTC()}
 	err := g.pub.Publish(ctx, publish.Message{Topic: g.topic, Key: win.OrderRequestID(), Tag: "flash_win", Body: win.Encode()}, nil)
@@ -149,13 +170,19 @@ func (g *Gate) publishWin(ctx context.Context, s Sale, userID uint64, requestID 
 		return nil
 	}
 	g.metrics.SendFailed.Inc()
+	if !release {
+		return fmt.Errorf("buy in sale %d: re-send won request %s: %w (unit kept for it; retry with the same request id)", s.ID, requestID, err)
+	}
 	// Compensate with a fresh context: the request's may be the reason the send failed.
 	rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	k := keysOf(s)
-	if n, rerr := releaseScript.Run(rctx, g.rdb, k.list(), strconv.FormatUint(userID, 10), requestID).Int(); rerr != nil || n != 1 {
+	n, rerr := releaseScript.Run(rctx, g.rdb, k.list(), strconv.FormatUint(userID, 10), requestID).Int()
+	if rerr != nil || n != 1 {
 		g.log.Error("flash sale: releasing an unsent unit failed; reconciliation will show it",
 			"sale", s.ID, "user", userID, "request_id", requestID, "err", rerr)
+	} else {
+		st.soldOut.released()
 	}
 	return fmt.Errorf("buy in sale %d: enqueue order: %w (unit released; retry with the same request id)", s.ID, err)
 }
