@@ -20,6 +20,7 @@ package internal
 const (
 	ResSuccess              = int16(0)
 	ResError                = int16(1)
+	ResSystemBusy           = int16(2) // ferry patch: broker flow control ("[TIMEOUT_CLEAN_QUEUE]broker busy")
 	ResFlushDiskTimeout     = int16(10)
 	ResSlaveNotAvailable    = int16(11)
 	ResFlushSlaveTimeout    = int16(12)

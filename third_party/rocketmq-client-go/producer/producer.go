@@ -180,6 +180,8 @@ func needRetryCode(code int16) bool {
 		return true
 	case internal.ResError:
 		return true
+	case internal.ResSystemBusy: // ferry patch: retried like the Java client's SYSTEM_BUSY
+		return true
 	case internal.ResNoPermission:
 		return true
 	default:
