@@ -123,17 +123,16 @@ func (r *burstRun) buyers(ctx context.Context) {
 // Retries times), and returns the last answer and the number of re-sends.
 func (r *burstRun) buy(ctx context.Context, user uint64) (Result, int, error) {
 	reqID := fmt.Sprintf("b%d", user)
-	pause := retryPause
+	pause := retry.Backoff{First: retryPause}
 	for n := 0; ; n++ {
 		res, err := r.g.Buy(ctx, r.b.SaleID, user, reqID)
 		if err == nil {
 			return res, n, nil
 		}
 		r.noteError(err)
-		if n >= r.b.Retries || retry.Sleep(ctx, pause) != nil {
+		if n >= r.b.Retries || pause.Wait(ctx) != nil {
 			return res, n, err
 		}
-		pause *= 2
 	}
 }
 
