@@ -19,7 +19,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Flash-sale buy requests by result (won, won_replayed, sold_out, sold_out_edge, already_bought, error). " +
 				"sold_out and sold_out_edge never touched Redis stock or MariaDB."}, []string{"result"}),
 		SendFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: "ferry_orderflow_flash_send_failed_total",
-			Help: "Won units whose flash-sale message could not be sent (the unit was released in Redis)."}),
+			Help: "Won units whose flash-sale message could not be sent (a fresh win's unit was released in Redis; a replay's was kept for its buyer)."}),
 		OrdersCreated: prometheus.NewCounter(prometheus.CounterOpts{Name: "ferry_orderflow_flash_orders_created_total",
 			Help: "Orders created by the order-creation workers."}),
 		Duplicates: prometheus.NewCounter(prometheus.CounterOpts{Name: "ferry_orderflow_flash_duplicates_total",
