@@ -2,8 +2,11 @@ package chsink
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -184,6 +187,9 @@ func chDefault(def sink.AddedDefault, typ, base string, d *sink.DDL) string {
 		return ""
 	}
 	txt := *v
+	if lit, ok := floatLiteral(txt, base); ok {
+		return fmt.Sprintf(" DEFAULT CAST(%s AS %s)", lit, typ)
+	}
 	if base == "Date" || base == "Date32" || strings.HasPrefix(base, "DateTime") {
 		lo, hi := timeRange(base)
 		if t, err := parseTime(txt, lo, hi); err == nil {
@@ -199,6 +205,26 @@ func chDefault(def sink.AddedDefault, typ, base string, d *sink.DDL) string {
 		}
 	}
 	return fmt.Sprintf(" DEFAULT CAST(%s AS %s)", QuoteString(txt), typ)
+}
+
+// floatLiteral renders a FLOAT or DOUBLE default as its exact bits: ClickHouse's text-to-float
+// parsing is not exact (18.16 reads CAST('9.32327e+07' AS Float32) as 93232696, one step below
+// the 93232704 MariaDB stores, found by internal/difftest). The value is rounded as MariaDB does
+// it, to a double first and then to a float.
+func floatLiteral(txt, base string) (string, bool) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(txt), 64)
+	if err != nil {
+		return "", false
+	}
+	switch base {
+	case "Float32":
+		b := binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(f)))
+		return fmt.Sprintf("reinterpretAsFloat32(unhex('%x'))", b), true
+	case "Float64":
+		b := binary.LittleEndian.AppendUint64(nil, math.Float64bits(f))
+		return fmt.Sprintf("reinterpretAsFloat64(unhex('%x'))", b), true
+	}
+	return "", false
 }
 
 // defaultLayout is the text form CAST accepts for Date32 and DateTime64 (Date and DateTime
