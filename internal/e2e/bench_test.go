@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,7 +52,8 @@ func catchUpRows() int {
 // ratio = <sink>_rows/s / <sink>_raw_rows/s): ClickHouse, columnar native inserts of 100,000-row
 // blocks of pre-typed slices into an empty table AS the copy's orders (ReplacingMergeTree, same
 // columns); MySQL, multi-row INSERTs of 2,000 rows into an empty table LIKE the copy's orders.
-// Only the inserts are timed. Also reported: the CPU seconds of the tailer, each replayer and each
+// Only the inserts are timed. FERRY_BENCH_PROFILE=<dir> saves a 10 s CPU profile of each replayer
+// from the tailer's start (replayer-<sink>.pprof). Also reported: the CPU seconds of the tailer, each replayer and each
 // server over the run (from the tailer's start to the last copy's last row), the replayer's CPU
 // µs per applied row, and the peak RSS of the tailer and each replayer.
 func BenchmarkEndToEndCatchUp(b *testing.B) {
@@ -81,7 +84,9 @@ func catchUp(b *testing.B, st *testenv.Stack, sinks []string, n int) {
 	cpu0 := procStats(st, p, sinks) // no tailer yet: its CPU counts from its start
 	started := time.Now()
 	p.StartTailer(b, "--start-file", from.file, "--start-pos", fmt.Sprint(from.pos))
+	profiled := profileReplayers(b, p, sinks)
 	spans := waitApplied(ctx, b, p, sinks, n)
+	<-profiled
 	cpu1 := procStats(st, p, sinks)
 	b.StopTimer()
 	copies := openCopies(b, st, p)
@@ -107,6 +112,28 @@ func catchUp(b *testing.B, st *testenv.Stack, sinks []string, n int) {
 		b.ReportMetric(sp.last.Sub(started).Seconds(), s+"_wall_s")
 		b.ReportMetric((cpu1[s+"_replayer_cpu_s"]-cpu0[s+"_replayer_cpu_s"])*1e6/float64(n), s+"_replayer_cpu_us/row")
 	}
+}
+
+// profileReplayers saves a 10 s CPU profile of each replayer as
+// $FERRY_BENCH_PROFILE/replayer-<sink>.pprof when that variable is set; the returned channel is
+// closed when every profile is saved.
+func profileReplayers(b *testing.B, p *pipelinetest.Pipeline, sinks []string) <-chan struct{} {
+	done := make(chan struct{})
+	dir := os.Getenv("FERRY_BENCH_PROFILE")
+	if dir == "" {
+		close(done)
+		return done
+	}
+	var wg sync.WaitGroup
+	for _, s := range sinks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			saveProfile(b, p.MetricsAddr(p.Replayer(s)), filepath.Join(dir, "replayer-"+s+".pprof"))
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	return done
 }
 
 // applySpan is what the polls of one replayer's applied-rows counter saw: the first poll with any
