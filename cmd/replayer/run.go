@@ -39,6 +39,7 @@ type runConfig struct {
 	MetricsAddr     string `yaml:"metrics-addr" help:"metrics listen address (default 127.0.0.1:9102 for mysql, 127.0.0.1:9103 for clickhouse)"`
 	FlushMode       string `yaml:"flush-mode" help:"eager: also flush as soon as no queue is submitting rows (group commit, low latency; at most every min-flush-gap); linger: wait for batch-rows/batch-bytes/flush-interval (fewer, bigger inserts); auto: eager"`
 	MemoryMB        int    `yaml:"memory-limit-mb" help:"Go soft memory limit in MiB (GC works harder near it); 0 = none"`
+	GCPercent       int    `yaml:"gc-percent" help:"Go GC target percentage (GOGC); 0 = Go's default (100)"`
 }
 
 func newRunCmd() *cobra.Command {
@@ -48,7 +49,7 @@ func newRunCmd() *cobra.Command {
 	cfg.BatchRows = 0     // likewise
 	return app.Command(cli.Spec{Use: "run", Short: "Consume the change topic and apply it to the copy until SIGTERM", Config: &cfg,
 		Run: func(ctx context.Context, _ *cobra.Command, _ []string, log *slog.Logger) error {
-			cli.SetMemoryLimit(cfg.MemoryMB)
+			cli.SetGC(cfg.MemoryMB, cfg.GCPercent)
 			return run(ctx, cfg, log)
 		}})
 }
