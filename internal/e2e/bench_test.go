@@ -53,7 +53,7 @@ func catchUpRows() int {
 // blocks of pre-typed slices into an empty table AS the copy's orders (ReplacingMergeTree, same
 // columns); MySQL, multi-row INSERTs of 2,000 rows into an empty table LIKE the copy's orders.
 // Only the inserts are timed. FERRY_BENCH_PROFILE=<dir> saves a 10 s CPU profile of each replayer
-// from the tailer's start (replayer-<sink>.pprof). Also reported: the CPU seconds of the tailer, each replayer and each
+// from the tailer's start (replayer-<sink>.pprof) and then its heap profile. Also reported: the CPU seconds of the tailer, each replayer and each
 // server over the run (from the tailer's start to the last copy's last row), the replayer's CPU
 // µs per applied row, and the peak RSS of the tailer and each replayer.
 func BenchmarkEndToEndCatchUp(b *testing.B) {
@@ -115,7 +115,8 @@ func catchUp(b *testing.B, st *testenv.Stack, sinks []string, n int) {
 }
 
 // profileReplayers saves a 10 s CPU profile of each replayer as
-// $FERRY_BENCH_PROFILE/replayer-<sink>.pprof when that variable is set; the returned channel is
+// $FERRY_BENCH_PROFILE/replayer-<sink>.pprof, then its heap profile (replayer-<sink>-heap.pprof),
+// when that variable is set; the returned channel is
 // closed when every profile is saved.
 func profileReplayers(b *testing.B, p *pipelinetest.Pipeline, sinks []string) <-chan struct{} {
 	done := make(chan struct{})
@@ -129,7 +130,9 @@ func profileReplayers(b *testing.B, p *pipelinetest.Pipeline, sinks []string) <-
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			saveProfile(b, p.MetricsAddr(p.Replayer(s)), filepath.Join(dir, "replayer-"+s+".pprof"))
+			addr := p.MetricsAddr(p.Replayer(s))
+			saveProfile(b, addr, filepath.Join(dir, "replayer-"+s+".pprof"))
+			saveDebug(b, addr, "heap", filepath.Join(dir, "replayer-"+s+"-heap.pprof"))
 		}()
 	}
 	go func() { wg.Wait(); close(done) }()

@@ -114,13 +114,18 @@ func waitTailerCheckpoint(b *testing.B, proc *proctest.Proc, dir string, to binl
 	b.Fatalf("tailer checkpoint did not reach %s:%d within %s", to.file, to.pos, catchUpLimit)
 }
 
-// saveProfile saves a 10 s CPU profile of the process serving /debug/pprof at addr (retrying
-// while its server starts).
+// saveProfile saves a 10 s CPU profile of the process serving /debug/pprof at addr.
 func saveProfile(b *testing.B, addr, path string) {
+	saveDebug(b, addr, "profile?seconds="+strconv.Itoa(10), path)
+}
+
+// saveDebug saves /debug/pprof/<what> of the process serving it at addr (retrying while its
+// server starts).
+func saveDebug(b *testing.B, addr, what, path string) {
 	var resp *http.Response
 	var err error
 	for range 100 {
-		if resp, err = http.Get("http://" + addr + "/debug/pprof/profile?seconds=" + strconv.Itoa(10)); err == nil {
+		if resp, err = http.Get("http://" + addr + "/debug/pprof/" + what); err == nil {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
