@@ -52,10 +52,10 @@ func catchUpRows() int {
 // ratio = <sink>_rows/s / <sink>_raw_rows/s): ClickHouse, columnar native inserts of 100,000-row
 // blocks of pre-typed slices into an empty table AS the copy's orders (ReplacingMergeTree, same
 // columns); MySQL, multi-row INSERTs of 2,000 rows into an empty table LIKE the copy's orders.
-// Only the inserts are timed. FERRY_BENCH_PROFILE=<dir> saves a 10 s CPU profile of each replayer
-// from the tailer's start (replayer-<sink>.pprof) and then its heap profile. Also reported: the CPU seconds of the tailer, each replayer and each
+// Only the inserts are timed. Also reported: the CPU seconds of the tailer, each replayer and each
 // server over the run (from the tailer's start to the last copy's last row), the replayer's CPU
-// µs per applied row, and the peak RSS of the tailer and each replayer.
+// µs per applied row, and the peak RSS of the tailer and each replayer. FERRY_BENCH_PROFILE=<dir>
+// also saves each replayer's CPU and heap profiles (profileReplayers).
 func BenchmarkEndToEndCatchUp(b *testing.B) {
 	st := testenv.Get(b)
 	proctest.Build(b, "./cmd/binlog-tailer")
@@ -114,10 +114,9 @@ func catchUp(b *testing.B, st *testenv.Stack, sinks []string, n int) {
 	}
 }
 
-// profileReplayers saves a 10 s CPU profile of each replayer as
+// profileReplayers saves a 10 s CPU profile of each replayer from the tailer's start as
 // $FERRY_BENCH_PROFILE/replayer-<sink>.pprof, then its heap profile (replayer-<sink>-heap.pprof),
-// when that variable is set; the returned channel is
-// closed when every profile is saved.
+// when that variable is set; the returned channel is closed when every profile is saved.
 func profileReplayers(b *testing.B, p *pipelinetest.Pipeline, sinks []string) <-chan struct{} {
 	done := make(chan struct{})
 	dir := os.Getenv("FERRY_BENCH_PROFILE")

@@ -34,35 +34,33 @@ func TestAddColumnFloatDefaultExact(t *testing.T) {
 	for len(vals) < 60 {
 		vals = append(vals, fmt.Sprintf("%.5e", (r.Float64()-0.5)*1e6*float64(r.IntN(1000)+1)))
 	}
+	type check struct{ col, value, want string } // want: the column's bits in hex, little-endian
 	var adds []string
+	var checks []check
 	for i, v := range vals {
-		if f, _ := strconv.ParseFloat(v, 64); math.Abs(f) <= math.MaxFloat32 {
+		f, _ := strconv.ParseFloat(v, 64)
+		if math.Abs(f) <= math.MaxFloat32 {
 			adds = append(adds, fmt.Sprintf("ADD COLUMN f%d FLOAT NOT NULL DEFAULT %s", i, v))
+			checks = append(checks, check{fmt.Sprintf("f%d", i), v, fmt.Sprintf("%X", binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(f))))})
 		}
 		adds = append(adds, fmt.Sprintf("ADD COLUMN d%d DOUBLE NOT NULL DEFAULT %s", i, v))
+		checks = append(checks, check{fmt.Sprintf("d%d", i), v, fmt.Sprintf("%X", binary.LittleEndian.AppendUint64(nil, math.Float64bits(f)))})
 	}
 	alter := &sink.DDL{Database: "shop", Kind: "ALTER", Version: 2, Position: "mysql-bin.000001:2", SQL: "ALTER TABLE fd " + strings.Join(adds, ", ")}
 	if err := s.ApplyDDL(ctx, alter); err != nil {
 		t.Fatalf("alter: %v", err)
 	}
-	for i, v := range vals {
-		f, _ := strconv.ParseFloat(v, 64)
-		checks := []struct{ col, want string }{{fmt.Sprintf("d%d", i), fmt.Sprintf("%X", binary.LittleEndian.AppendUint64(nil, math.Float64bits(f)))}}
-		if math.Abs(f) <= math.MaxFloat32 {
-			checks = append(checks, struct{ col, want string }{fmt.Sprintf("f%d", i), fmt.Sprintf("%X", binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(f))))})
-		}
-		for _, c := range checks {
-			t.Run(c.col+"="+v, func(t *testing.T) {
-				var got string
-				q := fmt.Sprintf("SELECT hex(reinterpretAsString(%s)) FROM %s.fd WHERE id = 1 LIMIT 1", quote(c.col), quote(copyDB))
-				if err := s.conn.QueryRow(ctx, q).Scan(&got); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-				got += strings.Repeat("0", len(c.want)-len(got)) // reinterpretAsString drops trailing zero bytes
-				if got != c.want {
-					t.Errorf("existing row's %s (DEFAULT %s) has bits %s, want %s (as MariaDB stores it)", c.col, v, got, c.want)
-				}
-			})
-		}
+	for _, c := range checks {
+		t.Run(c.col+"="+c.value, func(t *testing.T) {
+			var got string
+			q := fmt.Sprintf("SELECT hex(reinterpretAsString(%s)) FROM %s.fd WHERE id = 1 LIMIT 1", quote(c.col), quote(copyDB))
+			if err := s.conn.QueryRow(ctx, q).Scan(&got); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			got += strings.Repeat("0", len(c.want)-len(got)) // reinterpretAsString drops trailing zero bytes
+			if got != c.want {
+				t.Errorf("existing row's %s (DEFAULT %s) has bits %s, want %s (as MariaDB stores it)", c.col, c.value, got, c.want)
+			}
+		})
 	}
 }
