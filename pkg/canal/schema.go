@@ -32,6 +32,8 @@ const (
 	kindTime                    // TIME: pad the fraction to FSP digits
 	kindYear                    // YEAR: 0 -> "0000"
 	kindBit                     // BIT: unsigned decimal
+	kindDatetime2               // DATETIME2: raw bytes from rawTemporalDecoder (temporal.go)
+	kindTimestamp2              // TIMESTAMP2: raw bytes from rawTemporalDecoder (temporal.go)
 )
 
 // column is one column of a table at event time, built from the TableMapEvent only.
@@ -208,8 +210,14 @@ func (c *column) describe(typ byte, meta uint16, unsigned bool, coll map[int]uin
 		c.kind = kindBit
 		return fmt.Sprintf("bit(%d)", (meta>>8)*8+meta&0xFF), nil
 	case mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_TIMESTAMP2:
+		if temporalBytes(typ, meta) > 0 {
+			c.kind, c.fsp = kindTimestamp2, int(meta)
+		}
 		return withFSP("timestamp", meta), nil
 	case mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_DATETIME2:
+		if temporalBytes(typ, meta) > 0 {
+			c.kind, c.fsp = kindDatetime2, int(meta)
+		}
 		return withFSP("datetime", meta), nil
 	case mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_TIME2:
 		c.kind, c.fsp = kindTime, int(meta)

@@ -11,8 +11,8 @@ import (
 
 // format turns one non-NULL go-mysql decoded value into its change-event text
 // (schemas/change-event.md). go-mysql is configured with UseDecimal=false (DECIMAL arrives as
-// exact text), ParseTime=false (DATETIME/TIMESTAMP arrive as text with exactly FSP digits) and
-// TimestampStringLocation=UTC.
+// exact text), ParseTime=false (DATETIME/TIMESTAMP arrive as text with exactly FSP digits, or
+// as raw bytes from rawTemporalDecoder) and TimestampStringLocation=UTC.
 func (c *column) format(v any) (string, error) {
 	switch c.kind {
 	case kindText, kindLatin1, kindBinary:
@@ -27,12 +27,24 @@ func (c *column) format(v any) (string, error) {
 		if y, ok := v.(int); ok && y == 0 {
 			return "0000", nil
 		}
+	case kindDatetime2, kindTimestamp2:
+		if raw, ok := v.(int64); ok { // rawTemporalDecoder's; a string is go-mysql's own text
+			return c.temporalText(uint64(raw)), nil
+		}
 	case kindBit:
 		if b, ok := v.(int64); ok {
 			return strconv.FormatUint(uint64(b), 10), nil
 		}
 	}
 	return formatPlain(v)
+}
+
+// temporalText formats the raw bytes of a DATETIME2 or TIMESTAMP2 value (temporal.go).
+func (c *column) temporalText(raw uint64) string {
+	if c.kind == kindDatetime2 {
+		return datetime2Text(raw, c.fsp)
+	}
+	return timestamp2Text(raw, c.fsp)
 }
 
 func formatPlain(v any) (string, error) {
