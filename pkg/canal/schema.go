@@ -23,17 +23,17 @@ var ErrNoPrimaryKey = errors.New("table has no primary key")
 type valueKind uint8
 
 const (
-	kindPlain  valueKind = iota // numbers, decimals, dates as go-mysql formats them
-	kindText                    // UTF-8 text (utf8/utf8mb4/ascii and unknown charsets)
-	kindLatin1                  // latin1 bytes converted to UTF-8
-	kindBinary                  // bytes -> event.EncodeBytes
-	kindEnum                    // index -> member
-	kindSet                     // bitmask -> members
-	kindTime                    // TIME: pad the fraction to FSP digits
-	kindYear                    // YEAR: 0 -> "0000"
-	kindBit                     // BIT: unsigned decimal
-	kindDatetime2               // DATETIME2: raw bytes from rawTemporalDecoder (temporal.go)
-	kindTimestamp2              // TIMESTAMP2: raw bytes from rawTemporalDecoder (temporal.go)
+	kindPlain      valueKind = iota // numbers, decimals, dates as go-mysql formats them
+	kindText                        // UTF-8 text (utf8/utf8mb4/ascii and unknown charsets)
+	kindLatin1                      // latin1 bytes converted to UTF-8
+	kindBinary                      // bytes -> event.EncodeBytes
+	kindEnum                        // index -> member
+	kindSet                         // bitmask -> members
+	kindTime                        // TIME: pad the fraction to FSP digits
+	kindYear                        // YEAR: 0 -> "0000"
+	kindBit                         // BIT: unsigned decimal
+	kindDatetime2                   // DATETIME2: raw bytes from rawTemporalDecoder (temporal.go)
+	kindTimestamp2                  // TIMESTAMP2: raw bytes from rawTemporalDecoder (temporal.go)
 )
 
 // column is one column of a table at event time, built from the TableMapEvent only.

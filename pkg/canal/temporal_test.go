@@ -81,7 +81,7 @@ func checkTemporal(t *testing.T, typ byte, dec uint16, value []byte) {
 // datetime2Bytes encodes a DATETIME2 value as MySQL stores it (fields unchecked, so invalid dates
 // and out-of-range fields are encodable).
 func datetime2Bytes(y, mo, d, h, mi, s, frac int64, dec uint16) []byte {
-	v := uint64((((y*13+mo)<<5|d)<<17|h<<12|mi<<6|s) + replication.DATETIMEF_INT_OFS)
+	v := uint64((((y*13+mo)<<5|d)<<17 | h<<12 | mi<<6 | s) + replication.DATETIMEF_INT_OFS)
 	b := []byte{byte(v >> 32), byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
 	return appendFracBytes(b, frac, dec)
 }
