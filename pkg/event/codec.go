@@ -3,6 +3,7 @@ package event
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -81,7 +82,7 @@ func (m *Message) validateDDL() error {
 	if m.SQL == "" {
 		return malformed("DDL message without sql")
 	}
-	if len(m.Data) != 0 || len(m.Old) != 0 {
+	if m.dataRows() != 0 || len(m.Old) != 0 {
 		return malformed("DDL message with data rows")
 	}
 	if len(m.Ferry.Versions) != 1 {
@@ -103,11 +104,11 @@ func (m *Message) validateRows(decodedKeys map[string]string) error {
 	if m.Table == "" {
 		return malformed("row message without table")
 	}
-	if len(m.Data) == 0 {
+	if m.dataRows() == 0 {
 		return malformed("%s.%s: row message without data", m.Database, m.Table)
 	}
-	if len(m.Ferry.Versions) != len(m.Data) {
-		return malformed("%s.%s: %d versions for %d rows", m.Database, m.Table, len(m.Ferry.Versions), len(m.Data))
+	if len(m.Ferry.Versions) != m.dataRows() {
+		return malformed("%s.%s: %d versions for %d rows", m.Database, m.Table, len(m.Ferry.Versions), m.dataRows())
 	}
 	cols, err := m.columnSet()
 	if err != nil {
@@ -155,14 +156,20 @@ func (m *Message) validateVersions() error {
 	return nil
 }
 
+// dataRows is the number of data images (in Data, or in cols when decoded by DecodeColumnsShared).
+func (m *Message) dataRows() int { return len(m.Data) + len(m.cols) }
+
 func (m *Message) validateImages(cols map[string]bool, decodedKeys map[string]string) error {
-	if len(m.Old) != 0 && (m.Type != TypeUpdate || len(m.Old) != len(m.Data)) {
+	if len(m.Old) != 0 && (m.Type != TypeUpdate || len(m.Old) != m.dataRows()) {
 		return malformed("%s.%s: old must be absent or have one entry per row of an UPDATE", m.Database, m.Table)
 	}
 	for k := range decodedKeys {
 		if !cols[k] {
 			return malformed("%s.%s: row images have column %q that is not in ferry.columns", m.Database, m.Table, k)
 		}
+	}
+	if err := m.checkDenseKeys(); err != nil {
+		return err
 	}
 	for i, row := range m.Data {
 		if row == nil {
@@ -185,6 +192,20 @@ func (m *Message) validateImages(cols map[string]bool, decodedKeys map[string]st
 	for i, row := range m.Old {
 		if err := checkImage(m, "old", i, row, cols); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkDenseKeys checks that the primary key values of m.cols's rows are not null (their
+// columns are those of ferry.columns: DecodeColumnsShared).
+func (m *Message) checkDenseKeys() error {
+	for _, pk := range m.PKNames {
+		j := slices.Index(m.Ferry.Columns, pk)
+		for i, row := range m.cols {
+			if row[j] == nil {
+				return malformed("%s.%s: data[%d] primary key column %q is null or missing", m.Database, m.Table, i, pk)
+			}
 		}
 	}
 	return nil

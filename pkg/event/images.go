@@ -41,10 +41,13 @@ func decodeFast(b []byte, m *Message) (keys map[string]string, err error) {
 // noImages has Message's fields without its methods; the envelope decodes into it.
 type noImages Message
 
-// imagesResult is the outcome of parsing one "data" or "old" member.
+// imagesResult is the outcome of parsing one "data" or "old" member: maps (rows), or, for a
+// "data" member parsed by denseImages, values by key position (cols) and the keys (layout).
 type imagesResult struct {
-	rows []map[string]*string
-	err  error
+	rows   []map[string]*string
+	cols   [][]*string
+	layout []string
+	err    error
 }
 
 // envelope checks the top-level object's syntax and returns it without its "data" and "old"
@@ -75,7 +78,15 @@ func (p *imageParser) envelope() (env []byte, imgs [2]imagesResult, err error) {
 			return nil, imgs, err
 		}
 		vs := p.i
-		if slot := imageSlot(key); slot >= 0 {
+		slot := imageSlot(key)
+		if slot == 0 && p.dense {
+			if cols, layout, ok := p.denseImages(); ok {
+				imgs[slot] = imagesResult{cols: cols, layout: layout}
+				continue
+			}
+			p.i = vs // anything unusual: parsed as maps, with their errors
+		}
+		if slot >= 0 {
 			rows, ierr := p.images()
 			if ierr != nil {
 				// Kept as an error that a later duplicate key may replace (as in encoding/json),
@@ -90,7 +101,7 @@ func (p *imageParser) envelope() (env []byte, imgs [2]imagesResult, err error) {
 					return nil, imgs, errSyntax(vs)
 				}
 			}
-			imgs[slot] = imagesResult{rows, ierr}
+			imgs[slot] = imagesResult{rows: rows, err: ierr}
 			continue
 		}
 		if err := p.skipValue(0); err != nil {
@@ -149,11 +160,13 @@ const maxDepth = 10000
 // imageParser walks JSON text: strictly for row images, structurally for skipped values (whose
 // text encoding/json then validates).
 type imageParser struct {
-	s    string
-	i    int
-	keys map[string]string // column names repeat in every row: allocate each once; also the set of names met
-	prev []string          // the previous row's keys by position: rows repeat their key order
-	slab []string          // backing store for the row values' pointers, allocated in blocks
+	s     string
+	i     int
+	keys  map[string]string // column names repeat in every row: allocate each once; also the set of names met
+	prev  []string          // the previous row's keys by position: rows repeat their key order
+	slab  []string          // backing store for the row values' pointers, allocated in blocks
+	dense bool              // parse "data" with denseImages when it can
+	ptrs  []*string         // backing store for denseImages' rows, allocated in blocks
 }
 
 // parseImages parses `null` or `[{"col": "text" | null, ...}, ...]` (the whole of raw).
@@ -230,6 +243,88 @@ func (p *imageParser) object() (map[string]*string, error) {
 		}
 		row[k] = p.store(v)
 	}
+}
+
+// denseImages parses a "data" member whose row images all hold the same keys in the same order,
+// each row as its values in key order; layout is the keys. ok is false for any other value
+// (null, an empty array, a null row, keys that differ between rows, invalid syntax): the caller
+// then parses the member as maps, which gives its result or error.
+func (p *imageParser) denseImages() (rows [][]*string, layout []string, ok bool) {
+	if !p.consume('[') {
+		return nil, nil, false
+	}
+	for n := 0; ; n++ {
+		end, good := p.element(n, ']')
+		if !good {
+			return nil, nil, false
+		}
+		if end {
+			return rows, layout, len(rows) > 0
+		}
+		row, good := p.denseObject(&layout, n == 0)
+		if !good {
+			return nil, nil, false
+		}
+		rows = append(rows, row)
+	}
+}
+
+// denseObject parses one row image for denseImages: the first row sets the layout, later rows
+// must repeat it.
+func (p *imageParser) denseObject(layout *[]string, first bool) ([]*string, bool) {
+	if !p.consume('{') {
+		return nil, false
+	}
+	var row []*string
+	if !first {
+		row = p.rowSlice(len(*layout))
+	}
+	for col := 0; ; col++ {
+		end, good := p.element(col, '}')
+		if !good {
+			return nil, false
+		}
+		if end {
+			return row, col == len(*layout)
+		}
+		if !p.denseKey(layout, first, col) {
+			return nil, false
+		}
+		if p.space(); !p.consume(':') {
+			return nil, false
+		}
+		var v *string
+		if p.space(); !p.literal("null") {
+			s, err := p.str()
+			if err != nil {
+				return nil, false
+			}
+			v = p.store(s)
+		}
+		row = append(row, v)
+	}
+}
+
+// denseKey reads the key of position col: in the first row it is added to the layout (and to
+// p.keys), in later rows it must equal the layout's.
+func (p *imageParser) denseKey(layout *[]string, first bool, col int) bool {
+	if first {
+		k, err := p.key(col)
+		*layout = append(*layout, k)
+		return err == nil
+	}
+	k, err := p.str()
+	return err == nil && col < len(*layout) && (*layout)[col] == k
+}
+
+// rowSlice returns an empty slice with room for n values, cut from a shared block.
+func (p *imageParser) rowSlice(n int) []*string {
+	if cap(p.ptrs)-len(p.ptrs) < n {
+		p.ptrs = make([]*string, 0, max(256, 8*n))
+	}
+	row := p.ptrs[len(p.ptrs) : len(p.ptrs) : len(p.ptrs)+n]
+	p.ptrs = p.ptrs[:len(p.ptrs)+n]
+	return row
 }
 
 // key parses the key of column position col, reusing the previous row's string when it repeats.

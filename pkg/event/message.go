@@ -61,6 +61,8 @@ type Message struct {
 	Old       []map[string]*string `json:"old"`       // UPDATE only: old values of changed columns (Canal)
 	GTID      string               `json:"gtid"`      // Canal's gtid: executed GTID set once this transaction committed ("" unknown)
 	Ferry     *Meta                `json:"ferry"`     // Ferry's own fields; required
+
+	cols [][]*string // DecodeColumnsShared's data images in Ferry.Columns order (Data is nil)
 }
 
 // Meta holds Ferry's own fields.

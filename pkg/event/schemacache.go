@@ -2,6 +2,7 @@ package event
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -52,10 +53,61 @@ func DecodeCachedShared(b []byte, c *SchemaCache) (*Message, error) {
 	return decodeCached(unsafe.String(unsafe.SliceData(b), len(b)), c)
 }
 
+// DecodeColumnsShared is DecodeCachedShared for a consumer that wants each data image as its
+// values in ferry.columns order: rows[i][j] is the value of column Ferry.Columns[j] in data
+// image i, and the returned message's Data is nil (its other fields are DecodeCachedShared's).
+// It fails, besides where DecodeCachedShared does, when an image lacks a column of
+// ferry.columns (FuzzDecodeColumnsMatchesDecode). The images of a message as Ferry writes them
+// (the same keys in ferry.columns order in every row) are parsed straight into rows, without
+// building a map per row: that was about a fifth of a replayer's CPU.
+func DecodeColumnsShared(b []byte, c *SchemaCache) (m *Message, rows [][]*string, err error) {
+	if !utf8.Valid(b) {
+		return nil, nil, malformed("body is not valid UTF-8")
+	}
+	body := unsafe.String(unsafe.SliceData(b), len(b))
+	if m, err = decodeBody(body, c, true); err != nil {
+		return nil, nil, err
+	}
+	if m.cols != nil || m.IsDDL {
+		rows, m.cols = m.cols, nil
+		return m, rows, nil
+	}
+	if rows, err = m.columnValues(); err != nil {
+		return nil, nil, err
+	}
+	m.Data = nil
+	return m, rows, nil
+}
+
+// columnValues returns m.Data's images as values in ferry.columns order.
+func (m *Message) columnValues() ([][]*string, error) {
+	n := len(m.Ferry.Columns)
+	rows := make([][]*string, len(m.Data))
+	slab := make([]*string, len(m.Data)*n)
+	for i, img := range m.Data {
+		rows[i] = slab[i*n : (i+1)*n : (i+1)*n]
+		for j, col := range m.Ferry.Columns {
+			v, ok := img[col]
+			if !ok {
+				return nil, malformed("%s.%s: data[%d] lacks column %s (full row images are needed: set binlog_row_image=FULL at the source)",
+					m.Database, m.Table, i, col)
+			}
+			rows[i][j] = v
+		}
+	}
+	return rows, nil
+}
+
 // decodeCached decodes body, whose row values become its substrings.
 func decodeCached(body string, c *SchemaCache) (*Message, error) {
+	return decodeBody(body, c, false)
+}
+
+// decodeBody decodes body; with dense, data images that repeat ferry.columns as their keys are
+// kept in m.cols instead of m.Data.
+func decodeBody(body string, c *SchemaCache, dense bool) (*Message, error) {
 	var m Message
-	p := &imageParser{s: body, keys: map[string]string{}}
+	p := &imageParser{s: body, keys: map[string]string{}, dense: dense}
 	env, imgs, err := p.envelope()
 	if err == nil {
 		err = c.decodeEnvelope(env, &m)
@@ -72,6 +124,12 @@ func decodeCached(body string, c *SchemaCache) (*Message, error) {
 		return nil, malformed("parse JSON: %v", err)
 	}
 	m.Data, m.Old = imgs[0].rows, imgs[1].rows
+	if imgs[0].cols != nil {
+		if m.Ferry == nil || !slices.Equal(imgs[0].layout, m.Ferry.Columns) {
+			return decodeBody(body, c, false) // keys in another order, or duplicated: as maps
+		}
+		m.cols = imgs[0].cols
+	}
 	m.restoreDDLCopy() // as Decode: a marked per-queue DDL copy gets its type and statement back
 	if err := m.validate(p.keys); err != nil {
 		return nil, err

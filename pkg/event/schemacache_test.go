@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -56,5 +57,89 @@ func TestDecodeCachedSharesSchema(t *testing.T) {
 	}
 	if *msgs[0].Data[0]["id"] != "1" || *msgs[1].Data[0]["id"] != "2" {
 		t.Fatalf("rows mixed up: %v %v", *msgs[0].Data[0]["id"], *msgs[1].Data[0]["id"])
+	}
+}
+
+// FuzzDecodeColumnsMatchesDecode holds DecodeColumnsShared equal to Decode for every input: it
+// fails where Decode fails or an image lacks a column of ferry.columns, and otherwise returns
+// Decode's message without Data and Decode's images as values in ferry.columns order.
+func FuzzDecodeColumnsMatchesDecode(f *testing.F) {
+	for _, in := range append(append(decodeCases, imageCases...), columnsCases...) {
+		f.Add([]byte(in))
+	}
+	c := NewSchemaCache()
+	f.Fuzz(func(t *testing.T, in []byte) {
+		want, wantErr := Decode(in)
+		got, rows, err := DecodeColumnsShared(bytes.Clone(in), c)
+		full := wantErr == nil && hasAllColumns(want)
+		if (err == nil) != full {
+			t.Fatalf("DecodeColumnsShared error %v; Decode error %v, every column in every image %v", err, wantErr, full)
+		}
+		if err != nil {
+			return
+		}
+		wantRows := want.Data
+		want.Data = nil
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("DecodeColumnsShared message %+v, Decode %+v", got, want)
+		}
+		if len(rows) != len(wantRows) {
+			t.Fatalf("%d rows, Decode %d", len(rows), len(wantRows))
+		}
+		for i, img := range wantRows {
+			for j, col := range want.Ferry.Columns {
+				if g, w := rows[i][j], img[col]; (g == nil) != (w == nil) || (g != nil && *g != *w) {
+					t.Fatalf("row %d column %s: %v, Decode %v", i, col, g, w)
+				}
+			}
+		}
+	})
+}
+
+// hasAllColumns reports whether every data image of m has every column of ferry.columns.
+func hasAllColumns(m *Message) bool {
+	for _, img := range m.Data {
+		for _, col := range m.Ferry.Columns {
+			if _, ok := img[col]; !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// columnsCases are bodies for DecodeColumnsShared: the dense path, and each way out of it.
+var columnsCases = func() []string {
+	head := `{"id":1,"database":"d","table":"t","pkNames":["id"],"isDdl":false,"type":"INSERT","es":1,"ts":1,` +
+		`"sqlType":{"id":4,"v":12},"mysqlType":{"id":"int(11)","v":"varchar(9)"},"data":`
+	tail := `,"old":null,"ferry":{"format":1,"epoch":0,"versions":[1,2],"file":"f","pos":4,"serverId":1,"columns":["id","v"]}}`
+	var out []string
+	for _, data := range []string{
+		`[{"id":"1","v":"a"},{"id":"2","v":null}]`,        // dense
+		`[{"v":"a","id":"1"},{"v":null,"id":"2"}]`,        // another key order
+		`[{"id":"1","v":"a"},{"v":null,"id":"2"}]`,        // key order differs between rows
+		`[{"id":"1","v":"a"},{"id":"2"}]`,                 // a column missing
+		`[{"id":"1","v":"a","v":"b"},{"id":"2","v":"c"}]`, // a duplicate key
+		`[{"id":"1","v":"a"},null]`,                       // a null row
+		`[{"id":"1","v":"a"},{"id":null,"v":"b"}]`,        // a null key
+		`[{"id":"1","v":"a\u00e9\"x"},{"id":"2","v":""}]`, // escapes
+		`[{"id":"1","v":"a"},{"id":"2","v":"b","w":"c"}]`, // a column too many
+		`[]`, `null`, `[{"id":"1","v":"a"},{"id":"2","v":1}]`,
+	} {
+		out = append(out, head+data+tail)
+	}
+	return out
+}()
+
+// TestDecodeColumnsDensePath checks which bodies take the path without maps: only images that
+// all repeat ferry.columns as their keys, in order (case 6 has a null key: an error).
+func TestDecodeColumnsDensePath(t *testing.T) {
+	for i, want := range []bool{true, false, false, false, false, false, false, true, false, false, false, false} {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			m, err := decodeBody(columnsCases[i], NewSchemaCache(), true)
+			if got := err == nil && m.cols != nil; got != want {
+				t.Fatalf("dense %v (error %v), want %v", got, err, want)
+			}
+		})
 	}
 }

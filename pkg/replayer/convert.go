@@ -64,10 +64,10 @@ func (c *tableCache) tableOf(m *event.Message) (*sink.Table, error) {
 	return t, nil
 }
 
-// toRows converts a decoded row message into sink rows; size approximates their value bytes.
-// Every row image must carry every column (the tailer publishes FULL row images); a missing
-// column is refused rather than written as NULL.
-func (c *tableCache) toRows(m *event.Message) (rows []sink.Row, size int, err error) {
+// toRows converts a row message decoded by event.DecodeColumnsShared (its data images as values in
+// ferry.columns order, which is the table's column order) into sink rows; size approximates
+// their value bytes.
+func (c *tableCache) toRows(m *event.Message, vals [][]*string) (rows []sink.Row, size int, err error) {
 	t, err := c.tableOf(m)
 	if err != nil {
 		return nil, 0, err
@@ -83,22 +83,18 @@ func (c *tableCache) toRows(m *event.Message) (rows []sink.Row, size int, err er
 	default:
 		return nil, 0, fmt.Errorf("%w: row message of type %q", event.ErrMalformed, m.Type)
 	}
-	rows = make([]sink.Row, len(m.Data))
-	slab := make([]*string, len(m.Data)*len(t.Columns)) // one allocation for every row's values
-	for i, img := range m.Data {
-		vals := slab[i*len(t.Columns) : (i+1)*len(t.Columns) : (i+1)*len(t.Columns)]
-		for j, col := range t.Columns {
-			v, ok := img[col.Name]
-			if !ok {
-				return nil, 0, fmt.Errorf("%w: row %d lacks column %s (the replayer needs full row images; set binlog_row_image=FULL at the source)", event.ErrMalformed, i, col.Name)
-			}
-			vals[j] = v
-			if v != nil {
-				size += len(*v)
+	rows = make([]sink.Row, len(vals))
+	for i, v := range vals {
+		if len(v) != len(t.Columns) {
+			return nil, 0, fmt.Errorf("%w: row %d has %d values for %d columns", event.ErrMalformed, i, len(v), len(t.Columns))
+		}
+		for _, s := range v {
+			if s != nil {
+				size += len(*s)
 			}
 		}
-		rows[i] = sink.Row{Table: t, Op: op, Version: m.Ferry.Versions[i], Values: vals}
-		size += 16 * len(vals)
+		rows[i] = sink.Row{Table: t, Op: op, Version: m.Ferry.Versions[i], Values: v}
+		size += 16 * len(v)
 	}
 	return rows, size, nil
 }

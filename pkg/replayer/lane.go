@@ -122,11 +122,11 @@ func (l *lane) process(ctx context.Context, req *request) error {
 		if ctx.Err() != nil || r.closing.Load() {
 			return errors.Join(errStopping, ctx.Err())
 		}
-		m, err := event.DecodeCachedShared(msg.Body, r.schemas) // the body stays unchanged until the request is acknowledged
+		m, vals, err := event.DecodeColumnsShared(msg.Body, r.schemas) // the body stays unchanged until the request is acknowledged
 		if err == nil && !m.IsDDL {
 			var rows []sink.Row
 			var size int
-			if rows, size, err = r.tables.toRows(m); err == nil {
+			if rows, size, err = r.tables.toRows(m, vals); err == nil {
 				if !submitting {
 					submitting = true
 					r.batcher.begin()
