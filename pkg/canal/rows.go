@@ -9,7 +9,6 @@ import (
 	"github.com/go-mysql-org/go-mysql/replication"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
-	"github.com/ferry-cdc/ferry/pkg/publish"
 )
 
 // ErrSchemaMismatch means a row does not match its table map; the tailer stops rather than put a
@@ -96,32 +95,31 @@ func (t *Tailer) template(h *replication.EventHeader, ti *tableInfo, op string, 
 			ServerID: h.ServerID, Columns: ti.names}}
 }
 
-// rowMap decodes one row image; a skipped column (minimal/noblob image) is an error, since it
+// rowValues decodes one row image into its values in ti.names order (the message's
+// ferry.columns; nil is NULL); a skipped column (minimal/noblob image) is an error, since it
 // would be indistinguishable from NULL.
-func (ti *tableInfo) rowMap(raw []any, skipped []int) (map[string]*string, error) {
+func (ti *tableInfo) rowValues(raw []any, skipped []int) ([]*string, error) {
 	if len(skipped) > 0 {
 		return nil, ErrRowImage
 	}
 	if len(raw) != ti.allCount {
 		return nil, fmt.Errorf("%w: row has %d values for %d columns", ErrSchemaMismatch, len(raw), ti.allCount)
 	}
-	m := make(map[string]*string, len(ti.columns))
-	vals := make([]string, len(ti.columns)) // one allocation backs every value pointer of the row
+	ptrs, strs := make([]*string, len(ti.columns)), make([]string, len(ti.columns))
 	for i := range ti.columns {
 		c := &ti.columns[i]
 		v := raw[c.index]
 		if v == nil {
-			m[c.name] = nil
 			continue
 		}
 		s, err := c.format(v)
 		if err != nil {
 			return nil, fmt.Errorf("column %s (%s): %w", c.name, c.mysqlTyp, err)
 		}
-		vals[i] = s
-		m[c.name] = &vals[i]
+		strs[i] = s
+		ptrs[i] = &strs[i]
 	}
-	return m, nil
+	return ptrs, nil
 }
 
 func skippedAt(ev *replication.RowsEvent, i int) []int {
@@ -137,7 +135,7 @@ func (t *Tailer) version(start uint64, row int) (uint64, error) {
 
 func (t *Tailer) addRows(ctx context.Context, ev *replication.RowsEvent, ti *tableInfo, tmpl *event.Message, start uint64) error {
 	for i, raw := range ev.Rows {
-		row, err := ti.rowMap(raw, skippedAt(ev, i))
+		row, err := ti.rowValues(raw, skippedAt(ev, i))
 		if err != nil {
 			return fmt.Errorf("row %d: %w", i, err)
 		}
@@ -166,11 +164,11 @@ func (t *Tailer) addUpdates(ctx context.Context, ev *replication.RowsEvent, ti *
 	}
 	var del, ins *event.Message
 	for i := 0; i+1 < len(ev.Rows); i += 2 {
-		before, err := ti.rowMap(ev.Rows[i], skippedAt(ev, i))
+		before, err := ti.rowValues(ev.Rows[i], skippedAt(ev, i))
 		if err != nil {
 			return fmt.Errorf("row %d before image: %w", i/2, err)
 		}
-		after, err := ti.rowMap(ev.Rows[i+1], skippedAt(ev, i+1))
+		after, err := ti.rowValues(ev.Rows[i+1], skippedAt(ev, i+1))
 		if err != nil {
 			return fmt.Errorf("row %d after image: %w", i/2, err)
 		}
@@ -178,8 +176,8 @@ func (t *Tailer) addUpdates(ctx context.Context, ev *replication.RowsEvent, ti *
 		if err != nil {
 			return err
 		}
-		if publish.RowKey(tmpl, before) == publish.RowKey(tmpl, after) {
-			err = t.addRow(ctx, tmpl, after, changed(before, after), v)
+		if event.ValuesKey(ti.pk, ti.names, before) == event.ValuesKey(ti.pk, ti.names, after) {
+			err = t.addRow(ctx, tmpl, after, changed(ti.names, before, after), v)
 		} else {
 			if del == nil {
 				del, ins = retype(tmpl, event.TypeDelete), retype(tmpl, event.TypeInsert)
@@ -203,13 +201,13 @@ func retype(tmpl *event.Message, typ string) *event.Message {
 	return &m
 }
 
-// changed returns the before values of the columns whose value differs (Canal's "old").
-func changed(before, after map[string]*string) map[string]*string {
+// changed returns the before values of the columns (names) whose value differs (Canal's "old").
+func changed(names []string, before, after []*string) map[string]*string {
 	old := map[string]*string{}
-	for k, b := range before {
-		a := after[k]
+	for j, b := range before {
+		a := after[j]
 		if (a == nil) != (b == nil) || (a != nil && *a != *b) {
-			old[k] = b
+			old[names[j]] = b
 		}
 	}
 	return old

@@ -36,9 +36,10 @@ type xaTx struct {
 }
 
 type xaRow struct {
-	tmpl     *event.Message
-	row, old map[string]*string
-	version  uint64
+	tmpl    *event.Message
+	row     []*string // values in tmpl.Ferry.Columns order
+	old     map[string]*string
+	version uint64
 }
 
 // pending reports prepared transactions without an outcome yet.
@@ -48,12 +49,12 @@ func (x *xaState) pending() bool { return len(x.prepared) > 0 }
 func (x *xaState) start() { x.open = &xaTx{} }
 
 // addRow routes a decoded row into the open XA transaction or the grouper.
-func (t *Tailer) addRow(ctx context.Context, tmpl *event.Message, row, old map[string]*string, version uint64) error {
+func (t *Tailer) addRow(ctx context.Context, tmpl *event.Message, row []*string, old map[string]*string, version uint64) error {
 	if t.xa.open != nil {
 		t.xa.open.rows = append(t.xa.open.rows, xaRow{tmpl, row, old, version})
 		return nil
 	}
-	return t.batch.Add(ctx, tmpl, row, old, version)
+	return t.batch.AddValues(ctx, tmpl, row, old, version)
 }
 
 // onXA handles XA statements: XA END names the open transaction, XA PREPARE (a query in some
@@ -110,7 +111,7 @@ func (t *Tailer) xaCommit(ctx context.Context, id string) error {
 		t.xa.open = nil
 	}
 	for _, r := range tx.rows {
-		if err := t.batch.Add(ctx, r.tmpl, r.row, r.old, r.version); err != nil {
+		if err := t.batch.AddValues(ctx, r.tmpl, r.row, r.old, r.version); err != nil {
 			return err
 		}
 	}

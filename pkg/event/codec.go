@@ -3,8 +3,6 @@ package event
 import (
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -82,7 +80,7 @@ func (m *Message) validateDDL() error {
 	if m.SQL == "" {
 		return malformed("DDL message without sql")
 	}
-	if m.dataRows() != 0 || len(m.Old) != 0 {
+	if m.NumRows() != 0 || len(m.Old) != 0 {
 		return malformed("DDL message with data rows")
 	}
 	if len(m.Ferry.Versions) != 1 {
@@ -104,11 +102,11 @@ func (m *Message) validateRows(decodedKeys map[string]string) error {
 	if m.Table == "" {
 		return malformed("row message without table")
 	}
-	if m.dataRows() == 0 {
+	if m.NumRows() == 0 {
 		return malformed("%s.%s: row message without data", m.Database, m.Table)
 	}
-	if len(m.Ferry.Versions) != m.dataRows() {
-		return malformed("%s.%s: %d versions for %d rows", m.Database, m.Table, len(m.Ferry.Versions), m.dataRows())
+	if len(m.Ferry.Versions) != m.NumRows() {
+		return malformed("%s.%s: %d versions for %d rows", m.Database, m.Table, len(m.Ferry.Versions), m.NumRows())
 	}
 	cols, err := m.columnSet()
 	if err != nil {
@@ -156,11 +154,8 @@ func (m *Message) validateVersions() error {
 	return nil
 }
 
-// dataRows is the number of data images (in Data, or in cols when decoded by DecodeColumnsShared).
-func (m *Message) dataRows() int { return len(m.Data) + len(m.cols) }
-
 func (m *Message) validateImages(cols map[string]bool, decodedKeys map[string]string) error {
-	if len(m.Old) != 0 && (m.Type != TypeUpdate || len(m.Old) != m.dataRows()) {
+	if len(m.Old) != 0 && (m.Type != TypeUpdate || len(m.Old) != m.NumRows()) {
 		return malformed("%s.%s: old must be absent or have one entry per row of an UPDATE", m.Database, m.Table)
 	}
 	for k := range decodedKeys {
@@ -168,7 +163,7 @@ func (m *Message) validateImages(cols map[string]bool, decodedKeys map[string]st
 			return malformed("%s.%s: row images have column %q that is not in ferry.columns", m.Database, m.Table, k)
 		}
 	}
-	if err := m.checkDenseKeys(); err != nil {
+	if err := m.checkValues(decodedKeys != nil); err != nil {
 		return err
 	}
 	for i, row := range m.Data {
@@ -192,20 +187,6 @@ func (m *Message) validateImages(cols map[string]bool, decodedKeys map[string]st
 	for i, row := range m.Old {
 		if err := checkImage(m, "old", i, row, cols); err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-// checkDenseKeys checks that the primary key values of m.cols's rows are not null (their
-// columns are those of ferry.columns: DecodeColumnsShared).
-func (m *Message) checkDenseKeys() error {
-	for _, pk := range m.PKNames {
-		j := slices.Index(m.Ferry.Columns, pk)
-		for i, row := range m.cols {
-			if row[j] == nil {
-				return malformed("%s.%s: data[%d] primary key column %q is null or missing", m.Database, m.Table, i, pk)
-			}
 		}
 	}
 	return nil
@@ -257,8 +238,11 @@ func validateTypeMaps(m *Message, cols map[string]bool) error {
 // without pkNames (no-PK table under the all-columns policy) uses every column in ferry.columns
 // order, NULL written as "~". It returns "" for DDL or an out-of-range i.
 func (m *Message) RowKey(i int) string {
-	if m.IsDDL || i < 0 || i >= len(m.Data) || m.Ferry == nil {
+	if m.IsDDL || i < 0 || i >= m.NumRows() || m.Ferry == nil {
 		return ""
+	}
+	if m.cols != nil {
+		return ValuesKey(m.PKNames, m.Ferry.Columns, m.cols[i])
 	}
 	row := m.Data[i]
 	if len(m.PKNames) == 1 {
@@ -278,14 +262,7 @@ func (m *Message) RowKey(i int) string {
 func KeyOf(names []string, row map[string]*string) string {
 	var b strings.Builder
 	for _, n := range names {
-		v := row[n]
-		if v == nil {
-			b.WriteByte('~')
-			continue
-		}
-		b.WriteString(strconv.Itoa(len(*v)))
-		b.WriteByte(':')
-		b.WriteString(*v)
+		writeKeyPart(&b, row[n])
 	}
 	return b.String()
 }

@@ -40,7 +40,11 @@ func AppendJSON(dst []byte, m *Message) ([]byte, error) {
 	w.key("mysqlType")
 	w.strMap(m.MySQLType)
 	w.key("data")
-	w.images(m.Data, m.Ferry.Columns)
+	if m.cols != nil {
+		w.valueImages(m.cols, m.Ferry.Columns)
+	} else {
+		w.images(m.Data, m.Ferry.Columns)
+	}
 	w.key("old")
 	w.images(m.Old, m.Ferry.Columns)
 	w.key("gtid")
@@ -188,6 +192,35 @@ func (w *jw) images(rows []map[string]*string, cols []string) {
 			w.b = append(w.b, ',')
 		}
 		w.image(row, cols, keys)
+	}
+	w.b = append(w.b, ']')
+}
+
+// valueImages writes images given as values in cols order (AddValues).
+func (w *jw) valueImages(rows [][]*string, cols []string) {
+	keys := w.colKeys(cols)
+	w.b = append(w.b, '[')
+	for i, row := range rows {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		if len(row) != len(cols) && w.err == nil {
+			w.err = malformed("data[%d] has %d values for %d columns", i, len(row), len(cols))
+			row = row[:min(len(row), len(cols))]
+		}
+		w.b = append(w.b, '{')
+		for j, v := range row {
+			if j > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.b = append(w.b, keys[j]...)
+			if v == nil {
+				w.raw("null")
+			} else {
+				w.str(*v)
+			}
+		}
+		w.b = append(w.b, '}')
 	}
 	w.b = append(w.b, ']')
 }

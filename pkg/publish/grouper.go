@@ -86,22 +86,28 @@ func NewGrouper(p *Publisher) *Grouper {
 	return b
 }
 
-// rowSize estimates a row's JSON size (names, values, quotes and separators).
-func rowSize(row map[string]*string, old map[string]*string) int {
+// rowSize estimates a row's JSON size (names, values, quotes and separators) from the image as a
+// map (row) or as values (vals, in cols order).
+func rowSize(row map[string]*string, cols []string, vals []*string, old map[string]*string) int {
 	n := 2
 	for k, v := range row {
-		n += len(k) + 6
-		if v != nil {
-			n += len(*v) + len(*v)/8 // escapes
-		}
+		n += valueSize(k, v)
+	}
+	for j, v := range vals {
+		n += valueSize(cols[j], v)
 	}
 	for k, v := range old {
-		n += len(k) + 6
-		if v != nil {
-			n += len(*v) + len(*v)/8
-		}
+		n += valueSize(k, v)
 	}
 	return n + 22 // version
+}
+
+// valueSize estimates the JSON size of one member.
+func valueSize(k string, v *string) int {
+	if v == nil {
+		return len(k) + 6
+	}
+	return len(k) + 6 + len(*v) + len(*v)/8 // escapes
 }
 
 // Rows returns the number of rows in unsealed messages.
@@ -110,13 +116,34 @@ func (b *Grouper) Rows() int { return b.rows }
 // Add appends a row of tmpl (a message carrying the table-level fields) to a message of its
 // queue; a message that reaches the row or byte limit is sealed (waiting for its lane within ctx).
 func (b *Grouper) Add(ctx context.Context, tmpl *event.Message, row, old map[string]*string, version uint64) error {
-	key := RowKey(tmpl, row)
+	return b.add(ctx, tmpl, image{row: row}, old, version)
+}
+
+// AddValues is Add for a row given as its values in tmpl.Ferry.Columns order (nil is SQL NULL),
+// which its message keeps (event.Message.AddValues): no map per row.
+func (b *Grouper) AddValues(ctx context.Context, tmpl *event.Message, vals []*string, old map[string]*string, version uint64) error {
+	return b.add(ctx, tmpl, image{vals: vals}, old, version)
+}
+
+// image is a data image as a map or as values in column order.
+type image struct {
+	row  map[string]*string
+	vals []*string
+}
+
+func (b *Grouper) add(ctx context.Context, tmpl *event.Message, img image, old map[string]*string, version uint64) error {
+	var key string
+	if img.vals != nil {
+		key = event.ValuesKey(tmpl.PKNames, tmpl.Ferry.Columns, img.vals)
+	} else {
+		key = RowKey(tmpl, img.row)
+	}
 	q := b.queue(tmpl.Database, tmpl.Table, key)
-	size := rowSize(row, old)
+	size := rowSize(img.row, tmpl.Ferry.Columns, img.vals, old)
 	w := b.open[q]
 	id := keyID{tmpl.Database, tmpl.Table, key}
 	ob := w.openFor(tmpl)
-	if ob != nil && (len(ob.msg.Data) >= b.pub.cfg.MaxBatchRows || ob.bytes+size > b.pub.cfg.MaxBatchBytes) {
+	if ob != nil && (ob.msg.NumRows() >= b.pub.cfg.MaxBatchRows || ob.bytes+size > b.pub.cfg.MaxBatchBytes) {
 		if err := b.sealThrough(ctx, q, ob); err != nil {
 			return err
 		}
@@ -131,7 +158,11 @@ func (b *Grouper) Add(ctx context.Context, tmpl *event.Message, row, old map[str
 	if ob != w.msgs[0] {
 		w.last[id] = ob.n
 	}
-	ob.msg.Data = append(ob.msg.Data, row)
+	if img.vals != nil {
+		ob.msg.AddValues(img.vals)
+	} else {
+		ob.msg.AddImage(img.row)
+	}
 	if old != nil {
 		ob.msg.Old = append(ob.msg.Old, old)
 	}
@@ -210,7 +241,7 @@ func cloneHeader(t *event.Message) *event.Message {
 	meta := *t.Ferry
 	meta.Versions = nil
 	m.Ferry = &meta
-	m.Data, m.Old = nil, nil
+	m.DropRows()
 	return &m
 }
 
@@ -226,7 +257,7 @@ func (b *Grouper) sealThrough(ctx context.Context, q int, ob *openBatch) error {
 			m.open = false
 			delete(w.groups, m.group)
 		}
-		b.rows -= len(m.msg.Data)
+		b.rows -= m.msg.NumRows()
 		sealed = append(sealed, b.pub.seal(q, m.msg, b.doneChan(), m.bytes))
 	}
 	if i == len(w.msgs) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,6 +51,19 @@ func (g *groupTemplates) of(r groupRow) *event.Message {
 // everything, waits for SEND_OK and returns the recorded messages.
 func runGrouper(t *testing.T, queues, maxRows, maxBytes int, rows []groupRow) []publishtest.Recorded {
 	t.Helper()
+	return runGrouperAs(t, feedMaps, queues, maxRows, maxBytes, rows)
+}
+
+// How runGrouperAs hands rows to the grouper: Add (maps), AddValues, or the two alternating.
+const (
+	feedMaps = iota
+	feedValues
+	feedMixed
+)
+
+// runGrouperAs is runGrouper with rows added as feed says.
+func runGrouperAs(t *testing.T, feed, queues, maxRows, maxBytes int, rows []groupRow) []publishtest.Recorded {
+	t.Helper()
 	rec := &publishtest.Recorder{}
 	pub, err := New(Config{Topic: "t", Queues: queues, MaxBatchRows: maxRows, MaxBatchBytes: maxBytes,
 		SendTimeout: time.Second, MaxRetryDelay: time.Second, QueueBuffer: 2}, rec, publishtest.Logger(t), nil)
@@ -65,10 +79,17 @@ func runGrouper(t *testing.T, queues, maxRows, maxBytes int, rows []groupRow) []
 			v = strings.Repeat("x", 300)
 		}
 		data := map[string]*string{"id": event.Str(r.key), "v": event.Str(v)}
+		vals := []*string{data["id"], data["v"]}
 		if r.schema == 1 {
-			data["w"] = nil
+			data["w"], vals = nil, append(vals, nil)
 		}
-		if err := b.Add(t.Context(), g.of(r), data, nil, uint64(i+1)); err != nil {
+		var err error
+		if feed == feedValues || (feed == feedMixed && i%2 == 1) {
+			err = b.AddValues(t.Context(), g.of(r), vals, nil, uint64(i+1))
+		} else {
+			err = b.Add(t.Context(), g.of(r), data, nil, uint64(i+1))
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -194,6 +215,39 @@ func TestGrouperRandomOrder(t *testing.T) {
 			t.Errorf("seed %d: %d messages for %d rows: not grouped", seed, len(recs), len(rows))
 		}
 	}
+}
+
+// TestGrouperValuesMatchMaps checks that rows added as values (AddValues), as maps (Add) or
+// alternating give the same message bodies.
+func TestGrouperValuesMatchMaps(t *testing.T) {
+	ops := []string{event.TypeInsert, event.TypeUpdate, event.TypeDelete}
+	for seed := uint64(1); seed <= 5; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 9))
+		rows := make([]groupRow, 500)
+		for i := range rows {
+			rows[i] = groupRow{table: fmt.Sprintf("t%d", rng.IntN(3)), typ: ops[rng.IntN(3)], key: fmt.Sprint(rng.IntN(20)),
+				schema: rng.IntN(2), big: rng.IntN(10) == 0}
+		}
+		maxRows := 3 + rng.IntN(20)
+		want := runGrouperAs(t, feedMaps, 3, maxRows, 4096, rows)
+		for _, feed := range []int{feedValues, feedMixed} {
+			got := runGrouperAs(t, feed, 3, maxRows, 4096, rows)
+			if g, w := bodiesByQueue(got), bodiesByQueue(want); !reflect.DeepEqual(g, w) {
+				t.Fatalf("seed %d feed %d: messages by queue\n%v\nmaps:\n%v", seed, feed, g, w)
+			}
+		}
+	}
+}
+
+// bodiesByQueue returns each queue's message bodies in send order (lanes send concurrently),
+// without the message ids (numbered in sealing order across queues).
+func bodiesByQueue(rs []publishtest.Recorded) map[int][]string {
+	out := map[int][]string{}
+	for _, r := range rs {
+		body := string(r.Body)
+		out[r.Queue] = append(out[r.Queue], body[strings.Index(body, ","):])
+	}
+	return out
 }
 
 // BenchmarkGrouperAdd measures the grouper's cost per row (grouping, per-key order bookkeeping,

@@ -100,8 +100,8 @@ func (p *Publisher) encode(o *outgoing) error {
 	o.wire = p.rocketMessage(o, body)
 	// The body holds the rows now: free the row maps while the message waits for its send (they
 	// are most of a waiting message's memory, and the GC rescans them every cycle).
-	o.rows = len(o.msg.Data)
-	o.msg.Data, o.msg.Old = nil, nil
+	o.rows = o.msg.NumRows()
+	o.msg.DropRows()
 	// A batch body holds each message as TOTALSIZE MAGICCODE BODYCRC FLAG BODYSIZE (4 bytes each),
 	// the body, PROPERTYSIZE (2 bytes) and the properties (producer.MarshalMessageBatch).
 	o.bytes = 22 + len(body) + len(o.wire.MarshallProperties())
