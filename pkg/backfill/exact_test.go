@@ -37,7 +37,7 @@ func (p *recordingPublisher) rows(table string) (rows []map[string]*string, type
 	defer p.mu.Unlock()
 	for _, o := range p.msgs {
 		if o.Msg.Table == table {
-			rows, types = append(rows, o.Msg.Data...), o.Msg.MySQLType
+			rows, types = append(rows, o.Msg.Images()...), o.Msg.MySQLType
 		}
 	}
 	return rows, types

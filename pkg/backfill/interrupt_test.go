@@ -20,7 +20,7 @@ func (p *countingPublisher) Queues(context.Context) (int, error) { return 1, nil
 
 func (p *countingPublisher) Publish(_ context.Context, msgs []backfill.Outgoing) error {
 	for _, o := range msgs {
-		p.rows.Add(int64(len(o.Msg.Data)))
+		p.rows.Add(int64(o.Msg.NumRows()))
 	}
 	return nil
 }

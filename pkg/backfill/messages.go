@@ -43,6 +43,15 @@ func (b *Builder) messageBase(t *Table, typ string, pos Position) *event.Message
 	return m
 }
 
+// columnNames returns t's column names in order.
+func columnNames(t *Table) []string {
+	names := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		names[i] = c.Name
+	}
+	return names
+}
+
 // Build places rows (encoded, in t.Columns order) of operation typ (INSERT for snapshot rows,
 // DELETE for keys gone from the source: the key with every other column NULL) read at pos into
 // messages. Every row carries version and every column.
@@ -53,22 +62,18 @@ func (b *Builder) Build(t *Table, typ string, rows [][]*string, version uint64, 
 	}
 	byQueue := map[int]*open{}
 	var out []Outgoing
-	for _, row := range rows {
-		data := make(map[string]*string, len(row))
+	cols := columnNames(t)
+	for _, row := range rows { // every column, NULL included: the replayer needs full images
 		size := 0
-		for i, v := range row { // every column, NULL included: the replayer needs full images
-			data[t.Columns[i].Name] = v
+		for _, v := range row {
 			if v != nil {
 				size += len(*v)
 			}
 		}
-		rowKey := event.KeyOf(t.PK, data)
-		if len(t.PK) == 1 {
-			rowKey = *data[t.PK[0]]
-		}
+		rowKey := event.ValuesKey(t.PK, cols, row)
 		q := event.QueueFor(t.Database, t.Name, rowKey, b.QueueCount)
 		o := byQueue[q]
-		if o != nil && (len(o.out.Msg.Data) >= b.MaxRows || o.bytes+size > b.MaxBytes) {
+		if o != nil && (o.out.Msg.NumRows() >= b.MaxRows || o.bytes+size > b.MaxBytes) {
 			out = append(out, o.out)
 			o = nil
 		}
@@ -76,7 +81,7 @@ func (b *Builder) Build(t *Table, typ string, rows [][]*string, version uint64, 
 			o = &open{out: Outgoing{Queue: q, ShardingKey: event.ShardingKey(t.Database, t.Name, rowKey), Msg: b.messageBase(t, typ, pos)}}
 			byQueue[q] = o
 		}
-		o.out.Msg.Data = append(o.out.Msg.Data, data)
+		o.out.Msg.AddValues(row)
 		o.out.Msg.Ferry.Versions = append(o.out.Msg.Ferry.Versions, version)
 		o.bytes += size
 	}

@@ -87,10 +87,10 @@ func TestBuildPlacesRowsLikeTheTailer(t *testing.T) {
 		if err := o.Msg.Validate(); err != nil {
 			t.Fatalf("built message does not validate: %v", err)
 		}
-		if len(o.Msg.Data) > 3 || !o.Msg.Ferry.Snapshot {
-			t.Fatalf("message with %d rows, snapshot=%v", len(o.Msg.Data), o.Msg.Ferry.Snapshot)
+		if o.Msg.NumRows() > 3 || !o.Msg.Ferry.Snapshot {
+			t.Fatalf("message with %d rows, snapshot=%v", o.Msg.NumRows(), o.Msg.Ferry.Snapshot)
 		}
-		for i := range o.Msg.Data {
+		for i := range o.Msg.NumRows() {
 			if q := event.QueueFor("shop", "order_items", o.Msg.RowKey(i), 4); q != o.Queue {
 				t.Fatalf("row %s on queue %d, the tailer's placement says %d", o.Msg.RowKey(i), o.Queue, q)
 			}
@@ -98,7 +98,7 @@ func TestBuildPlacesRowsLikeTheTailer(t *testing.T) {
 				t.Fatalf("version %d, want 42", o.Msg.Ferry.Versions[i])
 			}
 		}
-		total += len(o.Msg.Data)
+		total += o.Msg.NumRows()
 	}
 	if total != 40 {
 		t.Fatalf("%d rows in messages, want 40", total)

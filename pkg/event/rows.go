@@ -44,6 +44,23 @@ func (m *Message) valuesMap(vals []*string) map[string]*string {
 	return row
 }
 
+// ValueRows returns the data images added with AddValues (or decoded as values), in
+// Ferry.Columns order; nil when the message holds its images as Data maps.
+func (m *Message) ValueRows() [][]*string { return m.cols }
+
+// Images returns the data images as maps, in either form (built anew from values; for
+// inspection, not hot paths).
+func (m *Message) Images() []map[string]*string {
+	if m.cols == nil {
+		return m.Data
+	}
+	out := make([]map[string]*string, len(m.cols))
+	for i, vals := range m.cols {
+		out[i] = m.valuesMap(vals)
+	}
+	return out
+}
+
 // NumRows returns the number of data images, in either form.
 func (m *Message) NumRows() int { return len(m.Data) + len(m.cols) }
 

@@ -49,12 +49,19 @@ func (b *Grouper) addMessage(ctx context.Context, m *event.Message) error {
 	if m.IsDDL {
 		return b.AddDDL(ctx, m)
 	}
-	for i, row := range m.Data {
+	vals := m.ValueRows()
+	for i := range m.NumRows() {
 		var old map[string]*string
 		if len(m.Old) > 0 {
 			old = m.Old[i]
 		}
-		if err := b.Add(ctx, m, row, old, m.Ferry.Versions[i]); err != nil {
+		var err error
+		if vals != nil {
+			err = b.AddValues(ctx, m, vals[i], old, m.Ferry.Versions[i])
+		} else {
+			err = b.Add(ctx, m, m.Data[i], old, m.Ferry.Versions[i])
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -51,7 +51,7 @@ func appendRows(b *sink.Batch, m *event.Message) error {
 	default:
 		return fmt.Errorf("sink publisher: unexpected message type %s", m.Type)
 	}
-	for i, d := range m.Data {
+	for i, d := range m.Images() {
 		vals := make([]*string, len(t.Columns))
 		for j, c := range t.Columns {
 			vals[j] = d[c.Name]
