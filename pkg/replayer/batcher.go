@@ -49,6 +49,7 @@ type batcher struct {
 
 	mu      sync.Mutex
 	rows    []sink.Row
+	spare   []sink.Row // the last applied batch's slice, emptied, for the next batch (under mu)
 	bytes   int
 	current *flushResult
 	timer   *time.Timer
@@ -178,7 +179,8 @@ func (b *batcher) flush(ctx context.Context) {
 	defer b.applyMu.Unlock()
 	b.mu.Lock()
 	rows, res := b.rows, b.current
-	b.rows, b.bytes, b.current = nil, 0, nil
+	b.rows, b.bytes, b.current = b.spare, 0, nil
+	b.spare = nil
 	if b.timer != nil {
 		b.timer.Stop()
 	}
@@ -194,6 +196,12 @@ func (b *batcher) flush(ctx context.Context) {
 	b.lastRows.Store(int64(len(rows)))
 	b.metrics.observeBatch(b.sinkName, len(rows), took, res.err)
 	close(res.done)
+	// Apply is done with the slice (a failed batch is re-applied from the lanes' own rows), so
+	// it backs the next batch but one: no regrowing a batch-sized slice per flush.
+	clear(rows)
+	b.mu.Lock()
+	b.spare = rows[:0]
+	b.mu.Unlock()
 }
 
 // exclusive flushes pending rows and runs fn with no batch in flight (for DDL).
