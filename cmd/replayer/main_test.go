@@ -203,7 +203,7 @@ func TestFlushIntervalPerSink(t *testing.T) {
 		want time.Duration
 	}{
 		{sinkMySQL, 200 * time.Millisecond},
-		{sinkClickHouse, time.Second},
+		{sinkClickHouse, 500 * time.Millisecond},
 	} {
 		t.Run(tc.sink, func(t *testing.T) {
 			if got := replayer.DefaultFlushInterval(tc.sink); got != tc.want {

@@ -23,7 +23,7 @@ var replayerHelp = map[string]string{
 	"queue-cache-mb":    "pulled but unacknowledged message MiB per queue at most (bounds memory)",
 	"batch-rows":        "flush a batch at this many rows (default 5000 for mysql, 10000 for clickhouse)",
 	"batch-bytes":       "flush a batch at this many value bytes",
-	"flush-interval":    "flush a batch this long after its first row (default 200ms for mysql, 1s for clickhouse)",
+	"flush-interval":    "flush a batch this long after its first row (default 200ms for mysql, 500ms for clickhouse)",
 	"min-flush-gap":     "least time between two sink calls of batches that are not full; grows with the sink's apply time up to flush-interval (default 0 for mysql, 100ms for clickhouse)",
 	"retries":           "retries of a failing message before the poison policy",
 	"retry-backoff":     "first retry backoff (doubles up to 30s)",

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -103,6 +104,8 @@ func (p *Pipeline) StartTailer(t testing.TB, extra ...string) *proctest.Proc {
 }
 
 // StartReplayer starts (or restarts, in the same consumer group) the replayer of sink.
+// FERRY_BENCH_MYSQL_ARGS / FERRY_BENCH_CLICKHOUSE_ARGS add flags (space-separated) to that
+// sink's replayer, for experiments.
 func (p *Pipeline) StartReplayer(t testing.TB, sink string) *proctest.Proc {
 	t.Helper()
 	args := append([]string{"run", "--name-server", p.St.NameServer, "--broker-addr", p.St.BrokerAddr,
@@ -111,6 +114,7 @@ func (p *Pipeline) StartReplayer(t testing.TB, sink string) *proctest.Proc {
 		// broker then hands the restarted process the orderly queue locks of its SIGKILLed
 		// predecessor at once instead of after the lock expires (60 s).
 		"--instance", "e2e-" + sink}, p.sinkArgs(sink)...)
+	args = append(args, strings.Fields(os.Getenv("FERRY_BENCH_"+strings.ToUpper(sink)+"_ARGS"))...)
 	proc := p.start(t, "replayer-"+sink, replayerPkg, args)
 	p.mu.Lock()
 	p.replayers[sink] = proc
