@@ -305,15 +305,15 @@ func (p *imageParser) denseObject(layout *[]string, first bool) ([]*string, bool
 	}
 }
 
-// denseKey reads the key of position col: in the first row it is added to the layout (and to
-// p.keys), in later rows it must equal the layout's.
+// denseKey reads the key of position col: in the first row it is added to the layout, in later
+// rows it must equal the layout's. The keys stay substrings of the body and out of p.keys: the
+// rows are only kept when the layout is ferry.columns, whose names validation checks anyway.
 func (p *imageParser) denseKey(layout *[]string, first bool, col int) bool {
+	k, err := p.str()
 	if first {
-		k, err := p.key(col)
 		*layout = append(*layout, k)
 		return err == nil
 	}
-	k, err := p.str()
 	return err == nil && col < len(*layout) && (*layout)[col] == k
 }
 
