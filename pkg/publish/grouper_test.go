@@ -186,17 +186,24 @@ func TestGrouperGrouping(t *testing.T) {
 	}
 }
 
+// randomGroupRows returns n rows of random tables (of tables), operations, keys (of keys) and
+// schema generations; with big, about one in ten has a 300-byte value.
+func randomGroupRows(rng *rand.Rand, n, tables, keys int, big bool) []groupRow {
+	ops := []string{event.TypeInsert, event.TypeUpdate, event.TypeDelete}
+	rows := make([]groupRow, n)
+	for i := range rows {
+		rows[i] = groupRow{table: fmt.Sprintf("t%d", rng.IntN(tables)), typ: ops[rng.IntN(3)], key: fmt.Sprint(rng.IntN(keys)),
+			schema: rng.IntN(2) * rng.IntN(2), big: big && rng.IntN(10) == 0}
+	}
+	return rows
+}
+
 // TestGrouperRandomOrder feeds random mixes of tables, operations and keys over several queues
 // and small limits: every row must arrive exactly once, each key on one queue in input order.
 func TestGrouperRandomOrder(t *testing.T) {
-	ops := []string{event.TypeInsert, event.TypeUpdate, event.TypeDelete}
 	for seed := uint64(1); seed <= 20; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 7))
-		rows := make([]groupRow, 2000)
-		for i := range rows {
-			rows[i] = groupRow{table: fmt.Sprintf("t%d", rng.IntN(4)), typ: ops[rng.IntN(3)], key: fmt.Sprint(rng.IntN(30)),
-				schema: rng.IntN(2) * rng.IntN(2)}
-		}
+		rows := randomGroupRows(rng, 2000, 4, 30, false)
 		recs := runGrouper(t, 3, 5+rng.IntN(40), 1<<20, rows)
 		flat, _ := publishtest.Flatten(recs)
 		if len(flat) != len(rows) {
@@ -220,14 +227,9 @@ func TestGrouperRandomOrder(t *testing.T) {
 // TestGrouperValuesMatchMaps checks that rows added as values (AddValues), as maps (Add) or
 // alternating give the same message bodies.
 func TestGrouperValuesMatchMaps(t *testing.T) {
-	ops := []string{event.TypeInsert, event.TypeUpdate, event.TypeDelete}
 	for seed := uint64(1); seed <= 5; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 9))
-		rows := make([]groupRow, 500)
-		for i := range rows {
-			rows[i] = groupRow{table: fmt.Sprintf("t%d", rng.IntN(3)), typ: ops[rng.IntN(3)], key: fmt.Sprint(rng.IntN(20)),
-				schema: rng.IntN(2), big: rng.IntN(10) == 0}
-		}
+		rows := randomGroupRows(rng, 500, 3, 20, true)
 		maxRows := 3 + rng.IntN(20)
 		want := runGrouperAs(t, feedMaps, 3, maxRows, 4096, rows)
 		for _, feed := range []int{feedValues, feedMixed} {
