@@ -244,11 +244,9 @@ func decode(data []byte) (*RemotingCommand, error) {
 
 	bodyLength := length - 4 - headerLength
 	if bodyLength > 0 {
-		bodyData := make([]byte, bodyLength)
-		if _, err = io.ReadFull(buf, bodyData); err != nil {
-			return nil, err
-		}
-		command.Body = bodyData
+		// ferry patch: the body is the rest of data, which the caller allocated for this frame
+		// alone (receiveResponse), not a copy of it: one copy of every pulled message less.
+		command.Body = data[length-bodyLength:]
 	}
 	return command, nil
 }
