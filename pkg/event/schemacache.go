@@ -143,8 +143,10 @@ func (c *SchemaCache) decodeEnvelope(env []byte, m *Message) error {
 	if !ok { // duplicate schema keys, null body or anything unusual: the plain way
 		return json.Unmarshal(env, (*noImages)(m))
 	}
-	if err := json.Unmarshal(rest, (*noImages)(m)); err != nil {
-		return err
+	if !fastEnvelope(rest, m) {
+		if err := json.Unmarshal(rest, (*noImages)(m)); err != nil {
+			return err
+		}
 	}
 	if len(schema) == 2 { // "{}": none of the members
 		return nil

@@ -15,6 +15,9 @@ func FuzzDecodeCachedMatchesDecode(f *testing.F) {
 	}
 	f.Add([]byte(`{"mysqlType":{"a":"int"},"MYSQLTYPE":{"b":"int"},"ferry":{}}`))
 	f.Add([]byte(`{"pkNames":null,"sqlType":{"a":4},"mysqlType":{"a":"int"}}`))
+	for _, in := range append(columnsCases, envelopeCases...) {
+		f.Add([]byte(in))
+	}
 	c := NewSchemaCache()
 	f.Fuzz(func(t *testing.T, in []byte) {
 		want, wantErr := Decode(in)
@@ -139,6 +142,60 @@ func TestDecodeColumnsDensePath(t *testing.T) {
 			m, err := decodeBody(columnsCases[i], NewSchemaCache(), true)
 			if got := err == nil && m.cols != nil; got != want {
 				t.Fatalf("dense %v (error %v), want %v", got, err, want)
+			}
+		})
+	}
+}
+
+// envelopeCases are bodies around fastEnvelope's edges: what it takes and what it leaves to
+// encoding/json.
+var envelopeCases = func() []string {
+	msg := func(id, ferry string) string {
+		return `{"id":` + id + `,"database":"d","table":"t","pkNames":["id"],"isDdl":false,"type":"INSERT","es":1,"ts":2,` +
+			`"sql":"","sqlType":{"id":4},"mysqlType":{"id":"int(11)"},"data":[{"id":"1"}],"old":null,"gtid":"0-1-2",` +
+			`"ferry":` + ferry + `}`
+	}
+	ferry := `{"format":1,"epoch":3,"versions":[7],"file":"f.000001","pos":4,"gtid":"0-1-2","serverId":1,"snapshot":true,"columns":["id"]}`
+	var out []string
+	for _, id := range []string{"1", "-0", "01", "1.0", "1e2", "-9223372036854775808", "9223372036854775808", "null", `"1"`} {
+		out = append(out, msg(id, ferry))
+	}
+	for _, f := range []string{
+		`{"format":1,"epoch":256,"versions":[7],"file":"f","pos":4,"serverId":1,"columns":["id"]}`,
+		`{"format":1,"epoch":0,"versions":[-7],"file":"f","pos":4,"serverId":4294967296,"columns":["id"]}`,
+		`{"format":1,"epoch":0,"versions":[7],"file":"f","pos":4,"serverId":1,"columns":["id"],"format":1}`,
+		`{"Format":1,"epoch":0,"versions":[7],"file":"f","pos":4,"serverId":1,"columns":["id"]}`,
+		`{"format":1,"epoch":0,"versions":[7],"file":"f\u0031","pos":4,"serverId":1,"columns":["i\u0064"]}`,
+		`{"format":1,"epoch":0,"versions":[7],"file":null,"pos":4,"serverId":1,"columns":["id"]}`,
+		`{"format":1,"epoch":0,"versions":[7],"file":"f","pos":4,"serverId":1,"columns":["id"],"extra":1}`,
+		` { "format" : 1 , "epoch" : 0 , "versions" : [ 7 ] , "file" : "f" , "pos" : 4 , "serverId" : 1 , "columns" : [ "id" ] } `,
+		`null`, `[]`,
+	} {
+		out = append(out, msg("1", f))
+	}
+	return out
+}()
+
+// TestFastEnvelopeTakes checks which envelopeCases fastEnvelope decodes itself (the rest go to
+// encoding/json; FuzzDecodeCachedMatchesDecode holds both ways equal).
+func TestFastEnvelopeTakes(t *testing.T) {
+	// id variants: 1, -0, 01, 1.0, 1e2, min int64, past int64, null, "1"; then the ferry variants.
+	want := []bool{true, true, false, false, false, true, false, false, false,
+		false, false, false, false, true, false, false, true, false, false}
+	for i, in := range envelopeCases {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			p := &imageParser{s: in, keys: map[string]string{}}
+			env, _, err := p.envelope()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rest, _, ok := splitSchema(env)
+			if !ok {
+				t.Fatal("splitSchema refused the envelope")
+			}
+			var m Message
+			if got := fastEnvelope(rest, &m); got != want[i] {
+				t.Fatalf("fastEnvelope took it: %v, want %v (%s)", got, want[i], rest)
 			}
 		})
 	}
