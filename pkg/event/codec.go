@@ -86,6 +86,9 @@ func (m *Message) validateDDL() error {
 	if len(m.Ferry.Versions) != 1 {
 		return malformed("DDL message needs exactly one version, has %d", len(m.Ferry.Versions))
 	}
+	if m.Ferry.Queues < 0 {
+		return malformed("ferry.queues is %d, must not be negative", m.Ferry.Queues)
+	}
 	if d := m.Ferry.DDLCopy; d != nil && (d.Type != m.Type || d.SQL != m.SQL) {
 		return malformed("ferry.ddlCopy (%s) differs from the message's type and sql (%s)", d.Type, m.Type)
 	}

@@ -86,6 +86,11 @@ func (f *Meta) member(p *imageParser, key string) bool {
 		return ok
 	case "snapshot":
 		return p.boolean(&f.Snapshot)
+	case "queues":
+		var v int64
+		ok := p.int64(&v)
+		f.Queues = int(v)
+		return ok
 	case "columns":
 		f.Columns = []string{}
 		return p.array(func() bool {

@@ -332,6 +332,10 @@ func (w *jw) meta(f *Meta) {
 	}
 	w.key("columns")
 	w.strs(f.Columns)
+	if f.Queues != 0 {
+		w.key("queues")
+		w.int(int64(f.Queues))
+	}
 	if d := f.DDLCopy; d != nil {
 		w.raw(`,"ddlCopy":{"type":`)
 		w.str(d.Type)

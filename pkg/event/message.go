@@ -77,6 +77,7 @@ type Meta struct {
 	Snapshot bool     `json:"snapshot,omitempty"` // true for backfill rows
 	Columns  []string `json:"columns"`            // column order of the table at event time
 	DDLCopy  *DDLCopy `json:"ddlCopy,omitempty"`  // set on the copies of a DDL for queues 1..n (see DDLCopy)
+	Queues   int      `json:"queues,omitempty"`   // DDL: the tailer sent a copy to each of queues 0..Queues-1 (0: unknown)
 }
 
 // DDLCopy marks a copy of a DDL message sent to a queue other than queue 0. Canal sends a DDL to

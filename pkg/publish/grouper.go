@@ -301,6 +301,7 @@ func (b *Grouper) AddDDL(ctx context.Context, m *event.Message) error {
 	for q := range b.open {
 		c := *m
 		meta := *m.Ferry
+		meta.Queues = len(b.open) // the replayer's barrier waits for these queues only
 		c.Ferry = &meta
 		markDDLCopy(&c, q)
 		if err := b.pub.enqueue(ctx, q, &c, b.doneChan(), len(c.SQL)+512); err != nil {

@@ -15,7 +15,9 @@ import (
 // When every currently owned queue has arrived at V or a later DDL, one of them applies V
 // once; then all of them go on. A version the sink already applied (a restart, another
 // process, or a queue rebalanced here after V) does not wait at all. The owned set is
-// re-read while waiting, so a rebalance during a barrier recomputes it.
+// re-read while waiting, so a rebalance during a barrier recomputes it. A DDL that says which
+// queues the tailer sent it to (ferry.queues) waits for those only: queues added to the topic
+// while the tailer runs get no copy until it restarts, and waiting for them would never end.
 //
 // Limitation: the barrier is per process. Replayers of one group in several processes own
 // different queues and do not wait for each other (docs/replayer.md).
@@ -40,6 +42,7 @@ func newBarrier(owned func() []primitive.MessageQueue) *barrier {
 type ddlStep struct {
 	queue   primitive.MessageQueue
 	version uint64
+	queues  int                  // the DDL's copies went to queues 0..queues-1 (0: every owned queue)
 	apply   func() error         // apply the DDL (called once per version in this process)
 	inSink  func() (bool, error) // whether the sink already applied the version
 	dropped func() bool          // the queue was rebalanced away
@@ -74,7 +77,7 @@ func (b *barrier) wait(ctx context.Context, s ddlStep) error {
 			b.mu.Unlock()
 			return nil
 		}
-		if !b.applying && b.allArrivedLocked(s.queue, s.version, owned) {
+		if !b.applying && b.allArrivedLocked(s, owned) {
 			b.applying = true
 			b.mu.Unlock()
 			return b.run(s)
@@ -112,13 +115,17 @@ func (b *barrier) run(s ddlStep) error {
 	return err
 }
 
-// allArrivedLocked reports whether every owned queue waits at version v or a later DDL; the
-// waiting queue self must be among them (an empty or stale owned set never releases a DDL).
-func (b *barrier) allArrivedLocked(self primitive.MessageQueue, v uint64, owned []primitive.MessageQueue) bool {
+// allArrivedLocked reports whether every owned queue that got a copy of s's DDL waits at its
+// version or a later DDL; s's own queue must be among them (an empty or stale owned set never
+// releases a DDL).
+func (b *barrier) allArrivedLocked(s ddlStep, owned []primitive.MessageQueue) bool {
 	mine := false
 	for _, q := range owned {
-		mine = mine || q == self
-		if at, ok := b.at[q]; !ok || at < v {
+		if s.queues > 0 && q.QueueId >= s.queues {
+			continue // added after the tailer started: no copy of this DDL will come
+		}
+		mine = mine || q == s.queue
+		if at, ok := b.at[q]; !ok || at < s.version {
 			return false
 		}
 	}

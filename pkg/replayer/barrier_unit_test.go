@@ -18,14 +18,18 @@ func TestBarrierUnit(t *testing.T) {
 		name      string
 		arrive    []primitive.MessageQueue // queues that reach the DDL
 		ownedLate []primitive.MessageQueue // owned set after 300 ms (nil: unchanged)
+		queues    int                      // the DDL's ferry.queues (0: not set)
 		inSink    bool
 		wantApply int32
 		wantDone  bool // every arriving queue released within the deadline
 	}{
-		{"all queues arrive", []primitive.MessageQueue{qa, qb}, nil, false, 1, true},
-		{"one queue lags forever", []primitive.MessageQueue{qa}, nil, false, 0, false},
-		{"lagging queue rebalanced away", []primitive.MessageQueue{qa}, []primitive.MessageQueue{qa}, false, 1, true},
-		{"version already in the sink", []primitive.MessageQueue{qa}, nil, true, 0, true},
+		{"all queues arrive", []primitive.MessageQueue{qa, qb}, nil, 0, false, 1, true},
+		{"one queue lags forever", []primitive.MessageQueue{qa}, nil, 0, false, 0, false},
+		{"lagging queue rebalanced away", []primitive.MessageQueue{qa}, []primitive.MessageQueue{qa}, 0, false, 1, true},
+		{"version already in the sink", []primitive.MessageQueue{qa}, nil, 0, true, 0, true},
+		// The topic grew from 1 to 2 queues while the tailer ran: queue 1 gets no copy.
+		{"queue added after the tailer started", []primitive.MessageQueue{qa}, nil, 1, false, 1, true},
+		{"queue that got a copy lags", []primitive.MessageQueue{qa}, nil, 2, false, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var mu sync.Mutex
@@ -44,7 +48,7 @@ func TestBarrierUnit(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					err := b.wait(ctx, ddlStep{queue: q, version: 7, dropped: func() bool { return false },
+					err := b.wait(ctx, ddlStep{queue: q, version: 7, queues: tc.queues, dropped: func() bool { return false },
 						inSink: func() (bool, error) { return tc.inSink, nil },
 						apply:  func() error { applied.Add(1); return nil }})
 					if err == nil {

@@ -123,6 +123,7 @@ func (r *Replayer) applyDDL(ctx context.Context, l *lane, req *request, msg *pri
 	err := r.barrier.wait(ctx, ddlStep{
 		queue:   l.queue,
 		version: d.Version,
+		queues:  m.Ferry.Queues,
 		dropped: req.dropped,
 		inSink:  func() (bool, error) { return r.ddlInSink(ctx, d) },
 		apply: func() error {
