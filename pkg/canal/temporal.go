@@ -39,12 +39,9 @@ func temporalBytes(typ byte, dec uint16) int {
 // rawTemporalDecoder is the tailer's go-mysql RowsEventDecodeFunc (see above). It may be called
 // from several goroutines (go-mysql decodes compressed transaction payloads concurrently).
 type rawTemporalDecoder struct {
-	mu     sync.Mutex
-	tables map[*replication.TableMapEvent]*replication.TableMapEvent // original -> decoding copy
+	mu        sync.Mutex
+	last, raw *replication.TableMapEvent // the last table map seen and its decoding copy
 }
-
-// maxRawTables bounds the decoder's cache; go-mysql makes a new table map per table map event.
-const maxRawTables = 256
 
 // decode decodes a rows event like RowsEvent.Decode, with temporal columns left raw.
 func (d *rawTemporalDecoder) decode(e *replication.RowsEvent, data []byte) error {
@@ -58,12 +55,14 @@ func (d *rawTemporalDecoder) decode(e *replication.RowsEvent, data []byte) error
 	return e.DecodeData(pos, data)
 }
 
-// rawTable returns tm, or a copy of it whose temporal columns are declared BIT columns.
+// rawTable returns tm, or a copy of it whose temporal columns are declared BIT columns. The
+// copy of the last table map is kept: go-mysql makes a new table map per table map event, and
+// the rows events of a statement follow their table map.
 func (d *rawTemporalDecoder) rawTable(tm *replication.TableMapEvent) *replication.TableMapEvent {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if raw, ok := d.tables[tm]; ok {
-		return raw
+	if tm == d.last {
+		return d.raw
 	}
 	raw := tm
 	for i, typ := range tm.ColumnType {
@@ -79,10 +78,7 @@ func (d *rawTemporalDecoder) rawTable(tm *replication.TableMapEvent) *replicatio
 		}
 		raw.ColumnType[i], raw.ColumnMeta[i] = mysql.MYSQL_TYPE_BIT, uint16(n)<<8 // n*8 bits: n bytes
 	}
-	if d.tables == nil || len(d.tables) >= maxRawTables {
-		d.tables = make(map[*replication.TableMapEvent]*replication.TableMapEvent)
-	}
-	d.tables[tm] = raw
+	d.last, d.raw = tm, raw
 	return raw
 }
 

@@ -56,13 +56,15 @@ func decodeTemporal(t *testing.T, decode func(*replication.RowsEvent, []byte) er
 	return re.Rows[0][0]
 }
 
-// checkTemporal compares go-mysql's text of a stored value with the tailer's from raw bytes.
+// checkTemporal compares go-mysql's text of a stored value with the tailer's from raw bytes;
+// value is cut or zero-padded to the column's width.
 func checkTemporal(t *testing.T, typ byte, dec uint16, value []byte) {
 	n := temporalBytes(typ, dec)
-	if n == 0 || len(value) < n {
-		t.Skip()
+	if n == 0 {
+		t.Fatalf("type %d fsp %d is not a temporal column the tailer decodes", typ, dec)
 	}
-	tm, rows := temporalEvents(typ, dec, value[:n])
+	value = append(value[:min(len(value), n):min(len(value), n)], make([]byte, max(0, n-len(value)))...)
+	tm, rows := temporalEvents(typ, dec, value)
 	want := decodeTemporal(t, nil, tm, rows)
 	raw := decodeTemporal(t, (&rawTemporalDecoder{}).decode, tm, rows)
 	var c column

@@ -1,6 +1,9 @@
 package event
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+)
 
 // fastEnvelope decodes the envelope members other than the schema ones (what splitSchema
 // leaves: id, database, table, isDdl, type, es, ts, sql, gtid and ferry) into m when they are
@@ -108,7 +111,7 @@ func (p *imageParser) members(member func(key string) bool) bool {
 	if p.space(); !p.consume('{') {
 		return false
 	}
-	seen := map[string]bool{}
+	var seen []string // a dozen keys at most
 	for n := 0; ; n++ {
 		end, ok := p.element(n, '}')
 		if !ok {
@@ -118,10 +121,10 @@ func (p *imageParser) members(member func(key string) bool) bool {
 			return true
 		}
 		key, err := p.str()
-		if err != nil || seen[key] {
+		if err != nil || slices.Contains(seen, key) {
 			return false
 		}
-		seen[key] = true
+		seen = append(seen, key)
 		if p.space(); !p.consume(':') {
 			return false
 		}
