@@ -32,8 +32,10 @@ const (
 	kindTime                        // TIME: pad the fraction to FSP digits
 	kindYear                        // YEAR: 0 -> "0000"
 	kindBit                         // BIT: unsigned decimal
-	kindDatetime2                   // DATETIME2: raw bytes from rawTemporalDecoder (temporal.go)
-	kindTimestamp2                  // TIMESTAMP2: raw bytes from rawTemporalDecoder (temporal.go)
+	kindDatetime2                   // DATETIME2: raw bytes from rawDecoder (temporal.go)
+	kindTimestamp2                  // TIMESTAMP2: raw bytes from rawDecoder (temporal.go)
+	kindDecimal                     // DECIMAL of at most 8 bytes: raw bytes from rawDecoder (decimal.go)
+	kindUnsigned                    // unsigned integer: decoded as signed by rawDecoder
 )
 
 // column is one column of a table at event time, built from the TableMapEvent only.
@@ -43,7 +45,8 @@ type column struct {
 	kind     valueKind
 	fsp      int
 	members  []string
-	padTo    int // BINARY(n): the binlog drops trailing 0x00 bytes; pad back to n
+	padTo    int    // BINARY(n): the binlog drops trailing 0x00 bytes; pad back to n
+	meta     uint16 // kindDecimal: the table map's precision << 8 | scale; kindUnsigned: the bits
 	mysqlTyp string
 	sqlTyp   int
 }
@@ -173,6 +176,14 @@ func buildColumn(tm *replication.TableMapEvent, i int, unsigned bool, coll map[i
 	return c, nil
 }
 
+// setUnsigned marks an unsigned integer column of the given width, which rawDecoder leaves to
+// go-mysql to decode as signed.
+func (c *column) setUnsigned(unsigned bool, bits uint16) {
+	if unsigned {
+		c.kind, c.meta = kindUnsigned, bits
+	}
+}
+
 func intType(name string, unsigned bool) string {
 	if unsigned {
 		return name + " unsigned"
@@ -191,16 +202,24 @@ func withFSP(name string, fsp uint16) string {
 func (c *column) describe(typ byte, meta uint16, unsigned bool, coll map[int]uint64, i int, enum, set []string) (string, error) {
 	switch typ {
 	case mysql.MYSQL_TYPE_TINY:
+		c.setUnsigned(unsigned, 8)
 		return event.IntegerType("tinyint", unsigned), nil
 	case mysql.MYSQL_TYPE_SHORT:
+		c.setUnsigned(unsigned, 16)
 		return event.IntegerType("smallint", unsigned), nil
 	case mysql.MYSQL_TYPE_INT24:
+		c.setUnsigned(unsigned, 24)
 		return event.IntegerType("mediumint", unsigned), nil
 	case mysql.MYSQL_TYPE_LONG:
+		c.setUnsigned(unsigned, 32)
 		return event.IntegerType("int", unsigned), nil
 	case mysql.MYSQL_TYPE_LONGLONG:
+		c.setUnsigned(unsigned, 64)
 		return event.IntegerType("bigint", unsigned), nil
 	case mysql.MYSQL_TYPE_NEWDECIMAL:
+		if decimalBytes(meta) > 0 {
+			c.kind, c.meta = kindDecimal, meta
+		}
 		return intType(fmt.Sprintf("decimal(%d,%d)", meta>>8, meta&0xFF), unsigned), nil
 	case mysql.MYSQL_TYPE_FLOAT:
 		return intType("float", unsigned), nil

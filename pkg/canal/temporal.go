@@ -2,7 +2,6 @@ package canal
 
 import (
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -14,12 +13,10 @@ import (
 // With ParseTime off, go-mysql formats every DATETIME2 value with fmt.Sprintf and every TIMESTAMP2
 // value with time.Format: about a fifth of the tailer's CPU on the order rows. ParseTime on is no
 // way out: it builds a time.Time, which turns a date the source stores as is (2020-02-30 under
-// ALLOW_INVALID_DATES) into March 1. So the tailer's rows-event decoder (rawTemporalDecoder) hands
-// go-mysql a copy of the table map in which each DATETIME2/TIMESTAMP2 column is declared a BIT
-// column of the same byte width: go-mysql then returns the value's bytes as a big-endian integer
-// (decodeBit), and column.format turns them into exactly the text go-mysql would have produced
-// (datetime2Text, timestamp2Text; FuzzTemporalMatchesGoMySQL and TestRawTemporalMatchesGoMySQL
-// hold the two equal). Neither type is numeric, so the copy's unsigned map is the original's.
+// ALLOW_INVALID_DATES) into March 1. So the tailer's rows-event decoder (rawDecoder, rawdecode.go)
+// has go-mysql return the value's bytes, and column.format turns them into exactly the text
+// go-mysql would have produced (datetime2Text, timestamp2Text; FuzzTemporalMatchesGoMySQL and
+// TestRawTemporalMatchesGoMySQL hold the two equal).
 
 // temporalBytes returns the byte width of a DATETIME2 or TIMESTAMP2 column with fsp dec, or 0 for
 // any other column (and for a fsp above 6, which go-mysql is left to decode as it does).
@@ -34,52 +31,6 @@ func temporalBytes(typ byte, dec uint16) int {
 		return 4 + int(dec+1)/2
 	}
 	return 0
-}
-
-// rawTemporalDecoder is the tailer's go-mysql RowsEventDecodeFunc (see above). It may be called
-// from several goroutines (go-mysql decodes compressed transaction payloads concurrently).
-type rawTemporalDecoder struct {
-	mu        sync.Mutex
-	last, raw *replication.TableMapEvent // the last table map seen and its decoding copy
-}
-
-// decode decodes a rows event like RowsEvent.Decode, with temporal columns left raw.
-func (d *rawTemporalDecoder) decode(e *replication.RowsEvent, data []byte) error {
-	pos, err := e.DecodeHeader(data)
-	if err != nil {
-		return err
-	}
-	orig := e.Table
-	e.Table = d.rawTable(orig)
-	defer func() { e.Table = orig }() // readers of the event see the source's table map
-	return e.DecodeData(pos, data)
-}
-
-// rawTable returns tm, or a copy of it whose temporal columns are declared BIT columns. The
-// copy of the last table map is kept: go-mysql makes a new table map per table map event, and
-// the rows events of a statement follow their table map.
-func (d *rawTemporalDecoder) rawTable(tm *replication.TableMapEvent) *replication.TableMapEvent {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if tm == d.last {
-		return d.raw
-	}
-	raw := tm
-	for i, typ := range tm.ColumnType {
-		n := temporalBytes(typ, tm.ColumnMeta[i])
-		if n == 0 {
-			continue
-		}
-		if raw == tm {
-			cp := *tm
-			cp.ColumnType = append([]byte(nil), tm.ColumnType...)
-			cp.ColumnMeta = append([]uint16(nil), tm.ColumnMeta...)
-			raw = &cp
-		}
-		raw.ColumnType[i], raw.ColumnMeta[i] = mysql.MYSQL_TYPE_BIT, uint16(n)<<8 // n*8 bits: n bytes
-	}
-	d.last, d.raw = tm, raw
-	return raw
 }
 
 // fracScale maps a fsp to the factor go-mysql applies to the stored fraction to get microseconds.

@@ -12,7 +12,8 @@ import (
 // format turns one non-NULL go-mysql decoded value into its change-event text
 // (schemas/change-event.md). go-mysql is configured with UseDecimal=false (DECIMAL arrives as
 // exact text), ParseTime=false (DATETIME/TIMESTAMP arrive as text with exactly FSP digits, or
-// as raw bytes from rawTemporalDecoder) and TimestampStringLocation=UTC.
+// as raw bytes from rawDecoder, as are DECIMALs of up to 8 bytes and unsigned integers, read as
+// signed: rawdecode.go) and TimestampStringLocation=UTC.
 func (c *column) format(v any) (string, error) {
 	switch c.kind {
 	case kindText, kindLatin1, kindBinary:
@@ -31,12 +32,37 @@ func (c *column) format(v any) (string, error) {
 		if raw, ok := v.(int64); ok { // rawTemporalDecoder's; a string is go-mysql's own text
 			return c.temporalText(uint64(raw)), nil
 		}
+	case kindDecimal:
+		if raw, ok := v.(int64); ok { // rawDecoder's; a string is go-mysql's own text
+			return decimalText(uint64(raw), c.meta)
+		}
+	case kindUnsigned:
+		if u, ok := c.unsigned(v); ok {
+			return strconv.FormatUint(u, 10), nil
+		}
 	case kindBit:
 		if b, ok := v.(int64); ok {
 			return strconv.FormatUint(uint64(b), 10), nil
 		}
 	}
 	return formatPlain(v)
+}
+
+// unsigned reads a signed integer that rawDecoder decoded from an unsigned column of c.meta bits
+// as the unsigned integer of those bits; ok is false for any other value (go-mysql's own unsigned
+// Go types among them, which formatPlain writes as they are).
+func (c *column) unsigned(v any) (u uint64, ok bool) {
+	switch x := v.(type) {
+	case int8:
+		return uint64(uint8(x)), true
+	case int16:
+		return uint64(uint16(x)), true
+	case int32:
+		return uint64(uint32(x)) & (1<<c.meta - 1), true // MEDIUMINT: 24 bits, sign-extended
+	case int64:
+		return uint64(x), true
+	}
+	return 0, false
 }
 
 // temporalText formats the raw bytes of a DATETIME2 or TIMESTAMP2 value (temporal.go).
