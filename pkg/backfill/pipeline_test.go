@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -156,10 +157,19 @@ func (p *pipeline) verifyConverged(t *testing.T) {
 	}
 }
 
+// verifyBudget bounds one verifyAll: the copies of a working pipeline converge within a few
+// minutes even under -race on a loaded machine; a stuck one must not hold the suite for the
+// sum of every table's re-checks (a CI run spent 22 minutes here).
+const verifyBudget = 8 * time.Minute
+
 // verifyAll verifies every table of the source database on both sinks (re-checking differing
-// keys retries times, 3 s apart) and returns the results per sink.
+// keys retries times, 3 s apart) and returns the results per sink. It stops at once when a
+// tailer or replayer of the test stopped on its own, and after verifyBudget.
 func (p *pipeline) verifyAll(t *testing.T, retries int) map[string][]*verify.TableResult {
 	t.Helper()
+	ctx, cancel := context.WithTimeoutCause(backfilltest.Context(t), verifyBudget,
+		fmt.Errorf("copies still differ after %s of re-checks: a replayer is stuck or far behind", verifyBudget))
+	defer cancel()
 	out := map[string][]*verify.TableResult{}
 	cfg := verify.DefaultConfig()
 	cfg.Retries, cfg.RetryInterval = retries, 3*time.Second
@@ -172,15 +182,15 @@ func (p *pipeline) verifyAll(t *testing.T, retries int) map[string][]*verify.Tab
 		if err != nil {
 			t.Fatal(err)
 		}
-		tables, err := v.Tables(context.Background(), []string{p.srcDB})
+		tables, err := v.Tables(ctx, []string{p.srcDB})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var results []*verify.TableResult
 		for _, tb := range tables {
-			r, err := v.Table(context.Background(), tb)
+			r, err := v.Table(ctx, tb)
 			if err != nil {
-				t.Fatalf("verify %s on %s: %v", tb, cp.Name(), err)
+				t.Fatalf("verify %s on %s: %v (%v)", tb, cp.Name(), err, context.Cause(ctx))
 			}
 			results = append(results, r)
 		}

@@ -2,7 +2,6 @@ package backfilltest
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -17,12 +16,14 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
-// Logger logs to stderr when FERRY_TEST_VERBOSE is set, else nowhere.
+// Logger logs warnings and errors to stderr (go test shows them for a failing package or with
+// -v), everything when FERRY_TEST_VERBOSE is set.
 func Logger() *slog.Logger {
+	level := slog.LevelWarn
 	if os.Getenv("FERRY_TEST_VERBOSE") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		level = slog.LevelDebug
 	}
-	return slog.New(slog.DiscardHandler)
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
 // TailerConfig returns a tailer config for the stack that publishes database db to topic, with
@@ -41,32 +42,23 @@ func TailerConfig(t testing.TB, st *testenv.Stack, db, topic string) canal.Confi
 }
 
 // StartTailer runs canal.Run with cfg in the background and waits until it streams; stop
-// cancels it and returns its error. It is stopped at cleanup.
+// cancels it and returns its error. It is stopped at cleanup; stopping on its own before that
+// fails the test (see Context).
 func StartTailer(t testing.TB, cfg canal.Config) (stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() { done <- canal.Run(ctx, cfg, Logger(), prometheus.NewRegistry(), func() { close(ready) }) }()
+	c := startComponent(t, "tailer", func(ctx context.Context) error {
+		return canal.Run(ctx, cfg, Logger(), prometheus.NewRegistry(), func() { close(ready) })
+	})
 	select {
 	case <-ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("tailer stopped before streaming: %v", err)
+	case <-c.exited:
+		t.Fatalf("tailer stopped before streaming: %v", c.stop(0))
 	case <-time.After(60 * time.Second):
-		cancel()
+		_ = c.stop(time.Minute)
 		t.Fatal("tailer did not start streaming within 60 s")
 	}
-	var stopped bool
-	var runErr error
-	stop = func() error {
-		if !stopped {
-			stopped = true
-			cancel()
-			runErr = <-done
-		}
-		return runErr
-	}
+	stop = func() error { return c.stop(0) }
 	t.Cleanup(func() { _ = stop() })
 	return stop
 }
@@ -99,23 +91,8 @@ func StartReplayerCounted(t testing.TB, st *testenv.Stack, topic string, s sink.
 		t.Fatal(err)
 	}
 	applied = func() float64 { return sumCounter(t, reg, "ferry_replayer_rows_applied_total") }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	var stopped bool
-	var runErr error
-	stop = func() error {
-		if !stopped {
-			stopped = true
-			cancel()
-			select {
-			case runErr = <-done:
-			case <-time.After(time.Minute):
-				runErr = fmt.Errorf("replayer %s did not stop within a minute", sinkName)
-			}
-		}
-		return runErr
-	}
+	c := startComponent(t, "replayer "+sinkName, r.Run)
+	stop = func() error { return c.stop(time.Minute) }
 	t.Cleanup(func() { _ = stop() })
 	return stop, applied
 }
