@@ -161,16 +161,26 @@ func (r *Replayer) ddlInSink(ctx context.Context, d *sink.DDL) (bool, error) {
 }
 
 // retry runs fn until it succeeds, fails with a DDL halt, or Retries retries with doubling
-// backoff are used up.
+// backoff (up to 30 s) are used up. A transient error of the copy (sink.IsTransient: the copy
+// server is down, restarting, overloaded, or the connection broke) does not use up retries: the
+// replayer waits for the copy as long as it takes instead of halting the pipeline, and
+// ferry_replayer_errors_total{kind="sink_transient"} and the warnings show the wait.
 func (r *Replayer) retry(ctx context.Context, fn func() error) error {
 	backoff := retry.Backoff{First: r.cfg.RetryBackoff, Max: 30 * time.Second}
 	var err error
-	for attempt := 0; ; attempt++ {
-		if err = fn(); err == nil || errors.Is(err, sink.ErrDDLHalt) || attempt >= r.cfg.Retries {
+	for attempt, failures := 0, 0; ; attempt++ {
+		if err = fn(); err == nil || errors.Is(err, sink.ErrDDLHalt) {
+			return err
+		}
+		transient := sink.IsTransient(r.sink, err)
+		if transient {
+			r.metrics.Errors.WithLabelValues("sink_transient").Inc()
+		} else if failures++; failures > r.cfg.Retries {
 			return err
 		}
 		delay := backoff.Next()
-		r.log.Warn("retrying after error", "attempt", attempt+1, "of", r.cfg.Retries, "backoff", delay, "err", err)
+		r.log.Warn("retrying after error", "attempt", attempt+1, "transient", transient,
+			"retries_left", r.cfg.Retries-failures, "backoff", delay, "err", err)
 		if cerr := retry.Sleep(ctx, delay); cerr != nil {
 			return errors.Join(err, cerr)
 		}
