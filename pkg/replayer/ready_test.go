@@ -55,3 +55,26 @@ func TestReadyReflectsStartSinkAndHalt(t *testing.T) {
 		t.Fatalf("Ready after halt = %v, want ErrHalted", err)
 	}
 }
+
+// TestHaltErrorWhileHalting reads the halt error (what Run returns after a stop) while a queue's
+// goroutine halts: under -race this must not be a data race, and the error is nil before the
+// halt and the halt's after it.
+func TestHaltErrorWhileHalting(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Group = "g"
+	r, err := New(cfg, &fakeSink{}, "fake", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.haltError(); err != nil {
+		t.Fatalf("haltError before a halt = %v", err)
+	}
+	cause := errors.New("offset gap")
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.halt(cause) }()
+	_ = r.haltError() // concurrent with the halt: nil or the halt, never a race
+	<-done
+	if err := r.haltError(); !errors.Is(err, ErrHalted) || !errors.Is(err, cause) {
+		t.Fatalf("haltError after the halt = %v, want ErrHalted wrapping %v", err, cause)
+	}
+}

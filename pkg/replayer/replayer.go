@@ -145,7 +145,19 @@ func (r *Replayer) Run(ctx context.Context) error {
 		r.log.Warn("consumer shutdown", "err", err)
 	}
 	stopDrain()
-	return r.haltErr
+	return r.haltError()
+}
+
+// haltError returns the halt's error if the replayer halted, else nil. It reads haltErr only
+// after haltCh is closed (halt writes it before closing): a queue's pull goroutine can still
+// halt (offset gap) while Run returns after a stop, and a plain read would race with it.
+func (r *Replayer) haltError() error {
+	select {
+	case <-r.haltCh:
+		return r.haltErr
+	default:
+		return nil
+	}
 }
 
 // drainPolls keeps taking (and dropping, unacknowledged) requests while the replayer stops.
