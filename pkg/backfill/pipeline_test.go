@@ -44,12 +44,14 @@ type pipeline struct {
 	tailer canal.Config
 	// stopTailer stops the tailer started by newPipeline.
 	stopTailer func() error
+	// applied reports the rows each replayer (by sink name) has applied so far.
+	applied map[string]func() float64
 }
 
 func newPipeline(t *testing.T, bulkOrders int) *pipeline {
 	t.Helper()
 	st := testenv.Get(t)
-	p := &pipeline{st: st, srcDB: st.NewSourceDatabase(t)}
+	p := &pipeline{st: st, srcDB: st.NewSourceDatabase(t), applied: map[string]func() float64{}}
 	testenv.LoadOrderSchema(t, st.OpenSource(t, p.srcDB))
 	p.src = backfilltest.OpenSource(t, st)
 	var err error
@@ -67,8 +69,8 @@ func newPipeline(t *testing.T, bulkOrders int) *pipeline {
 	topic := st.NewTopic(t, 4)
 	p.tailer = backfilltest.TailerConfig(t, st, p.srcDB, topic)
 	p.stopTailer = backfilltest.StartTailer(t, p.tailer)
-	backfilltest.StartReplayer(t, st, topic, p.copies.MySQLSink, "mysql", 50*time.Millisecond)
-	backfilltest.StartReplayer(t, st, topic, p.copies.CHSink, "clickhouse", 50*time.Millisecond)
+	_, p.applied["mysql"] = backfilltest.StartReplayerCounted(t, st, topic, p.copies.MySQLSink, "mysql", 50*time.Millisecond)
+	_, p.applied["clickhouse"] = backfilltest.StartReplayerCounted(t, st, topic, p.copies.CHSink, "clickhouse", 50*time.Millisecond)
 	return p
 }
 
@@ -155,6 +157,17 @@ func (p *pipeline) verifyConverged(t *testing.T) {
 			}
 		}
 	}
+	if t.Failed() {
+		p.logApplied(t)
+	}
+}
+
+// logApplied logs how many rows each replayer applied: a stalled replayer shows as a count far
+// below the rows published.
+func (p *pipeline) logApplied(t *testing.T) {
+	for name, applied := range p.applied {
+		t.Logf("replayer %s applied %.0f rows in all", name, applied())
+	}
 }
 
 // verifyBudget bounds one verifyAll: the copies of a working pipeline converge within a few
@@ -190,6 +203,7 @@ func (p *pipeline) verifyAll(t *testing.T, retries int) map[string][]*verify.Tab
 		for _, tb := range tables {
 			r, err := v.Table(ctx, tb)
 			if err != nil {
+				p.logApplied(t)
 				t.Fatalf("verify %s on %s: %v (%v)", tb, cp.Name(), err, context.Cause(ctx))
 			}
 			results = append(results, r)
