@@ -98,7 +98,7 @@ func TestTransientCopyFailuresDoNotHalt(t *testing.T) {
 		for _, m := range toMessages(h.Rows, 1) {
 			pub.send(m)
 		}
-		r, err := New(testConfig(st, topic), flakyTarget{real, fs}.Sink(), "mysql", testLogger(t), nil)
+		r, err := New(testConfig(st, topic), fs, "mysql", testLogger(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
