@@ -65,3 +65,7 @@ require (
 // Patched copy of the pinned version: a data race in the orderly push consumer breaks -race
 // tests (see third_party/rocketmq-client-go/FERRY-PATCH.md).
 replace github.com/apache/rocketmq-client-go/v2 => ./third_party/rocketmq-client-go
+
+// clickhouse-go v2.50.0 plus one added file (a batch column the caller encodes in the native
+// wire format, reused across inserts); see third_party/clickhouse-go/FERRY-PATCH.md.
+replace github.com/ClickHouse/clickhouse-go/v2 => ./third_party/clickhouse-go

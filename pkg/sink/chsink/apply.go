@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
@@ -54,17 +57,8 @@ func (s *Sink) write(ctx context.Context, g *sink.Group, p *plan) error {
 func (s *Sink) insert(ctx context.Context, g *sink.Group, p *plan) error {
 	blk := p.getBlock()
 	defer p.putBlock(blk)
-	for _, r := range g.Rows {
-		for j, ci := range p.cols {
-			if err := blk.cols[j].add(r.Values[ci]); err != nil {
-				return fmt.Errorf("%s.%s column %s (version %d): %w", g.Table.Database, g.Table.Name, p.names[j], r.Version, err)
-			}
-		}
-		blk.version = append(blk.version, r.Version)
-		blk.deleted = append(blk.deleted, deletedFlag(r.Op))
-		if p.rowKey {
-			blk.rowKey = append(blk.rowKey, sink.RowDigest(r.Values))
-		}
+	if err := fill(blk, g, p); err != nil {
+		return err
 	}
 	ctx, cancel := s.deadline(ctx)
 	defer cancel()
@@ -73,30 +67,68 @@ func (s *Sink) insert(ctx context.Context, g *sink.Group, p *plan) error {
 		return fmt.Errorf("prepare insert into %s.%s: %w", p.copy.DB, p.copy.Name, err)
 	}
 	defer batch.Abort() //nolint:errcheck // no-op after Send
-	n, meta := len(blk.cols), 2
-	if p.rowKey {
-		meta++
-	}
-	for j := range n + meta {
-		var data any
-		name := "_version"
-		switch j {
-		case n:
-			data = blk.version
-		case n + 1:
-			data, name = blk.deleted, "_deleted"
-		case n + 2:
-			data, name = blk.rowKey, sink.MetaColumnRowKey
-		default:
-			data, name = blk.cols[j].data(), p.names[j]
-		}
-		if err := batch.Column(j).Append(data); err != nil {
-			first, last := g.Rows[0].Version, g.Rows[len(g.Rows)-1].Version
-			return fmt.Errorf("%w: append column %s to %s.%s (versions %d..%d): %v", sink.ErrBadRow, name, p.copy.DB, p.copy.Name, first, last, err)
-		}
+	if err := setColumns(batch, blk, p); err != nil {
+		first, last := g.Rows[0].Version, g.Rows[len(g.Rows)-1].Version
+		return fmt.Errorf("%w (versions %d..%d)", err, first, last)
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("insert %d rows into %s.%s: %w", len(g.Rows), p.copy.DB, p.copy.Name, err)
+	}
+	return nil
+}
+
+// fill converts the group's rows into the block's column buffers.
+func fill(blk *block, g *sink.Group, p *plan) error {
+	for _, r := range g.Rows {
+		for j, ci := range p.cols {
+			if err := blk.cols[j].add(r.Values[ci]); err != nil {
+				return fmt.Errorf("%s.%s column %s (version %d): %w", g.Table.Database, g.Table.Name, p.names[j], r.Version, err)
+			}
+		}
+		blk.version.Append(r.Version)
+		blk.deleted.Append(deletedFlag(r.Op))
+		if p.rowKey {
+			blk.rowKey = append(blk.rowKey, sink.RowDigest(r.Values))
+		}
+	}
+	return nil
+}
+
+// setColumns hands the block's buffers to the batch: native ones (and _version, _deleted) as
+// they are, the others through clickhouse-go's columnar Append.
+func setColumns(batch driver.Batch, blk *block, p *plan) error {
+	native, ok := batch.(clickhouse.NativeColumnSetter)
+	if !ok {
+		return fmt.Errorf("insert into %s.%s: the ClickHouse connection does not take native columns (it must use the native protocol)", p.copy.DB, p.copy.Name)
+	}
+	n := len(blk.cols)
+	for j := range n + 3 {
+		var nc clickhouse.NativeColumn
+		var data any
+		name, typ := "_version", "UInt64"
+		switch {
+		case j == n:
+			nc = &blk.version
+		case j == n+1:
+			nc, name, typ = &blk.deleted, "_deleted", "UInt8"
+		case j == n+2 && !p.rowKey:
+			return nil
+		case j == n+2:
+			data, name = blk.rowKey, sink.MetaColumnRowKey
+		default:
+			name, typ = p.names[j], p.types[j]
+			if nc, ok = blk.cols[j].(clickhouse.NativeColumn); !ok {
+				data = blk.cols[j].data()
+			}
+		}
+		if nc != nil {
+			// A refusal here is a mismatch of plan and copy table, not a bad row: it halts.
+			if err := native.SetNativeColumn(j, typ, nc); err != nil {
+				return fmt.Errorf("set column %s of %s.%s: %w", name, p.copy.DB, p.copy.Name, err)
+			}
+		} else if err := batch.Column(j).Append(data); err != nil {
+			return fmt.Errorf("%w: append column %s to %s.%s: %v", sink.ErrBadRow, name, p.copy.DB, p.copy.Name, err)
+		}
 	}
 	return nil
 }

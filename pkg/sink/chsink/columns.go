@@ -11,8 +11,9 @@ import (
 )
 
 // column is the typed buffer of one copy column while a block is built: add converts one
-// event value and appends it, data is the typed slice handed to clickhouse-go's columnar
-// batch.Column(i).Append (no per-value boxing or reflection), reset empties it for reuse.
+// event value and appends it, reset empties it for reuse. A buffer in the native wire format
+// (nativeCol) is sent as it is; for the others, data is the typed slice handed to
+// clickhouse-go's columnar batch.Column(i).Append (no per-value boxing or reflection).
 type column interface {
 	add(v *string) error
 	data() any
@@ -110,6 +111,16 @@ func columnFor(chType string, c sink.Column) (newColumn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", sink.ErrBadRow, err)
 	}
+	if mk, err := nativeColumnFor(chType, inner, nullable, sink.IsBytes(mt)); mk != nil || err != nil {
+		return mk, err
+	}
+	return driverColumnFor(chType, inner, nullable, sink.IsBytes(mt))
+}
+
+// driverColumnFor returns the maker of a column that clickhouse-go's own column buffers take
+// (batch.Column(i).Append): every type the copy supports, used for those nativeColumnFor
+// leaves to it.
+func driverColumnFor(chType, inner string, nullable, bytes bool) (newColumn, error) {
 	switch {
 	case strings.HasPrefix(inner, "Int") || strings.HasPrefix(inner, "UInt"):
 		return intColumn(chType, inner, nullable)
@@ -127,7 +138,7 @@ func columnFor(chType string, c sink.Column) (newColumn, error) {
 	case inner == "Date", inner == "Date32", strings.HasPrefix(inner, "DateTime"):
 		lo, hi := timeRange(inner)
 		return typed(chType, nullable, func(s string) (time.Time, error) { return parseTime(s, lo, hi) }), nil
-	case inner == "String" && sink.IsBytes(mt):
+	case inner == "String" && bytes:
 		return typed(chType, nullable, decodeBytes), nil
 	case strings.HasPrefix(inner, "FixedString("):
 		var n int

@@ -1,20 +1,27 @@
 package chsink
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/ch-go/proto"
+	"github.com/ClickHouse/clickhouse-go/v2"
+	chcol "github.com/ClickHouse/clickhouse-go/v2/lib/column"
+
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
-// converter turns one event value into the Go value a column buffer holds for it (nil for
-// SQL NULL); the unit tests check conversions through it.
+// converter turns one event value into the Go value clickhouse-go reads back from the wire
+// data of a column buffer holding it (nil for SQL NULL); the unit tests check conversions
+// through it.
 type converter func(v *string) (any, error)
 
 // converterFor returns the converter of a copy column: a one-value column buffer from
-// columnFor, read back.
+// columnFor, encoded as it is sent and read back.
 func converterFor(chType, mysqlType string) (converter, error) {
 	mk, err := columnFor(chType, sink.Column{Name: "c", MySQLType: mysqlType})
 	if err != nil {
@@ -25,15 +32,55 @@ func converterFor(chType, mysqlType string) (converter, error) {
 		if err := c.add(v); err != nil {
 			return nil, err
 		}
-		e := reflect.ValueOf(c.data()).Index(0)
+		_, rows, err := wire(chType, c)
+		if err != nil {
+			return nil, err
+		}
+		return rows[0], nil
+	}, nil
+}
+
+// wire encodes a column buffer as the batch sends it (a native one as it is, the others
+// through clickhouse-go's column of chType) and decodes it with clickhouse-go's column of
+// chType; it returns the wire bytes and the rows read back (pointers dereferenced).
+func wire(chType string, c column) ([]byte, []any, error) {
+	var buf proto.Buffer
+	n := 0
+	if nc, ok := c.(clickhouse.NativeColumn); ok {
+		nc.EncodeColumn(&buf)
+		n = nc.Rows()
+	} else {
+		enc, err := chcol.Type(chType).Column("c", &chcol.ServerContext{})
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := enc.Append(c.data()); err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", sink.ErrBadRow, err)
+		}
+		enc.Encode(&buf)
+		n = enc.Rows()
+	}
+	dec, err := chcol.Type(chType).Column("c", &chcol.ServerContext{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := dec.Decode(proto.NewReader(bytes.NewReader(buf.Buf)), n); err != nil {
+		return nil, nil, fmt.Errorf("decode %s: %w", chType, err)
+	}
+	rows := make([]any, n)
+	for i := range rows {
+		e := reflect.ValueOf(dec.Row(i, false))
 		if e.Kind() == reflect.Pointer {
 			if e.IsNil() {
-				return nil, nil
+				continue
 			}
 			e = e.Elem()
 		}
-		return e.Interface(), nil
-	}, nil
+		if e.IsValid() {
+			rows[i] = e.Interface()
+		}
+	}
+	return buf.Buf, rows, nil
 }
 
 // FuzzFastTime checks that whatever fastTime accepts, time.ParseInLocation accepts with the

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ClickHouse/ch-go/proto"
+
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
@@ -17,6 +19,7 @@ type plan struct {
 	copy   *copyTable
 	cols   []int       // indexes into the source table's Columns of columns the copy has
 	names  []string    // names of those columns, for errors
+	types  []string    // their ClickHouse types in the copy (what native columns are encoded for)
 	makers []newColumn // per entry of cols
 	insert string      // column-listed INSERT (docs/stack.md: never without a column list)
 	rowKey bool        // the copy is keyed by sink.MetaColumnRowKey: each row also gets its digest
@@ -27,8 +30,8 @@ type plan struct {
 // _deleted and, for a copy keyed by row digest, _row_key.
 type block struct {
 	cols    []column
-	version []uint64
-	deleted []uint8
+	version proto.ColUInt64
+	deleted proto.ColUInt8
 	rowKey  [][]byte
 }
 
@@ -50,6 +53,7 @@ func buildPlan(t *sink.Table, ct *copyTable) (*plan, error) {
 		}
 		p.cols = append(p.cols, i)
 		p.names = append(p.names, c.Name)
+		p.types = append(p.types, chType)
 		p.makers = append(p.makers, mk)
 		names = append(names, quote(c.Name))
 	}
@@ -85,7 +89,9 @@ func (p *plan) putBlock(b *block) {
 		c.reset()
 	}
 	clear(b.rowKey)
-	b.version, b.deleted, b.rowKey = b.version[:0], b.deleted[:0], b.rowKey[:0]
+	b.version.Reset()
+	b.deleted.Reset()
+	b.rowKey = b.rowKey[:0]
 	select {
 	case p.spare <- b:
 	default: // another insert of this shape kept one

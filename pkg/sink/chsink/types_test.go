@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
@@ -64,10 +66,12 @@ func TestConverters(t *testing.T) {
 		{"String", "varbinary(4)", "€", nil, true},
 		{"Nullable(String)", "geometry", "\u00ff\u0001", "\xff\x01", false},
 		{"String", "json", "€", "€", false},
-		{"Nullable(DateTime('UTC'))", "datetime(3)", "2024-02-29 23:59:59.999", time.Date(2024, 2, 29, 23, 59, 59, 999e6, time.UTC), false},
+		{"Nullable(DateTime('UTC'))", "datetime(3)", "2024-02-29 23:59:59.999", time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC), false}, // DateTime holds seconds
 		{"Date", "date", "0000-00-00", time.Unix(0, 0).UTC(), false},
 		{"Date", "date", "1965-03-01", time.Unix(0, 0).UTC(), false},
-		{"Decimal(12, 2)", "decimal(12,2)", "-0.01", "-0.01", false},
+		{"Decimal(12, 2)", "decimal(12,2)", "-0.01", decimal.RequireFromString("-0.01"), false},
+		{"Nullable(Decimal(12, 2))", "decimal(12,2)", "12.345", decimal.RequireFromString("12.34"), false}, // truncated, as clickhouse-go does
+		{"Decimal(38, 10)", "decimal(38,10)", "-1.5", decimal.RequireFromString("-1.5"), false},
 	} {
 		t.Run(tc.ch+"/"+tc.in, func(t *testing.T) {
 			conv, err := converterFor(tc.ch, tc.mysql)
@@ -83,6 +87,12 @@ func TestConverters(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if gd, ok := got.(decimal.Decimal); ok {
+				if !gd.Equal(tc.want.(decimal.Decimal)) {
+					t.Fatalf("conv(%q) = %v, want %v", tc.in, gd, tc.want)
+				}
+				return
 			}
 			if gt, ok := got.(time.Time); ok {
 				if !gt.Equal(tc.want.(time.Time)) {

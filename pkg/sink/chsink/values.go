@@ -2,7 +2,6 @@ package chsink
 
 import (
 	"fmt"
-	"math/big"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -77,9 +76,9 @@ func daysIn(m time.Month, year int) int {
 // integer holds is accepted without allocating; anything else goes through the same parse
 // and overflow rule as clickhouse-go.
 func decimalCheck(ch string) (func(string) error, error) {
-	var p, sc int
-	if _, err := fmt.Sscanf(ch, "Decimal(%d, %d)", &p, &sc); err != nil || p < 1 || sc < 0 || sc > p {
-		return nil, fmt.Errorf("%w: copy column type %s is not a Decimal(P, S)", sink.ErrBadRow, ch)
+	p, sc, err := decimalType(ch)
+	if err != nil {
+		return nil, err
 	}
 	bits, safe := 32, 9 // Decimal32 .. Decimal256, and the digits that always fit
 	switch {
@@ -126,12 +125,4 @@ func plainDigits(s string) (int, bool) {
 		}
 	}
 	return intDigits, seen && s[len(s)-1] != '.'
-}
-
-// fitsSigned is clickhouse-go's overflow rule for decimals: v fits a signed integer of bits.
-func fitsSigned(v *big.Int, bits int) bool {
-	if v.Sign() >= 0 {
-		return v.BitLen() <= bits-1
-	}
-	return new(big.Int).Not(v).BitLen() <= bits-1
 }

@@ -1,0 +1,232 @@
+package chsink
+
+import (
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/ch-go/proto"
+	"github.com/shopspring/decimal"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
+)
+
+// nativeCol buffers one column directly in ClickHouse's native wire format (ch-go's proto
+// columns), owned by the plan's block and reused by every insert: clickhouse-go sends it as
+// is (clickhouse.NativeColumnSetter, the patch in third_party/clickhouse-go) instead of
+// copying the values into column buffers of its own that it rebuilds for each insert. A NULL
+// is a 1 in the null map and the zero value in vals, as clickhouse-go encodes it.
+type nativeCol[T any] struct {
+	chType   string
+	nullable bool
+	parse    func(string) (T, error)
+	nulls    proto.ColUInt8 // only for a Nullable column
+	vals     proto.ColumnOf[T]
+}
+
+func (c *nativeCol[T]) add(v *string) error {
+	if v == nil {
+		if !c.nullable {
+			return fmt.Errorf("%w: NULL for non-nullable %s column", sink.ErrBadRow, c.chType)
+		}
+		var zero T
+		c.nulls.Append(1)
+		c.vals.Append(zero)
+		return nil
+	}
+	x, err := c.parse(*v)
+	if err != nil {
+		return err
+	}
+	if c.nullable {
+		c.nulls.Append(0)
+	}
+	c.vals.Append(x)
+	return nil
+}
+
+// data is not used: a nativeCol is sent with SetNativeColumn.
+func (c *nativeCol[T]) data() any { return nil }
+
+func (c *nativeCol[T]) reset() {
+	c.nulls.Reset()
+	c.vals.Reset()
+}
+
+// Rows implements clickhouse.NativeColumn.
+func (c *nativeCol[T]) Rows() int { return c.vals.Rows() }
+
+// EncodeColumn implements clickhouse.NativeColumn: the null map of a Nullable column, then
+// the values.
+func (c *nativeCol[T]) EncodeColumn(b *proto.Buffer) {
+	if c.nullable {
+		c.nulls.EncodeColumn(b)
+	}
+	c.vals.EncodeColumn(b)
+}
+
+// native returns the maker of a native column of Go type T parsed from event text into the
+// wire column that vals makes.
+func native[T any](chType string, nullable bool, parse func(string) (T, error), vals func() proto.ColumnOf[T]) newColumn {
+	return func() column {
+		return &nativeCol[T]{chType: chType, nullable: nullable, parse: parse, vals: vals()}
+	}
+}
+
+// nativeColumnFor returns the maker of a native column for the copy type inner (without
+// Nullable), or nil when the type keeps clickhouse-go's own column (FixedString,
+// LowCardinality, Date32, DateTime64, Decimal wider than 18 digits).
+func nativeColumnFor(chType, inner string, nullable, bytes bool) (newColumn, error) {
+	switch {
+	case strings.HasPrefix(inner, "Int") || strings.HasPrefix(inner, "UInt"):
+		return nativeInt(chType, inner, nullable), nil
+	case inner == "Float32":
+		return native(chType, nullable, parseFloat32, func() proto.ColumnOf[float32] { return new(proto.ColFloat32) }), nil
+	case inner == "Float64":
+		return native(chType, nullable, parseFloat64, func() proto.ColumnOf[float64] { return new(proto.ColFloat64) }), nil
+	case strings.HasPrefix(inner, "Decimal"):
+		return nativeDecimal(chType, inner, nullable)
+	case inner == "Date":
+		lo, hi := timeRange(inner)
+		parse := func(s string) (time.Time, error) { return parseTime(s, lo, hi) }
+		return native(chType, nullable, parse, func() proto.ColumnOf[time.Time] { return new(proto.ColDate) }), nil
+	case inner == "DateTime", strings.HasPrefix(inner, "DateTime("):
+		lo, hi := timeRange(inner)
+		parse := func(s string) (time.Time, error) { return parseTime(s, lo, hi) }
+		return native(chType, nullable, parse, func() proto.ColumnOf[time.Time] { return new(proto.ColDateTime) }), nil
+	case inner == "String" && bytes:
+		return native(chType, nullable, decodeBytes, newColStr), nil
+	case inner == "String":
+		return native(chType, nullable, func(s string) (string, error) { return s, nil }, newColStr), nil
+	}
+	return nil, nil
+}
+
+func newColStr() proto.ColumnOf[string] { return new(proto.ColStr) }
+
+func nativeInt(chType, inner string, nullable bool) newColumn {
+	switch inner {
+	case "Int8":
+		return native(chType, nullable, parseInt[int8](8), func() proto.ColumnOf[int8] { return new(proto.ColInt8) })
+	case "Int16":
+		return native(chType, nullable, parseInt[int16](16), func() proto.ColumnOf[int16] { return new(proto.ColInt16) })
+	case "Int32":
+		return native(chType, nullable, parseInt[int32](32), func() proto.ColumnOf[int32] { return new(proto.ColInt32) })
+	case "Int64":
+		return native(chType, nullable, parseInt[int64](64), func() proto.ColumnOf[int64] { return new(proto.ColInt64) })
+	case "UInt8":
+		return native(chType, nullable, parseUint[uint8](8), func() proto.ColumnOf[uint8] { return new(proto.ColUInt8) })
+	case "UInt16":
+		return native(chType, nullable, parseUint[uint16](16), func() proto.ColumnOf[uint16] { return new(proto.ColUInt16) })
+	case "UInt32":
+		return native(chType, nullable, parseUint[uint32](32), func() proto.ColumnOf[uint32] { return new(proto.ColUInt32) })
+	case "UInt64":
+		return native(chType, nullable, parseUint[uint64](64), func() proto.ColumnOf[uint64] { return new(proto.ColUInt64) })
+	}
+	return nil // Int128 and wider keep clickhouse-go's column (the caller reports unsupported ones)
+}
+
+// nativeDecimal returns the maker of a Decimal(P, S) column with P <= 18 (Decimal32 and
+// Decimal64 on the wire), or nil for wider ones.
+func nativeDecimal(chType, inner string, nullable bool) (newColumn, error) {
+	p, sc, err := decimalType(inner)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case p <= 9:
+		parse := decimalParser(inner, sc, 32)
+		return native(chType, nullable, func(s string) (proto.Decimal32, error) {
+			v, err := parse(s)
+			return proto.Decimal32(v), err
+		}, func() proto.ColumnOf[proto.Decimal32] { return new(proto.ColDecimal32) }), nil
+	case p <= 18:
+		parse := decimalParser(inner, sc, 64)
+		return native(chType, nullable, func(s string) (proto.Decimal64, error) {
+			v, err := parse(s)
+			return proto.Decimal64(v), err
+		}, func() proto.ColumnOf[proto.Decimal64] { return new(proto.ColDecimal64) }), nil
+	}
+	return nil, nil
+}
+
+// decimalType parses "Decimal(P, S)".
+func decimalType(ch string) (p, sc int, err error) {
+	if _, err := fmt.Sscanf(ch, "Decimal(%d, %d)", &p, &sc); err != nil || p < 1 || sc < 0 || sc > p {
+		return 0, 0, fmt.Errorf("%w: copy column type %s is not a Decimal(P, S)", sink.ErrBadRow, ch)
+	}
+	return p, sc, nil
+}
+
+// decimalParser returns the parse of event text into the scaled integer of a decimal of
+// scale sc stored in bits (32 or 64). Plain "[-]digits[.digits]" text with at most sc
+// fraction digits that fits without doubt is scaled directly; anything else takes
+// clickhouse-go's own rule (shopspring/decimal, scaled and truncated towards zero by BigInt,
+// overflow when it does not fit bits), so both paths give the same value or the same refusal.
+func decimalParser(ch string, sc, bits int) func(string) (int64, error) {
+	safe := 9 // decimal digits that always fit the storage integer
+	if bits == 64 {
+		safe = 18
+	}
+	return func(s string) (int64, error) {
+		if v, ok := scalePlain(s, sc, safe); ok {
+			return v, nil
+		}
+		d, err := decimal.NewFromString(s)
+		if err != nil {
+			return 0, fmt.Errorf("%w: value %q: %v", sink.ErrBadRow, s, err)
+		}
+		v := decimal.NewFromBigInt(d.Coefficient(), d.Exponent()+int32(sc)).BigInt()
+		if !fitsSigned(v, bits) {
+			return 0, fmt.Errorf("%w: value %q overflows %s", sink.ErrBadRow, s, ch)
+		}
+		return v.Int64(), nil
+	}
+}
+
+// scalePlain scales "[-]digits[.digits]" by 10^sc when it has at most sc fraction digits and
+// at most safe significant digits after scaling; ok is false for anything else.
+func scalePlain(s string, sc, safe int) (int64, bool) {
+	neg := len(s) > 0 && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	var v int64
+	sig, frac, seen, dot := 0, 0, false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.' && !dot && seen:
+			dot = true
+		case c >= '0' && c <= '9':
+			if dot {
+				frac++
+			}
+			if sig > 0 || c != '0' {
+				sig++
+			}
+			v = v*10 + int64(c-'0')
+			seen = true
+		default:
+			return 0, false
+		}
+	}
+	if !seen || s[len(s)-1] == '.' || frac > sc || sig+sc-frac > safe {
+		return 0, false
+	}
+	for range sc - frac {
+		v *= 10
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// fitsSigned is clickhouse-go's overflow rule for decimals: v fits a signed integer of bits.
+func fitsSigned(v *big.Int, bits int) bool {
+	if v.Sign() >= 0 {
+		return v.BitLen() <= bits-1
+	}
+	return new(big.Int).Not(v).BitLen() <= bits-1
+}
