@@ -76,11 +76,37 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// plainRun returns the length of s's longest prefix of plain bytes, eight at a time: a word
+// stops the fast scan if any byte in it is below 0x20, '"', '\\' or not ASCII (the tests
+// of whether a word has a zero byte, or one below n, never miss one), and the rest is
+// checked byte by byte.
+func plainRun(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		q, bs := x^(ones*'"'), x^(ones*'\\')
+		if (x-ones*0x20)&^x&highs|(q-ones)&^q&highs|(bs-ones)&^bs&highs|x&highs != 0 {
+			break
+		}
+	}
+	for i < len(s) && plain[s[i]] {
+		i++
+	}
+	return i
+}
+
 // str writes a JSON string, escaping like encoding/json with SetEscapeHTML(false).
 func (w *jw) str(s string) {
 	b := append(w.b, '"')
-	start := 0
-	for i := 0; i < len(s); {
+	start := plainRun(s)
+	if start == len(s) {
+		w.b = append(append(b, s...), '"')
+		return
+	}
+	b = append(b, s[:start]...)
+	for i := start; i < len(s); {
 		c := s[i]
 		if plain[c] {
 			i++
@@ -97,6 +123,10 @@ func (w *jw) str(s string) {
 				b = append(b, '\\', 'r')
 			case '\t':
 				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 			}

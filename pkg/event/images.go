@@ -461,6 +461,7 @@ func (p *imageParser) str() (string, error) {
 		return "", errImages
 	}
 	start := p.i
+	p.i += plainRun(p.s[p.i:])
 	for p.i < len(p.s) {
 		switch c := p.s[p.i]; {
 		case c == '"':

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -181,4 +182,44 @@ func compareDecode(t *testing.T, in []byte) {
 			}
 		}
 	}
+}
+
+// FuzzPlainRun holds the word-at-a-time scan to the byte-at-a-time one.
+func FuzzPlainRun(f *testing.F) {
+	for _, s := range []string{"", "abcdefgh", "abcdefg\"ijk", "0123456789abcdef\\", "2024-02-29 23:59:59", "a\x1fbcdefghij", "ab€cdefghij", "\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f!"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := 0
+		for want < len(s) && plain[s[want]] {
+			want++
+		}
+		if got := plainRun(s); got != want {
+			t.Fatalf("plainRun(%q) = %d, want %d", s, got, want)
+		}
+	})
+}
+
+// FuzzStrMatchesEncodingJSON holds the writer's string escaping to encoding/json's (HTML
+// escaping off) for valid UTF-8.
+func FuzzStrMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{"", "plain ascii text", "0123456789abcdef\"q\\", "ctl \x00\x01\x1f", "\u2028 é 🎁 long enough"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		var std bytes.Buffer
+		enc := json.NewEncoder(&std)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		w := &jw{}
+		w.str(s)
+		if want := bytes.TrimSuffix(std.Bytes(), []byte("\n")); !bytes.Equal(w.b, want) || w.err != nil {
+			t.Fatalf("str(%q) = %s (%v), want %s", s, w.b, w.err, want)
+		}
+	})
 }
