@@ -309,6 +309,17 @@ func (p *imageParser) denseObject(layout *[]string, first bool) ([]*string, bool
 // rows it must equal the layout's. The keys stay substrings of the body and out of p.keys: the
 // rows are only kept when the layout is ferry.columns, whose names validation checks anyway.
 func (p *imageParser) denseKey(layout *[]string, first bool, col int) bool {
+	if !first && col < len(*layout) {
+		// A later row's key is usually the layout's, byte for byte: compare the raw text
+		// instead of scanning it as a string. Only for keys without bytes that JSON escapes
+		// (then the raw text between the quotes is the key itself); others are parsed.
+		k := (*layout)[col]
+		if end := p.i + 1 + len(k); end < len(p.s) && p.s[p.i] == '"' && p.s[end] == '"' &&
+			p.s[p.i+1:end] == k && plainRun(k) == len(k) {
+			p.i = end + 1
+			return true
+		}
+	}
 	k, err := p.str()
 	if first {
 		*layout = append(*layout, k)
