@@ -133,10 +133,13 @@ func (pc *PlanCache[C, P]) Forget(t *Table) {
 
 // TableCache caches a sink's per-table state (the shape of a copy table) by "copyDB.table".
 // It is safe for concurrent use; loads run outside the lock, so two callers may load the same
-// table at once and the later result wins, which is harmless for read-only shapes.
+// table at once and the later result wins, which is harmless for read-only shapes. Creating a
+// missing table is serialised (creating runs more than one statement, e.g. ClickHouse drops and
+// recreates the view, and two creators at once could fail on each other's view).
 type TableCache[T any] struct {
-	mu sync.Mutex
-	m  map[string]T
+	mu       sync.Mutex
+	m        map[string]T
+	createMu sync.Mutex // held while a missing table is created
 }
 
 // Get returns the cached value of key, or loads, caches and returns it. When load fails with
@@ -151,9 +154,7 @@ func (c *TableCache[T]) Get(ctx context.Context, key string, load func(context.C
 	}
 	v, err := load(ctx)
 	if errors.Is(err, ErrNoCopyTable) {
-		if err = create(ctx); err == nil {
-			v, err = load(ctx)
-		}
+		v, err = c.create(ctx, load, create)
 	}
 	if err != nil {
 		return v, err
@@ -165,6 +166,20 @@ func (c *TableCache[T]) Get(ctx context.Context, key string, load func(context.C
 	c.m[key] = v
 	c.mu.Unlock()
 	return v, nil
+}
+
+// create creates a missing table, unless another caller did while this one waited, and loads it.
+func (c *TableCache[T]) create(ctx context.Context, load func(context.Context) (T, error), create func(context.Context) error) (T, error) {
+	c.createMu.Lock()
+	defer c.createMu.Unlock()
+	v, err := load(ctx)
+	if !errors.Is(err, ErrNoCopyTable) {
+		return v, err
+	}
+	if err := create(ctx); err != nil {
+		return v, err
+	}
+	return load(ctx)
 }
 
 // Forget drops key ("" drops everything), after DDL or a failed write.

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestGroupByTable(t *testing.T) {
@@ -107,16 +110,47 @@ func TestTableCache(t *testing.T) {
 			t.Fatalf("Get = %d, %v", v, err)
 		}
 	}
-	if loads != 2 || creates != 1 {
-		t.Fatalf("loads=%d creates=%d, want 2 and 1 (load, create, load; then cached)", loads, creates)
+	if loads != 3 || creates != 1 {
+		t.Fatalf("loads=%d creates=%d, want 3 and 1 (load, load under the create lock, create, load; then cached)", loads, creates)
 	}
 	c.Forget("db.t")
-	if _, err := c.Get(ctx, "db.t", load, create); err != nil || loads != 3 {
+	if _, err := c.Get(ctx, "db.t", load, create); err != nil || loads != 4 {
 		t.Fatalf("after Forget: loads=%d err=%v, want a reload", loads, err)
 	}
 	c.Forget("")
 	boom := errors.New("boom")
 	if _, err := c.Get(ctx, "db.t", func(context.Context) (int, error) { return 0, boom }, create); !errors.Is(err, boom) {
 		t.Fatalf("load error not returned: %v", err)
+	}
+}
+
+// TestTableCacheCreatesOnce: callers that find the table missing at the same time create it
+// once; the others load what it created.
+func TestTableCacheCreatesOnce(t *testing.T) {
+	var c TableCache[int]
+	var exists, creates atomic.Int32
+	load := func(context.Context) (int, error) {
+		if exists.Load() == 0 {
+			return 0, ErrNoCopyTable
+		}
+		return 42, nil
+	}
+	create := func(context.Context) error {
+		creates.Add(1)
+		time.Sleep(10 * time.Millisecond) // a slow CREATE: the other callers are waiting meanwhile
+		exists.Store(1)
+		return nil
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if v, err := c.Get(context.Background(), "db.t", load, create); err != nil || v != 42 {
+				t.Errorf("Get = %d, %v", v, err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := creates.Load(); n != 1 {
+		t.Fatalf("created %d times, want once", n)
 	}
 }

@@ -2,6 +2,7 @@ package chsink
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -110,5 +111,42 @@ func TestColumnTypesRoundTrip(t *testing.T) {
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCopyTypeChangedBehindThePlan: a copy column whose type changes outside Ferry after the
+// table's plan was built is not sent in the old type's wire format (which the server could
+// misread as the new type): that insert fails, not as a bad row, the plan is dropped, and
+// the next Apply re-reads the copy and writes the value exactly.
+func TestCopyTypeChangedBehindThePlan(t *testing.T) {
+	s, copyDB, _ := openTestSink(t)
+	ctx := context.Background()
+	table := &sink.Table{Database: "src", Name: "retyped", PK: []string{"id"},
+		Columns: []sink.Column{{Name: "id", MySQLType: "bigint(20) unsigned"}, {Name: "amount", MySQLType: "decimal(12,2)"}}}
+	ddl := fmt.Sprintf("CREATE TABLE %s.retyped (id UInt64, amount Nullable(Decimal(12, 2)), _version UInt64, _deleted UInt8) "+
+		"ENGINE = ReplacingMergeTree(_version) ORDER BY id", quote(copyDB))
+	if err := s.conn.Exec(ctx, ddl); err != nil {
+		t.Fatal(err)
+	}
+	apply := func(id, amount string, version uint64) error {
+		return s.Apply(ctx, &sink.Batch{Rows: []sink.Row{{Table: table, Op: sink.OpInsert, Version: version, Values: []*string{&id, &amount}}}})
+	}
+	if err := apply("1", "12.34", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s.retyped MODIFY COLUMN amount Nullable(Decimal(18, 4))", quote(copyDB))); err != nil {
+		t.Fatal(err)
+	}
+	err := apply("2", "56.78", 2)
+	if err == nil || errors.Is(err, sink.ErrBadRow) || !strings.Contains(err.Error(), "Decimal(18, 4)") {
+		t.Fatalf("apply after the type change = %v, want a refusal naming the new type (not ErrBadRow)", err)
+	}
+	if err := apply("2", "56.78", 2); err != nil {
+		t.Fatalf("apply after the plan was dropped: %v", err)
+	}
+	var got string
+	q := fmt.Sprintf("SELECT toString(amount) FROM %s.retyped FINAL WHERE id = 2", quote(copyDB))
+	if err := s.conn.QueryRow(ctx, q).Scan(&got); err != nil || got != "56.7800" {
+		t.Fatalf("amount = %q, %v; want 56.7800", got, err)
 	}
 }
