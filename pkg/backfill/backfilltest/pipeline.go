@@ -64,7 +64,8 @@ func StartTailer(t testing.TB, cfg canal.Config) (stop func() error) {
 }
 
 // StartReplayer consumes topic into s (named sinkName) in a fresh consumer group until
-// cleanup, flushing batches after flush (0: the shipped default for the sink); stop cancels it
+// cleanup, flushing batches after flush (0: the flush interval, batch rows and min flush gap
+// that `replayer run` ships for the sink); stop cancels it
 // and returns Run's error.
 func StartReplayer(t testing.TB, st *testenv.Stack, topic string, s sink.Sink, sinkName string, flush time.Duration) (stop func() error) {
 	t.Helper()
@@ -82,8 +83,10 @@ func StartReplayerCounted(t testing.TB, st *testenv.Stack, topic string, s sink.
 	cfg.Group = testenv.UniqueName("ferry_test_" + sinkName)
 	cfg.Instance = testenv.UniqueName("bf_" + sinkName)
 	cfg.FlushInterval, cfg.RetryBackoff = flush, 50*time.Millisecond
-	if flush == 0 {
+	if flush == 0 { // what `replayer run` ships for this sink
 		cfg.FlushInterval = replayer.DefaultFlushInterval(sinkName)
+		cfg.BatchRows = replayer.DefaultBatchRows(sinkName)
+		cfg.MinFlushGap = replayer.DefaultMinFlushGap(sinkName)
 	}
 	reg := prometheus.NewRegistry()
 	r, err := replayer.New(cfg, s, sinkName, Logger(), replayer.NewMetrics(reg))
