@@ -76,7 +76,7 @@ type options struct {
 }
 
 func defaultOptions() options {
-	return options{Config: canal.DefaultConfig(), MetricsAddr: "127.0.0.1:9101", MemoryMB: 80, GCPercent: 200}
+	return options{Config: canal.DefaultConfig(), MetricsAddr: "127.0.0.1:9101", MemoryMB: 72, GCPercent: 200}
 }
 
 // command builds a subcommand whose keys are the fields of keys (a struct embedding *o's type);
