@@ -102,33 +102,43 @@ func setColumns(batch driver.Batch, blk *block, p *plan) error {
 		return fmt.Errorf("insert into %s.%s: the ClickHouse connection does not take native columns (it must use the native protocol)", p.copy.DB, p.copy.Name)
 	}
 	n := len(blk.cols)
-	for j := range n + 3 {
-		var nc clickhouse.NativeColumn
-		var data any
-		name, typ := "_version", "UInt64"
-		switch {
-		case j == n:
-			nc = &blk.version
-		case j == n+1:
-			nc, name, typ = &blk.deleted, "_deleted", "UInt8"
-		case j == n+2 && !p.rowKey:
-			return nil
-		case j == n+2:
-			data, name = blk.rowKey, sink.MetaColumnRowKey
-		default:
-			name, typ = p.names[j], p.types[j]
-			if nc, ok = blk.cols[j].(clickhouse.NativeColumn); !ok {
-				data = blk.cols[j].data()
-			}
+	for j, c := range blk.cols {
+		var err error
+		if nc, ok := c.(clickhouse.NativeColumn); ok {
+			err = setNative(native, p, j, p.names[j], p.types[j], nc)
+		} else {
+			err = appendData(batch, p, j, p.names[j], c.(driverColumn).data())
 		}
-		if nc != nil {
-			// A refusal here is a mismatch of plan and copy table, not a bad row: it halts.
-			if err := native.SetNativeColumn(j, typ, nc); err != nil {
-				return fmt.Errorf("set column %s of %s.%s: %w", name, p.copy.DB, p.copy.Name, err)
-			}
-		} else if err := batch.Column(j).Append(data); err != nil {
-			return fmt.Errorf("%w: append column %s to %s.%s: %v", sink.ErrBadRow, name, p.copy.DB, p.copy.Name, err)
+		if err != nil {
+			return err
 		}
+	}
+	if err := setNative(native, p, n, "_version", "UInt64", &blk.version); err != nil {
+		return err
+	}
+	if err := setNative(native, p, n+1, "_deleted", "UInt8", &blk.deleted); err != nil {
+		return err
+	}
+	if p.rowKey {
+		return appendData(batch, p, n+2, sink.MetaColumnRowKey, blk.rowKey)
+	}
+	return nil
+}
+
+// setNative sets column j of the batch to nc. A refusal is a mismatch of plan and copy
+// table, not a bad row: it halts (and the failed write drops the plan).
+func setNative(native clickhouse.NativeColumnSetter, p *plan, j int, name, typ string, nc clickhouse.NativeColumn) error {
+	if err := native.SetNativeColumn(j, typ, nc); err != nil {
+		return fmt.Errorf("set column %s of %s.%s: %w", name, p.copy.DB, p.copy.Name, err)
+	}
+	return nil
+}
+
+// appendData appends a typed slice to column j of the batch; clickhouse-go refusing a value
+// is a bad row.
+func appendData(batch driver.Batch, p *plan, j int, name string, data any) error {
+	if err := batch.Column(j).Append(data); err != nil {
+		return fmt.Errorf("%w: append column %s to %s.%s: %v", sink.ErrBadRow, name, p.copy.DB, p.copy.Name, err)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/sink"
@@ -12,12 +11,17 @@ import (
 
 // column is the typed buffer of one copy column while a block is built: add converts one
 // event value and appends it, reset empties it for reuse. A buffer in the native wire format
-// (nativeCol) is sent as it is; for the others, data is the typed slice handed to
-// clickhouse-go's columnar batch.Column(i).Append (no per-value boxing or reflection).
+// (nativeCol, a clickhouse.NativeColumn) is sent as it is; the others are driverColumns.
 type column interface {
 	add(v *string) error
-	data() any
 	reset()
+}
+
+// driverColumn is a column whose data, a typed slice, is handed to clickhouse-go's columnar
+// batch.Column(i).Append (no per-value boxing or reflection).
+type driverColumn interface {
+	column
+	data() any
 }
 
 // newColumn makes an empty buffer of one column of a plan.
@@ -118,8 +122,8 @@ func columnFor(chType string, c sink.Column) (newColumn, error) {
 }
 
 // driverColumnFor returns the maker of a column that clickhouse-go's own column buffers take
-// (batch.Column(i).Append): every type the copy supports, used for those nativeColumnFor
-// leaves to it.
+// (batch.Column(i).Append): every type the copy supports. The sink uses it for the types
+// nativeColumnFor leaves to it; the tests hold the native columns to it for the others.
 func driverColumnFor(chType, inner string, nullable, bytes bool) (newColumn, error) {
 	switch {
 	case strings.HasPrefix(inner, "Int") || strings.HasPrefix(inner, "UInt"):
@@ -136,8 +140,7 @@ func driverColumnFor(chType, inner string, nullable, bytes bool) (newColumn, err
 		}
 		return text(chType, nullable, check), nil
 	case inner == "Date", inner == "Date32", strings.HasPrefix(inner, "DateTime"):
-		lo, hi := timeRange(inner)
-		return typed(chType, nullable, func(s string) (time.Time, error) { return parseTime(s, lo, hi) }), nil
+		return typed(chType, nullable, timeParser(inner)), nil
 	case inner == "String" && bytes:
 		return typed(chType, nullable, decodeBytes), nil
 	case strings.HasPrefix(inner, "FixedString("):

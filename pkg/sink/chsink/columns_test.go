@@ -54,7 +54,7 @@ func wire(chType string, c column) ([]byte, []any, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		if _, err := enc.Append(c.data()); err != nil {
+		if _, err := enc.Append(c.(driverColumn).data()); err != nil {
 			return nil, nil, fmt.Errorf("%w: %v", sink.ErrBadRow, err)
 		}
 		enc.Encode(&buf)

@@ -46,9 +46,6 @@ func (c *nativeCol[T]) add(v *string) error {
 	return nil
 }
 
-// data is not used: a nativeCol is sent with SetNativeColumn.
-func (c *nativeCol[T]) data() any { return nil }
-
 func (c *nativeCol[T]) reset() {
 	c.nulls.Reset()
 	c.vals.Reset()
@@ -88,13 +85,9 @@ func nativeColumnFor(chType, inner string, nullable, bytes bool) (newColumn, err
 	case strings.HasPrefix(inner, "Decimal"):
 		return nativeDecimal(chType, inner, nullable)
 	case inner == "Date":
-		lo, hi := timeRange(inner)
-		parse := func(s string) (time.Time, error) { return parseTime(s, lo, hi) }
-		return native(chType, nullable, parse, func() proto.ColumnOf[time.Time] { return new(proto.ColDate) }), nil
+		return native(chType, nullable, timeParser(inner), func() proto.ColumnOf[time.Time] { return new(proto.ColDate) }), nil
 	case inner == "DateTime", strings.HasPrefix(inner, "DateTime("):
-		lo, hi := timeRange(inner)
-		parse := func(s string) (time.Time, error) { return parseTime(s, lo, hi) }
-		return native(chType, nullable, parse, func() proto.ColumnOf[time.Time] { return new(proto.ColDateTime) }), nil
+		return native(chType, nullable, timeParser(inner), func() proto.ColumnOf[time.Time] { return new(proto.ColDateTime) }), nil
 	case inner == "String" && bytes:
 		return native(chType, nullable, decodeBytes, newColStr), nil
 	case inner == "String":
@@ -136,19 +129,22 @@ func nativeDecimal(chType, inner string, nullable bool) (newColumn, error) {
 	}
 	switch {
 	case p <= 9:
-		parse := decimalParser(inner, sc, 32)
-		return native(chType, nullable, func(s string) (proto.Decimal32, error) {
-			v, err := parse(s)
-			return proto.Decimal32(v), err
-		}, func() proto.ColumnOf[proto.Decimal32] { return new(proto.ColDecimal32) }), nil
+		return decimalColumn(chType, nullable, decimalParser(inner, sc, 32),
+			func() proto.ColumnOf[proto.Decimal32] { return new(proto.ColDecimal32) }), nil
 	case p <= 18:
-		parse := decimalParser(inner, sc, 64)
-		return native(chType, nullable, func(s string) (proto.Decimal64, error) {
-			v, err := parse(s)
-			return proto.Decimal64(v), err
-		}, func() proto.ColumnOf[proto.Decimal64] { return new(proto.ColDecimal64) }), nil
+		return decimalColumn(chType, nullable, decimalParser(inner, sc, 64),
+			func() proto.ColumnOf[proto.Decimal64] { return new(proto.ColDecimal64) }), nil
 	}
 	return nil, nil
+}
+
+// decimalColumn returns the maker of a native decimal column whose wire integer is D.
+func decimalColumn[D proto.Decimal32 | proto.Decimal64](chType string, nullable bool, parse func(string) (int64, error),
+	vals func() proto.ColumnOf[D]) newColumn {
+	return native(chType, nullable, func(s string) (D, error) {
+		v, err := parse(s)
+		return D(v), err
+	}, vals)
 }
 
 // decimalType parses "Decimal(P, S)".

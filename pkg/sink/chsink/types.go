@@ -100,6 +100,13 @@ func timeRange(ch string) (time.Time, time.Time) {
 	return time.Unix(0, 0).UTC(), time.Unix(math.MaxUint32, 0).UTC()
 }
 
+// timeParser returns the parse of event date/time text for the copy type inner (Date, Date32,
+// DateTime*): parseTime with the type's range.
+func timeParser(inner string) func(string) (time.Time, error) {
+	lo, hi := timeRange(inner)
+	return func(s string) (time.Time, error) { return parseTime(s, lo, hi) }
+}
+
 // parseTime parses event date/time text (UTC) and clamps it into [lo, hi]: zero dates and
 // values outside the column type's range become the nearest representable value (documented
 // in schemas/clickhouse-types.md; servers with DateTime64 keep 1900-2299). A partial date with a
