@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
-	"time"
 
 	"github.com/ClickHouse/ch-go/proto"
 	"github.com/shopspring/decimal"
@@ -84,10 +83,14 @@ func nativeColumnFor(chType, inner string, nullable, bytes bool) (newColumn, err
 		return native(chType, nullable, parseFloat64, func() proto.ColumnOf[float64] { return new(proto.ColFloat64) }), nil
 	case strings.HasPrefix(inner, "Decimal"):
 		return nativeDecimal(chType, inner, nullable)
-	case inner == "Date":
-		return native(chType, nullable, timeParser(inner), func() proto.ColumnOf[time.Time] { return new(proto.ColDate) }), nil
-	case inner == "DateTime", strings.HasPrefix(inner, "DateTime("):
-		return native(chType, nullable, timeParser(inner), func() proto.ColumnOf[time.Time] { return new(proto.ColDateTime) }), nil
+	case inner == "Date": // days since 1970-01-01 as UInt16 on the wire
+		unix := unixParser(inner)
+		parse := func(s string) (uint16, error) { secs, err := unix(s); return uint16(secs / 86400), err }
+		return native(chType, nullable, parse, func() proto.ColumnOf[uint16] { return new(proto.ColUInt16) }), nil
+	case inner == "DateTime", strings.HasPrefix(inner, "DateTime("): // Unix seconds as UInt32
+		unix := unixParser(inner)
+		parse := func(s string) (uint32, error) { secs, err := unix(s); return uint32(secs), err }
+		return native(chType, nullable, parse, func() proto.ColumnOf[uint32] { return new(proto.ColUInt32) }), nil
 	case inner == "String" && bytes:
 		return native(chType, nullable, decodeBytes, newColStr), nil
 	case inner == "String":

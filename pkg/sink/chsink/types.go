@@ -107,6 +107,26 @@ func timeParser(inner string) func(string) (time.Time, error) {
 	return func(s string) (time.Time, error) { return parseTime(s, lo, hi) }
 }
 
+// unixParser returns the parse of event date/time text for the native Date and DateTime
+// columns, which hold Unix time as an integer: parseTime's value and clamping in Unix seconds
+// (fractions dropped, as clickhouse-go drops them), without building a time.Time on the
+// fast path.
+func unixParser(inner string) func(string) (int64, error) {
+	lo, hi := timeRange(inner)
+	loS, hiS := lo.Unix(), hi.Unix()
+	return func(s string) (int64, error) {
+		if strings.HasPrefix(s, "0000-00-00") {
+			return loS, nil
+		}
+		secs, _, ok := fastUnix(fillZeroDateParts(s))
+		if !ok {
+			t, err := parseTime(s, lo, hi)
+			return t.Unix(), err
+		}
+		return min(max(secs, loS), hiS), nil
+	}
+}
+
 // parseTime parses event date/time text (UTC) and clamps it into [lo, hi]: zero dates and
 // values outside the column type's range become the nearest representable value (documented
 // in schemas/clickhouse-types.md; servers with DateTime64 keep 1900-2299). A partial date with a

@@ -14,42 +14,52 @@ import (
 // out-of-range fields, so the caller falls back to time.ParseInLocation and its errors:
 // whatever fastTime accepts, time.ParseInLocation accepts with the same result (fuzzed).
 func fastTime(s string) (time.Time, bool) {
-	if len(s) != 10 && (len(s) < 19 || len(s) == 20 || len(s) > 29) {
+	secs, ns, ok := fastUnix(s)
+	if !ok {
 		return time.Time{}, false
 	}
+	return time.Unix(secs, int64(ns)).UTC(), true
+}
+
+// fastUnix is fastTime as Unix seconds and nanoseconds, computed from the calendar fields
+// without building a time.Time (the native Date and DateTime columns hold the integer).
+func fastUnix(s string) (secs int64, ns int, ok bool) {
+	if len(s) != 10 && (len(s) < 19 || len(s) == 20 || len(s) > 29) {
+		return 0, 0, false
+	}
 	if s[4] != '-' || s[7] != '-' {
-		return time.Time{}, false
+		return 0, 0, false
 	}
 	y, ok1 := digits(s[0:4])
 	mo, ok2 := digits(s[5:7])
 	d, ok3 := digits(s[8:10])
-	if !ok1 || !ok2 || !ok3 || mo < 1 || mo > 12 || d < 1 || d > daysIn(time.Month(mo), y) {
-		return time.Time{}, false
+	if !ok1 || !ok2 || !ok3 || mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) {
+		return 0, 0, false
 	}
+	days := daysFromCivil(y, mo, d)
 	if len(s) == 10 {
-		return time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC), true
+		return days * 86400, 0, true
 	}
 	if s[10] != ' ' || s[13] != ':' || s[16] != ':' {
-		return time.Time{}, false
+		return 0, 0, false
 	}
 	h, ok1 := digits(s[11:13])
 	mi, ok2 := digits(s[14:16])
 	sec, ok3 := digits(s[17:19])
 	if !ok1 || !ok2 || !ok3 || h > 23 || mi > 59 || sec > 59 {
-		return time.Time{}, false
+		return 0, 0, false
 	}
-	ns := 0
 	if len(s) > 19 {
 		f, ok := digits(s[20:])
 		if s[19] != '.' || !ok {
-			return time.Time{}, false
+			return 0, 0, false
 		}
 		ns = f
 		for range 29 - len(s) {
 			ns *= 10
 		}
 	}
-	return time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC), true
+	return days*86400 + int64(h*3600+mi*60+sec), ns, true
 }
 
 // digits parses a short run of ASCII digits.
@@ -65,8 +75,35 @@ func digits(s string) (int, bool) {
 	return n, true
 }
 
-func daysIn(m time.Month, year int) int {
-	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+// daysIn returns the number of days of month m (1-12) of the proleptic Gregorian year.
+func daysIn(m, year int) int {
+	switch m {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil returns the days from 1970-01-01 to the proleptic Gregorian date y-m-d
+// (Howard Hinnant's days_from_civil; years are counted from March so that the leap day ends
+// a year).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400                     // [0, 399]
+	doy := (153*((m+9)%12)+2)/5 + d - 1    // [0, 365]
+	doe := yoe*365 + yoe/4 - yoe/100 + doy // [0, 146096]
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 // decimalCheck returns the check of event text for the copy column type ch, "Decimal(P, S)".
