@@ -113,6 +113,7 @@ func scanRows(ctx context.Context, conn *sql.Conn, t *Table, q string, args []an
 	}
 	defer rows.Close()
 	var out [][]*string
+	enc := &rowEncoder{cols: t.Columns}
 	raw := make([]sql.RawBytes, len(t.Columns))
 	ptrs := make([]any, len(raw))
 	for i := range raw {
@@ -122,11 +123,9 @@ func scanRows(ctx context.Context, conn *sql.Conn, t *Table, q string, args []an
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, fmt.Errorf("read rows of %s: %w", t, err)
 		}
-		row := make([]*string, len(raw))
-		for i := range raw {
-			if row[i], err = encodeValue(&t.Columns[i], raw[i]); err != nil {
-				return nil, fmt.Errorf("read rows of %s: %w", t, err)
-			}
+		row, err := enc.encode(raw)
+		if err != nil {
+			return nil, fmt.Errorf("read rows of %s: %w", t, err)
 		}
 		out = append(out, row)
 	}

@@ -1,6 +1,8 @@
 package backfill
 
 import (
+	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -41,6 +43,44 @@ func TestEncodeValue(t *testing.T) {
 				t.Fatalf("encodeValue(%s, %q) = %v, want %v", tc.typ, tc.raw, deref(got), deref(tc.want))
 			}
 		})
+	}
+}
+
+// TestRowEncoder checks that a row encoded into shared memory holds each column's encodeValue,
+// NULLs included, and that later rows do not overwrite earlier ones.
+func TestRowEncoder(t *testing.T) {
+	typs := []string{"bit(8)", "varbinary(4)", "float", "double", "decimal(12,2)", "varchar(10)", "datetime(3)"}
+	var cols []Column
+	for i, typ := range typs {
+		cols = append(cols, col(t, fmt.Sprintf("c%d", i), typ))
+	}
+	rows := [][]sql.RawBytes{
+		{{0x05}, {0x00, 0xe9, 'a'}, []byte("1.1"), []byte("1e-7"), []byte("12.30"), []byte("abc"), []byte("2026-11-01 00:00:00.120")},
+		{nil, {}, nil, []byte("2.5"), nil, []byte(""), nil},
+		{{0xff}, nil, []byte("-0"), nil, []byte("-1.00"), nil, []byte("2026-11-01 00:00:00.000")},
+	}
+	enc := &rowEncoder{cols: cols}
+	var got [][]*string
+	for i := 0; i < 100; i++ { // enough rows to need new blocks
+		for _, raw := range rows {
+			row, err := enc.encode(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, row)
+		}
+	}
+	for i, row := range got {
+		raw := rows[i%len(rows)]
+		for j := range cols {
+			want, err := encodeValue(&cols[j], raw[j])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (row[j] == nil) != (want == nil) || (want != nil && *row[j] != *want) {
+				t.Fatalf("row %d column %s: %s, want %s", i, typs[j], deref(row[j]), deref(want))
+			}
+		}
 	}
 }
 

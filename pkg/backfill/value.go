@@ -1,6 +1,7 @@
 package backfill
 
 import (
+	"database/sql"
 	"fmt"
 	"strconv"
 
@@ -8,24 +9,34 @@ import (
 )
 
 // encodeValue turns a column value read over MySQL's text protocol (parseTime off, session time
-// zone UTC) into the change-event encoding (schemas/change-event.md): BIT as the decimal
-// unsigned value, binary strings as ISO-8859-1 runes, floats re-rendered with the shortest exact
-// form; everything else (integers, exact decimals at scale, datetimes with exactly fsp digits,
-// enum/set members, text, JSON) is already in its event form. nil stays nil (SQL NULL).
+// zone UTC) into the change-event encoding (appendValue). nil stays nil (SQL NULL).
 func encodeValue(c *Column, raw []byte) (*string, error) {
 	if raw == nil {
 		return nil, nil
 	}
-	var s string
+	b, err := appendValue(nil, c, raw)
+	if err != nil {
+		return nil, err
+	}
+	s := string(b)
+	return &s, nil
+}
+
+// appendValue appends the change-event encoding of a non-NULL column value read over MySQL's
+// text protocol (schemas/change-event.md): BIT as the decimal unsigned value, binary strings as
+// ISO-8859-1 runes, floats re-rendered with the shortest exact form; everything else (integers,
+// exact decimals at scale, datetimes with exactly fsp digits, enum/set members, text, JSON) is
+// already in its event form.
+func appendValue(dst []byte, c *Column, raw []byte) ([]byte, error) {
 	switch {
 	case c.Type.Base == "bit":
 		var n uint64
 		for _, b := range raw {
 			n = n<<8 | uint64(b)
 		}
-		s = strconv.FormatUint(n, 10)
+		return strconv.AppendUint(dst, n, 10), nil
 	case c.Type.IsBinary():
-		s = event.EncodeBytes(raw)
+		return append(dst, event.EncodeBytes(raw)...), nil
 	case c.Type.IsFloat():
 		bits := 64
 		if c.Type.Base == "float" {
@@ -35,11 +46,61 @@ func encodeValue(c *Column, raw []byte) (*string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("column %s: float value %q: %w", c.Name, raw, err)
 		}
-		s = event.FormatFloat(f, bits)
-	default:
-		s = string(raw)
+		return append(dst, event.FormatFloat(f, bits)...), nil
 	}
-	return &s, nil
+	return append(dst, raw...), nil
+}
+
+// rowEncoder encodes the rows of one read with few allocations: the text of a row's values is
+// one string (each value a substring of it), and the value strings and row slices are cut
+// from blocks shared by many rows. A row's values thus stay in memory while any of them is
+// referenced; a chunk's rows are published and dropped together.
+type rowEncoder struct {
+	cols []Column
+	buf  []byte
+	ends []int // end of each value in buf, -1 for NULL
+	vals []string
+	ptrs []*string
+}
+
+// encode returns the change-event values of one row read as raw (one per column of e.cols).
+func (e *rowEncoder) encode(raw []sql.RawBytes) ([]*string, error) {
+	e.buf, e.ends = e.buf[:0], e.ends[:0]
+	for i, r := range raw {
+		if r == nil {
+			e.ends = append(e.ends, -1)
+			continue
+		}
+		var err error
+		if e.buf, err = appendValue(e.buf, &e.cols[i], r); err != nil {
+			return nil, err
+		}
+		e.ends = append(e.ends, len(e.buf))
+	}
+	text := string(e.buf)
+	row := e.block(len(raw))
+	start := 0
+	for i, end := range e.ends {
+		if end < 0 {
+			continue
+		}
+		if len(e.vals) == cap(e.vals) {
+			e.vals = make([]string, 0, 64*len(raw))
+		}
+		e.vals = append(e.vals, text[start:end])
+		row[i], start = &e.vals[len(e.vals)-1], end
+	}
+	return row, nil
+}
+
+// block returns a zeroed row slice of n values cut from a shared block.
+func (e *rowEncoder) block(n int) []*string {
+	if cap(e.ptrs)-len(e.ptrs) < n {
+		e.ptrs = make([]*string, 0, 64*n)
+	}
+	row := e.ptrs[len(e.ptrs) : len(e.ptrs)+n : len(e.ptrs)+n]
+	e.ptrs = e.ptrs[:len(e.ptrs)+n]
+	return row
 }
 
 // keyArg turns an encoded primary key value back into a query argument of the column's type.
