@@ -2,11 +2,9 @@ package chsink
 
 import (
 	"fmt"
-	"math/big"
 	"strings"
 
 	"github.com/ClickHouse/ch-go/proto"
-	"github.com/shopspring/decimal"
 
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
@@ -84,13 +82,9 @@ func nativeColumnFor(chType, inner string, nullable, bytes bool) (newColumn, err
 	case strings.HasPrefix(inner, "Decimal"):
 		return nativeDecimal(chType, inner, nullable)
 	case inner == "Date": // days since 1970-01-01 as UInt16 on the wire
-		unix := unixParser(inner)
-		parse := func(s string) (uint16, error) { secs, err := unix(s); return uint16(secs / 86400), err }
-		return native(chType, nullable, parse, func() proto.ColumnOf[uint16] { return new(proto.ColUInt16) }), nil
+		return unixColumn(chType, inner, nullable, 86400, func() proto.ColumnOf[uint16] { return new(proto.ColUInt16) }), nil
 	case inner == "DateTime", strings.HasPrefix(inner, "DateTime("): // Unix seconds as UInt32
-		unix := unixParser(inner)
-		parse := func(s string) (uint32, error) { secs, err := unix(s); return uint32(secs), err }
-		return native(chType, nullable, parse, func() proto.ColumnOf[uint32] { return new(proto.ColUInt32) }), nil
+		return unixColumn(chType, inner, nullable, 1, func() proto.ColumnOf[uint32] { return new(proto.ColUInt32) }), nil
 	case inner == "String" && bytes:
 		return native(chType, nullable, decodeBytes, newColStr), nil
 	case inner == "String":
@@ -130,12 +124,12 @@ func nativeDecimal(chType, inner string, nullable bool) (newColumn, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case p <= 9:
-		return decimalColumn(chType, nullable, decimalParser(inner, sc, 32),
+	switch bits, safe := decimalStorage(p); bits {
+	case 32:
+		return decimalColumn(chType, nullable, decimalParser(inner, sc, bits, safe),
 			func() proto.ColumnOf[proto.Decimal32] { return new(proto.ColDecimal32) }), nil
-	case p <= 18:
-		return decimalColumn(chType, nullable, decimalParser(inner, sc, 64),
+	case 64:
+		return decimalColumn(chType, nullable, decimalParser(inner, sc, bits, safe),
 			func() proto.ColumnOf[proto.Decimal64] { return new(proto.ColDecimal64) }), nil
 	}
 	return nil, nil
@@ -150,6 +144,16 @@ func decimalColumn[D proto.Decimal32 | proto.Decimal64](chType string, nullable 
 	}, vals)
 }
 
+// unixColumn returns the maker of a native Date or DateTime column: the Unix seconds of
+// unixParser divided by unit (86400 for days, 1 for seconds) as the wire integer U.
+func unixColumn[U uint16 | uint32](chType, inner string, nullable bool, unit int64, vals func() proto.ColumnOf[U]) newColumn {
+	unix := unixParser(inner)
+	return native(chType, nullable, func(s string) (U, error) {
+		secs, err := unix(s)
+		return U(secs / unit), err
+	}, vals)
+}
+
 // decimalType parses "Decimal(P, S)".
 func decimalType(ch string) (p, sc int, err error) {
 	if _, err := fmt.Sscanf(ch, "Decimal(%d, %d)", &p, &sc); err != nil || p < 1 || sc < 0 || sc > p {
@@ -159,26 +163,18 @@ func decimalType(ch string) (p, sc int, err error) {
 }
 
 // decimalParser returns the parse of event text into the scaled integer of a decimal of
-// scale sc stored in bits (32 or 64). Plain "[-]digits[.digits]" text with at most sc
-// fraction digits that fits without doubt is scaled directly; anything else takes
-// clickhouse-go's own rule (shopspring/decimal, scaled and truncated towards zero by BigInt,
-// overflow when it does not fit bits), so both paths give the same value or the same refusal.
-func decimalParser(ch string, sc, bits int) func(string) (int64, error) {
-	safe := 9 // decimal digits that always fit the storage integer
-	if bits == 64 {
-		safe = 18
-	}
+// scale sc stored in bits (32 or 64), whose safe digits always fit. Plain "[-]digits[.digits]"
+// text with at most sc fraction digits that fits without doubt is scaled directly; anything
+// else takes clickhouse-go's own rule (scaleDecimal), so both paths give the same value or the
+// same refusal.
+func decimalParser(ch string, sc, bits, safe int) func(string) (int64, error) {
 	return func(s string) (int64, error) {
 		if v, ok := scalePlain(s, sc, safe); ok {
 			return v, nil
 		}
-		d, err := decimal.NewFromString(s)
+		v, err := scaleDecimal(s, ch, sc, bits)
 		if err != nil {
-			return 0, fmt.Errorf("%w: value %q: %v", sink.ErrBadRow, s, err)
-		}
-		v := decimal.NewFromBigInt(d.Coefficient(), d.Exponent()+int32(sc)).BigInt()
-		if !fitsSigned(v, bits) {
-			return 0, fmt.Errorf("%w: value %q overflows %s", sink.ErrBadRow, s, ch)
+			return 0, err
 		}
 		return v.Int64(), nil
 	}
@@ -220,12 +216,4 @@ func scalePlain(s string, sc, safe int) (int64, bool) {
 		v = -v
 	}
 	return v, true
-}
-
-// fitsSigned is clickhouse-go's overflow rule for decimals: v fits a signed integer of bits.
-func fitsSigned(v *big.Int, bits int) bool {
-	if v.Sign() >= 0 {
-		return v.BitLen() <= bits-1
-	}
-	return new(big.Int).Not(v).BitLen() <= bits-1
 }

@@ -108,53 +108,56 @@ func timeParser(inner string) func(string) (time.Time, error) {
 }
 
 // unixParser returns the parse of event date/time text for the native Date and DateTime
-// columns, which hold Unix time as an integer: parseTime's value and clamping in Unix seconds
-// (fractions dropped, as clickhouse-go drops them), without building a time.Time on the
-// fast path.
+// columns, which hold Unix time as an integer: parseUnix with the type's range, fractions
+// dropped (as clickhouse-go drops them).
 func unixParser(inner string) func(string) (int64, error) {
 	lo, hi := timeRange(inner)
 	loS, hiS := lo.Unix(), hi.Unix()
 	return func(s string) (int64, error) {
-		if strings.HasPrefix(s, "0000-00-00") {
-			return loS, nil
-		}
-		secs, _, ok := fastUnix(fillZeroDateParts(s))
-		if !ok {
-			t, err := parseTime(s, lo, hi)
-			return t.Unix(), err
-		}
-		return min(max(secs, loS), hiS), nil
+		secs, _, err := parseUnix(s, loS, hiS)
+		return secs, err
 	}
 }
 
-// parseTime parses event date/time text (UTC) and clamps it into [lo, hi]: zero dates and
-// values outside the column type's range become the nearest representable value (documented
-// in schemas/clickhouse-types.md; servers with DateTime64 keep 1900-2299). A partial date with a
-// zero month or day ('2020-05-00', which MariaDB's default sql_mode accepts) has no calendar value:
-// its zero parts become 01, the nearest representable date.
+// parseTime is parseUnix as a time.Time (UTC) for a range [lo, hi] of whole seconds.
 func parseTime(s string, lo, hi time.Time) (time.Time, error) {
+	secs, ns, err := parseUnix(s, lo.Unix(), hi.Unix())
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(secs, int64(ns)).UTC(), nil
+}
+
+// parseUnix parses event date/time text (UTC) into Unix seconds and nanoseconds, clamped into
+// [lo, hi] (Unix seconds): zero dates and values outside the column type's range become the
+// nearest representable value (documented in schemas/clickhouse-types.md; servers with
+// DateTime64 keep 1900-2299). A partial date with a zero month or day ('2020-05-00', which
+// MariaDB's default sql_mode accepts) has no calendar value: its zero parts become 01, the
+// nearest representable date.
+func parseUnix(s string, lo, hi int64) (secs int64, ns int, err error) {
 	if strings.HasPrefix(s, "0000-00-00") {
-		return lo, nil
+		return lo, 0, nil
 	}
 	s = fillZeroDateParts(s)
-	t, ok := fastTime(s)
+	secs, ns, ok := fastUnix(s)
 	if !ok {
 		layout := "2006-01-02 15:04:05.999999999"
 		if len(s) == len("2006-01-02") {
 			layout = "2006-01-02"
 		}
-		var err error
-		if t, err = time.ParseInLocation(layout, s, time.UTC); err != nil {
-			return time.Time{}, bad(err, s)
+		t, err := time.ParseInLocation(layout, s, time.UTC)
+		if err != nil {
+			return 0, 0, bad(err, s)
 		}
+		secs, ns = t.Unix(), t.Nanosecond()
 	}
-	if t.Before(lo) {
-		return lo, nil
+	switch {
+	case secs < lo:
+		return lo, 0, nil
+	case secs > hi || secs == hi && ns > 0:
+		return hi, 0, nil
 	}
-	if t.After(hi) {
-		return hi, nil
-	}
-	return t, nil
+	return secs, ns, nil
 }
 
 // fillZeroDateParts returns date/time text s with a zero month or day replaced by 01

@@ -134,3 +134,27 @@ func TestParseTimePartialDates(t *testing.T) {
 		})
 	}
 }
+
+// TestParseTimeClamps: a value past either end of the type's range, fraction included, becomes
+// the end itself (whole seconds); a value inside keeps its fraction.
+func TestParseTimeClamps(t *testing.T) {
+	lo, hi := timeRange("DateTime64(6)")
+	for _, tc := range []struct {
+		in   string
+		want time.Time
+	}{
+		{"2299-12-31 23:59:59.5", hi},
+		{"2299-12-31 23:59:59", hi},
+		{"2300-01-01", hi},
+		{"1899-12-31 23:59:59.9", lo},
+		{"1900-01-01 00:00:00.25", lo.Add(250 * time.Millisecond)},
+		{"2000-02-29 12:00:00.000001", time.Date(2000, 2, 29, 12, 0, 0, 1000, time.UTC)},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseTime(tc.in, lo, hi)
+			if err != nil || !got.Equal(tc.want) {
+				t.Fatalf("parseTime(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+			}
+		})
+	}
+}

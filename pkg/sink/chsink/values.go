@@ -2,27 +2,18 @@ package chsink
 
 import (
 	"fmt"
-	"time"
+	"math/big"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
-// fastTime parses the event forms "YYYY-MM-DD" and "YYYY-MM-DD hh:mm:ss[.f{1,9}]" (UTC)
-// without time.Parse's layout interpretation. It reports false for anything else, including
-// out-of-range fields, so the caller falls back to time.ParseInLocation and its errors:
-// whatever fastTime accepts, time.ParseInLocation accepts with the same result (fuzzed).
-func fastTime(s string) (time.Time, bool) {
-	secs, ns, ok := fastUnix(s)
-	if !ok {
-		return time.Time{}, false
-	}
-	return time.Unix(secs, int64(ns)).UTC(), true
-}
-
-// fastUnix is fastTime as Unix seconds and nanoseconds, computed from the calendar fields
-// without building a time.Time (the native Date and DateTime columns hold the integer).
+// fastUnix parses the event forms "YYYY-MM-DD" and "YYYY-MM-DD hh:mm:ss[.f{1,9}]" (UTC) into
+// Unix seconds and nanoseconds, computed from the calendar fields without time.Parse's layout
+// interpretation or a time.Time. It reports false for anything else, including out-of-range
+// fields, so the caller falls back to time.ParseInLocation and its errors: whatever fastUnix
+// accepts, time.ParseInLocation accepts with the same instant (FuzzFastUnix).
 func fastUnix(s string) (secs int64, ns int, ok bool) {
 	if len(s) != 10 && (len(s) < 19 || len(s) == 20 || len(s) > 29) {
 		return 0, 0, false
@@ -117,28 +108,51 @@ func decimalCheck(ch string) (func(string) error, error) {
 	if err != nil {
 		return nil, err
 	}
-	bits, safe := 32, 9 // Decimal32 .. Decimal256, and the digits that always fit
-	switch {
-	case p > 38:
-		bits, safe = 256, 76
-	case p > 18:
-		bits, safe = 128, 38
-	case p > 9:
-		bits, safe = 64, 18
-	}
+	bits, safe := decimalStorage(p)
 	return func(s string) error {
 		if n, ok := plainDigits(s); ok && n+sc <= safe {
 			return nil
 		}
-		d, err := decimal.NewFromString(s)
-		if err != nil {
-			return fmt.Errorf("%w: value %q: %v", sink.ErrBadRow, s, err)
-		}
-		if v := d.Shift(int32(sc)).BigInt(); !fitsSigned(v, bits) {
-			return fmt.Errorf("%w: value %q overflows %s", sink.ErrBadRow, s, ch)
-		}
-		return nil
+		_, err := scaleDecimal(s, ch, sc, bits)
+		return err
 	}, nil
+}
+
+// decimalStorage returns the bits of the integer that stores a Decimal of precision p
+// (Decimal32 .. Decimal256) and the decimal digits that always fit it.
+func decimalStorage(p int) (bits, safe int) {
+	switch {
+	case p > 38:
+		return 256, 76
+	case p > 18:
+		return 128, 38
+	case p > 9:
+		return 64, 18
+	}
+	return 32, 9
+}
+
+// scaleDecimal is clickhouse-go's rule for decimal text: parsed by shopspring/decimal, scaled
+// by 10^sc and truncated towards zero, refused (ErrBadRow) when it does not parse or does not
+// fit a signed integer of bits; ch names the column type in the error.
+func scaleDecimal(s, ch string, sc, bits int) (*big.Int, error) {
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: value %q: %v", sink.ErrBadRow, s, err)
+	}
+	v := d.Shift(int32(sc)).BigInt()
+	if !fitsSigned(v, bits) {
+		return nil, fmt.Errorf("%w: value %q overflows %s", sink.ErrBadRow, s, ch)
+	}
+	return v, nil
+}
+
+// fitsSigned is clickhouse-go's overflow rule for decimals: v fits a signed integer of bits.
+func fitsSigned(v *big.Int, bits int) bool {
+	if v.Sign() >= 0 {
+		return v.BitLen() <= bits-1
+	}
+	return new(big.Int).Not(v).BitLen() <= bits-1
 }
 
 // plainDigits reports whether s is "[-]digits[.digits]" and how many integer digits it has
