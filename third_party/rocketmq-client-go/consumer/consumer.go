@@ -303,10 +303,9 @@ func (dc *defaultConsumer) shutdown() error {
 		k := key.(primitive.MessageQueue)
 		pq := value.(*processQueue)
 		pq.WithDropped(true)
-		// close msg channel using RWMutex to make sure no data was writing
-		pq.mutex.Lock()
-		close(pq.msgCh)
-		pq.mutex.Unlock()
+		// ferry patch: msgCh is no longer closed here. putMessage sends on it outside the
+		// queue's lock, so closing it under the lock raced with (and could panic) a pull
+		// goroutine; WithDropped closes closeChan, which every sender and receiver selects on.
 		mqs = append(mqs, &k)
 		return true
 	})
