@@ -46,12 +46,17 @@ func decimalBytes(meta uint16) int {
 // its stored bytes as a big-endian integer. Bytes no server writes (a 4-byte group above
 // 999,999,999) are an error where go-mysql would panic.
 func decimalText(raw uint64, meta uint16) (string, error) {
+	out, err := appendDecimal(make([]byte, 0, 24), raw, meta)
+	return string(out), err
+}
+
+// appendDecimal appends decimalText(raw, meta) to out.
+func appendDecimal(out []byte, raw uint64, meta uint16) ([]byte, error) {
 	n := decimalBytes(meta)
 	var buf [8]byte
 	binary.BigEndian.PutUint64(buf[:], raw)
 	data := buf[8-n:]
 	var mask byte
-	out := make([]byte, 0, 24)
 	if data[0]&0x80 == 0 {
 		mask = 0xFF
 		out = append(out, '-')
@@ -63,10 +68,9 @@ func decimalText(raw uint64, meta uint16) (string, error) {
 	intg, frac := decimalParts(meta)
 	out, data, err := appendDecimalInt(out, data, intg)
 	if err != nil || frac == 0 {
-		return string(out), err
+		return out, err
 	}
-	out, err = appendDecimalFrac(append(out, '.'), data, frac)
-	return string(out), err
+	return appendDecimalFrac(append(out, '.'), data, frac)
 }
 
 // appendDecimalInt appends the integer part (intg digits stored at the front of data) without

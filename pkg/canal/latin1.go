@@ -1,6 +1,6 @@
 package canal
 
-import "strings"
+import "unicode/utf8"
 
 // latin1High maps bytes 0x80-0x9F of MariaDB's latin1 to Unicode. MariaDB's latin1 is cp1252
 // (Windows-1252), not ISO-8859-1: 0x80 is '€', 0x92 '’', 0x96 '–'; the five bytes cp1252 leaves
@@ -15,14 +15,20 @@ var latin1High = [32]rune{
 
 // decodeLatin1 converts latin1 bytes to UTF-8 text as the source does.
 func decodeLatin1(b []byte) string {
-	var sb strings.Builder
-	sb.Grow(len(b) + len(b)/4)
+	return string(appendLatin1(make([]byte, 0, len(b)+len(b)/4), b))
+}
+
+// appendLatin1 appends decodeLatin1(b) to dst.
+func appendLatin1(dst, b []byte) []byte {
 	for _, c := range b {
-		if c >= 0x80 && c < 0xA0 {
-			sb.WriteRune(latin1High[c-0x80])
-		} else {
-			sb.WriteRune(rune(c))
+		switch {
+		case c < utf8.RuneSelf:
+			dst = append(dst, c)
+		case c < 0xA0:
+			dst = utf8.AppendRune(dst, latin1High[c-0x80])
+		default:
+			dst = utf8.AppendRune(dst, rune(c))
 		}
 	}
-	return sb.String()
+	return dst
 }

@@ -19,11 +19,21 @@ import (
 //     as the unsigned integer of the same width (kindUnsigned).
 // The rows event keeps the source's table map for every reader after decoding.
 
-// rawDecoder is the tailer's go-mysql RowsEventDecodeFunc (see above). It may be called from
+// rawDecoder holds the tailer's go-mysql RowsEventDecodeFunc (see above). It may be called from
 // several goroutines (go-mysql decodes compressed transaction payloads concurrently).
 type rawDecoder struct {
 	mu        sync.Mutex
 	last, raw *replication.TableMapEvent // the last table map seen and its decoding copy
+	// pending holds the row images of events that deferRows decoded only the header of, until
+	// the tailer takes them (rowimage.go). go-mysql reads every packet into a new buffer, so the
+	// bytes stay valid.
+	pending map[*replication.RowsEvent]pendingRows
+}
+
+// pendingRows is a rows event's data and the position of its row images in it.
+type pendingRows struct {
+	data []byte
+	pos  int
 }
 
 // decode decodes a rows event like RowsEvent.Decode, from the decoding copy of its table map.
@@ -32,10 +42,42 @@ func (d *rawDecoder) decode(e *replication.RowsEvent, data []byte) error {
 	if err != nil {
 		return err
 	}
+	return d.decodeRows(e, pendingRows{data: data, pos: pos})
+}
+
+// decodeRows decodes the row images of a rows event whose header is decoded, from the decoding
+// copy of its table map.
+func (d *rawDecoder) decodeRows(e *replication.RowsEvent, p pendingRows) error {
 	orig := e.Table
 	e.Table = d.rawTable(orig)
 	defer func() { e.Table = orig }() // readers of the event see the source's table map
-	return e.DecodeData(pos, data)
+	return e.DecodeData(p.pos, p.data)
+}
+
+// deferRows is the tailer's RowsEventDecodeFunc: it decodes the header and keeps the row images
+// for the tailer, which reads them itself or has go-mysql decode them (take, decodeRows).
+func (d *rawDecoder) deferRows(e *replication.RowsEvent, data []byte) error {
+	pos, err := e.DecodeHeader(data)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pending == nil {
+		d.pending = make(map[*replication.RowsEvent]pendingRows)
+	}
+	d.pending[e] = pendingRows{data: data, pos: pos}
+	return nil
+}
+
+// take removes and returns e's row images kept by deferRows; ok is false when go-mysql decoded
+// them already.
+func (d *rawDecoder) take(e *replication.RowsEvent) (p pendingRows, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p, ok = d.pending[e]
+	delete(d.pending, e)
+	return p, ok
 }
 
 // rawBytes returns the byte width of the BIT column that stands in for a column of type typ with

@@ -41,6 +41,11 @@ func (t *Tailer) tableFor(tm *replication.TableMapEvent) (*tableInfo, error) {
 
 // onRows decodes a rows event into the grouper, one version per row (per row pair for UPDATE).
 func (t *Tailer) onRows(ctx context.Context, h *replication.EventHeader, ev *replication.RowsEvent) error {
+	var pending pendingRows
+	var deferred bool
+	if t.rows != nil {
+		pending, deferred = t.rows.take(ev) // first: a filtered table's rows are dropped here
+	}
 	tm := ev.Table
 	db, table := string(tm.Schema), string(tm.Table)
 	if !t.filter.table(db, table) {
@@ -64,16 +69,45 @@ func (t *Tailer) onRows(ctx context.Context, h *replication.EventHeader, ev *rep
 		return fmt.Errorf("rows of %s: %w", where, err)
 	}
 	t.observeEventTime(h)
+	var images [][]*string
+	if deferred && ti.plan != nil && directRows(h.EventType) {
+		images, err = ti.rowImages(pending.data[pending.pos:], ev.ColumnCount, ev.ColumnBitmap1, ev.ColumnBitmap2)
+	} else {
+		images, err = t.decodedImages(ev, ti, pending, deferred)
+	}
+	if err != nil {
+		return fmt.Errorf("rows of %s: %w", where, err)
+	}
 	tmpl := t.template(h, ti, op, start)
 	if op == event.TypeUpdate {
-		err = t.addUpdates(ctx, ev, ti, tmpl, start)
+		err = t.addUpdates(ctx, images, ti, tmpl, start)
 	} else {
-		err = t.addRows(ctx, ev, ti, tmpl, start)
+		err = t.addRows(ctx, images, ti, tmpl, start)
 	}
 	if err != nil {
 		return fmt.Errorf("rows of %s: %w", where, err)
 	}
 	return nil
+}
+
+// decodedImages returns ev's row images as published values through go-mysql's decoding
+// (first, if deferred, of the row images pending holds).
+func (t *Tailer) decodedImages(ev *replication.RowsEvent, ti *tableInfo, pending pendingRows, deferred bool) ([][]*string, error) {
+	if deferred {
+		if err := t.rows.decodeRows(ev, pending); err != nil {
+			return nil, fmt.Errorf("decode rows: %w", err)
+		}
+	}
+	slab := newValueSlab(len(ev.Rows), len(ti.columns))
+	images := make([][]*string, len(ev.Rows))
+	for i, raw := range ev.Rows {
+		row, err := ti.rowValues(raw, skippedAt(ev, i), slab)
+		if err != nil {
+			return nil, fmt.Errorf("row image %d: %w", i, err)
+		}
+		images[i] = row
+	}
+	return images, nil
 }
 
 func opOf(ev *replication.RowsEvent) (string, error) {
@@ -156,13 +190,8 @@ func (t *Tailer) version(start uint64, row int) (uint64, error) {
 	return event.Version(t.epoch, t.fileIdx, start, row)
 }
 
-func (t *Tailer) addRows(ctx context.Context, ev *replication.RowsEvent, ti *tableInfo, tmpl *event.Message, start uint64) error {
-	slab := newValueSlab(len(ev.Rows), len(ti.columns))
-	for i, raw := range ev.Rows {
-		row, err := ti.rowValues(raw, skippedAt(ev, i), slab)
-		if err != nil {
-			return fmt.Errorf("row %d: %w", i, err)
-		}
+func (t *Tailer) addRows(ctx context.Context, images [][]*string, ti *tableInfo, tmpl *event.Message, start uint64) error {
+	for i, row := range images {
 		v, err := t.version(start, i)
 		if err != nil {
 			return err
@@ -171,7 +200,7 @@ func (t *Tailer) addRows(ctx context.Context, ev *replication.RowsEvent, ti *tab
 			return err
 		}
 	}
-	t.metrics.Rows.WithLabelValues(ti.db+"."+ti.table, tmpl.Type).Add(float64(len(ev.Rows)))
+	t.metrics.Rows.WithLabelValues(ti.db+"."+ti.table, tmpl.Type).Add(float64(len(images)))
 	return nil
 }
 
@@ -182,21 +211,13 @@ func (t *Tailer) addRows(ctx context.Context, ev *replication.RowsEvent, ti *tab
 // SPACE collation), where a DELETE and INSERT of equal versions would leave whichever came first
 // (possibly the tombstone). An event of n pairs holds 2n row images of at least one byte each, so
 // start+2n-1 stays below the next event's start and versions still increase along the binlog.
-func (t *Tailer) addUpdates(ctx context.Context, ev *replication.RowsEvent, ti *tableInfo, tmpl *event.Message, start uint64) error {
-	if len(ev.Rows)%2 != 0 {
-		return fmt.Errorf("%w: update event with %d row images (odd)", ErrSchemaMismatch, len(ev.Rows))
+func (t *Tailer) addUpdates(ctx context.Context, images [][]*string, ti *tableInfo, tmpl *event.Message, start uint64) error {
+	if len(images)%2 != 0 {
+		return fmt.Errorf("%w: update event with %d row images (odd)", ErrSchemaMismatch, len(images))
 	}
 	var del, ins *event.Message
-	slab := newValueSlab(len(ev.Rows), len(ti.columns))
-	for i := 0; i+1 < len(ev.Rows); i += 2 {
-		before, err := ti.rowValues(ev.Rows[i], skippedAt(ev, i), slab)
-		if err != nil {
-			return fmt.Errorf("row %d before image: %w", i/2, err)
-		}
-		after, err := ti.rowValues(ev.Rows[i+1], skippedAt(ev, i+1), slab)
-		if err != nil {
-			return fmt.Errorf("row %d after image: %w", i/2, err)
-		}
+	for i := 0; i+1 < len(images); i += 2 {
+		before, after := images[i], images[i+1]
 		v, err := t.version(start, i)
 		if err != nil {
 			return err
@@ -216,7 +237,7 @@ func (t *Tailer) addUpdates(ctx context.Context, ev *replication.RowsEvent, ti *
 			return err
 		}
 	}
-	t.metrics.Rows.WithLabelValues(ti.db+"."+ti.table, tmpl.Type).Add(float64(len(ev.Rows) / 2))
+	t.metrics.Rows.WithLabelValues(ti.db+"."+ti.table, tmpl.Type).Add(float64(len(images) / 2))
 	return nil
 }
 

@@ -58,6 +58,7 @@ type tableInfo struct {
 	names     []string // names of columns, in order
 	pk        []string // primary key names in key order (nil: no PK)
 	allCount  int      // columns in the binlog row image
+	plan      []binCol // how rowImages reads the row image; nil: go-mysql decodes it (rowimage.go)
 	mysqlType map[string]string
 	sqlType   map[string]int
 }
@@ -126,6 +127,7 @@ func buildTable(tm *replication.TableMapEvent, f *filter, noPK string) (*tableIn
 		ti.names = append(ti.names, c.name)
 		ti.mysqlType[c.name], ti.sqlType[c.name] = c.mysqlTyp, c.sqlTyp
 	}
+	ti.plan = imagePlan(tm, ti)
 	return ti, ti.setPK(tm, names, noPK)
 }
 

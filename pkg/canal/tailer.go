@@ -24,6 +24,7 @@ type Tailer struct {
 	pub     *publish.Publisher
 	batch   *publish.Grouper
 	tables  map[string]*tableInfo // schemaKey -> event-time schema
+	rows    *rawDecoder           // the current connection's rows-event decoder (streamOnce)
 
 	epoch   uint8
 	file    string        // current binlog file

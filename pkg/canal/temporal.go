@@ -46,11 +46,16 @@ func splitRaw(raw uint64, dec int) (intPart uint64, frac int64) {
 // datetime2Text is go-mysql's DATETIME2 text (decodeDatetime2 with ParseTime off) from the
 // column's raw bytes as a big-endian integer.
 func datetime2Text(raw uint64, dec int) string {
+	var buf [48]byte
+	return string(appendDatetime2(buf[:0], raw, dec))
+}
+
+// appendDatetime2 appends datetime2Text(raw, dec) to b.
+func appendDatetime2(b []byte, raw uint64, dec int) []byte {
 	ip, frac := splitRaw(raw, dec)
 	intPart := int64(ip) - replication.DATETIMEF_INT_OFS
-	var buf [48]byte
 	if intPart == 0 {
-		return string(appendFrac(append(buf[:0], "0000-00-00 00:00:00"...), frac, dec))
+		return appendFrac(append(b, "0000-00-00 00:00:00"...), frac, dec)
 	}
 	tmp := intPart<<24 + frac
 	if tmp < 0 {
@@ -59,26 +64,31 @@ func datetime2Text(raw uint64, dec int) string {
 	ymdhms := tmp >> 24
 	ymd, hms := ymdhms>>17, ymdhms%(1<<17)
 	ym := ymd >> 5
-	b := appendDateTime(buf[:0], ym/13, ym%13, ymd%(1<<5), hms>>12, (hms>>6)%(1<<6), hms%(1<<6))
-	return string(appendFrac(b, frac, dec))
+	b = appendDateTime(b, ym/13, ym%13, ymd%(1<<5), hms>>12, (hms>>6)%(1<<6), hms%(1<<6))
+	return appendFrac(b, frac, dec)
 }
 
 // timestamp2Text is go-mysql's TIMESTAMP2 text (decodeTimestamp2 with ParseTime off and
 // TimestampStringLocation UTC) from the column's raw bytes as a big-endian integer.
 func timestamp2Text(raw uint64, dec int) string {
-	sec, usec := splitRaw(raw, dec)
 	var buf [48]byte
+	return string(appendTimestamp2(buf[:0], raw, dec))
+}
+
+// appendTimestamp2 appends timestamp2Text(raw, dec) to b.
+func appendTimestamp2(b []byte, raw uint64, dec int) []byte {
+	sec, usec := splitRaw(raw, dec)
 	if sec == 0 {
-		return string(appendFrac(append(buf[:0], "0000-00-00 00:00:00"...), usec, dec))
+		return appendFrac(append(b, "0000-00-00 00:00:00"...), usec, dec)
 	}
 	if usec >= 1e6 { // not written by a server; time.Unix carries it into the seconds
-		return time.Unix(int64(sec), usec*1000).UTC().Format(fracTimeLayout[dec])
+		return time.Unix(int64(sec), usec*1000).UTC().AppendFormat(b, fracTimeLayout[dec])
 	}
 	t := time.Unix(int64(sec), 0).UTC()
 	y, mo, d := t.Date()
 	h, mi, s := t.Clock()
-	b := appendDateTime(buf[:0], int64(y), int64(mo), int64(d), int64(h), int64(mi), int64(s))
-	return string(appendFrac(b, usec, dec))
+	b = appendDateTime(b, int64(y), int64(mo), int64(d), int64(h), int64(mi), int64(s))
+	return appendFrac(b, usec, dec)
 }
 
 // fracTimeLayout is go-mysql's time layout per fsp.

@@ -124,7 +124,7 @@ func (c *column) formatBytes(v any) (string, error) {
 		return decodeLatin1([]byte(s)), nil
 	}
 	if !utf8.ValidString(s) {
-		return "", fmt.Errorf("text is not valid UTF-8; set the column's charset to utf8mb4 or exclude the column")
+		return "", errNotUTF8
 	}
 	return s, nil
 }
@@ -134,6 +134,11 @@ func (c *column) formatEnum(v any) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("unexpected enum value of Go type %T", v)
 	}
+	return c.enumText(idx)
+}
+
+// enumText returns the member of index idx.
+func (c *column) enumText(idx int64) (string, error) {
 	if idx == 0 {
 		return "", nil // the "invalid value" index MySQL stores for '' in non-strict mode
 	}

@@ -18,11 +18,19 @@ func EncodeBytes(b []byte) string {
 	if ascii {
 		return string(b)
 	}
-	out := make([]byte, 0, len(b)+len(b)/2)
+	return string(AppendEncodedBytes(make([]byte, 0, len(b)+len(b)/2), b))
+}
+
+// AppendEncodedBytes appends EncodeBytes(b) to dst.
+func AppendEncodedBytes(dst, b []byte) []byte {
 	for _, c := range b {
-		out = utf8.AppendRune(out, rune(c))
+		if c < utf8.RuneSelf {
+			dst = append(dst, c)
+		} else {
+			dst = utf8.AppendRune(dst, rune(c))
+		}
 	}
-	return string(out)
+	return dst
 }
 
 // DecodeBytes reverses EncodeBytes. It fails on a rune above U+00FF or invalid UTF-8, which means the
