@@ -216,6 +216,20 @@ func head(b *testing.B, db *sql.DB) binlogPos {
 	return p
 }
 
+// boundaryHead commits one row in a scratch database that the benchmark's tailer does not
+// include and returns the head after it. The tailer checkpoints at transaction boundaries, and a
+// load that ends just before a binlog rotation leaves the head at the new file's header, which is
+// no boundary: a wait for the checkpoint to reach such a head never ends.
+func boundaryHead(b *testing.B, st *testenv.Stack) binlogPos {
+	scratch := st.OpenSource(b, st.NewSourceDatabase(b))
+	for _, q := range []string{"CREATE TABLE IF NOT EXISTS marker (id INT PRIMARY KEY)", "REPLACE INTO marker VALUES (1)"} {
+		if _, err := scratch.Exec(q); err != nil {
+			b.Fatalf("%s: %v", q, err)
+		}
+	}
+	return head(b, scratch)
+}
+
 // openCopies opens each sink's copy database once.
 func openCopies(b *testing.B, st *testenv.Stack, p *pipelinetest.Pipeline) map[string]*sql.DB {
 	ch := clickhouse.OpenDB(st.ClickHouseOptions(p.CopyDB["clickhouse"]))

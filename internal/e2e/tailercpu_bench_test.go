@@ -40,7 +40,7 @@ func BenchmarkTailerCatchUpCPU(b *testing.B) {
 	testenv.LoadOrderSchema(b, src)
 	from := head(b, src)
 	loadOrders(b, src, n)
-	to := head(b, src)
+	to := boundaryHead(b, st)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		tailerCPURun(b, st, bin, dbName, from, to, n, i)
