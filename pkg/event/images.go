@@ -253,6 +253,7 @@ func (p *imageParser) denseImages() (rows [][]*string, layout []string, ok bool)
 	if !p.consume('[') {
 		return nil, nil, false
 	}
+	var plain []bool // per layout key: JSON escapes none of its bytes
 	for n := 0; ; n++ {
 		end, good := p.element(n, ']')
 		if !good {
@@ -261,9 +262,15 @@ func (p *imageParser) denseImages() (rows [][]*string, layout []string, ok bool)
 		if end {
 			return rows, layout, len(rows) > 0
 		}
-		row, good := p.denseObject(&layout, n == 0)
+		row, good := p.denseObject(&layout, plain, n == 0)
 		if !good {
 			return nil, nil, false
+		}
+		if n == 0 {
+			plain = make([]bool, len(layout))
+			for i, k := range layout {
+				plain[i] = plainRun(k) == len(k)
+			}
 		}
 		rows = append(rows, row)
 	}
@@ -271,7 +278,7 @@ func (p *imageParser) denseImages() (rows [][]*string, layout []string, ok bool)
 
 // denseObject parses one row image for denseImages: the first row sets the layout, later rows
 // must repeat it.
-func (p *imageParser) denseObject(layout *[]string, first bool) ([]*string, bool) {
+func (p *imageParser) denseObject(layout *[]string, plain []bool, first bool) ([]*string, bool) {
 	if !p.consume('{') {
 		return nil, false
 	}
@@ -287,7 +294,7 @@ func (p *imageParser) denseObject(layout *[]string, first bool) ([]*string, bool
 		if end {
 			return row, col == len(*layout)
 		}
-		if !p.denseKey(layout, first, col) {
+		if !p.denseKey(layout, plain, first, col) {
 			return nil, false
 		}
 		if p.space(); !p.consume(':') {
@@ -308,14 +315,14 @@ func (p *imageParser) denseObject(layout *[]string, first bool) ([]*string, bool
 // denseKey reads the key of position col: in the first row it is added to the layout, in later
 // rows it must equal the layout's. The keys stay substrings of the body and out of p.keys: the
 // rows are only kept when the layout is ferry.columns, whose names validation checks anyway.
-func (p *imageParser) denseKey(layout *[]string, first bool, col int) bool {
-	if !first && col < len(*layout) {
+func (p *imageParser) denseKey(layout *[]string, plain []bool, first bool, col int) bool {
+	if !first && col < len(*layout) && plain[col] {
 		// A later row's key is usually the layout's, byte for byte: compare the raw text
 		// instead of scanning it as a string. Only for keys without bytes that JSON escapes
 		// (then the raw text between the quotes is the key itself); others are parsed.
 		k := (*layout)[col]
 		if end := p.i + 1 + len(k); end < len(p.s) && p.s[p.i] == '"' && p.s[end] == '"' &&
-			p.s[p.i+1:end] == k && plainRun(k) == len(k) {
+			p.s[p.i+1:end] == k {
 			p.i = end + 1
 			return true
 		}
