@@ -68,7 +68,8 @@ func classify(err error, cfg *Config, at string) (fatal bool, out error) {
 	case 4052:
 		return true, serverIDError(cfg, msg)
 	}
-	for _, fatal := range []error{ErrNoRowMetadata, ErrRowImage, ErrSchemaMismatch, ErrNoPrimaryKey, ErrConfig, ErrVersionsBackwards} {
+	for _, fatal := range []error{ErrNoRowMetadata, ErrRowImage, ErrSchemaMismatch, ErrNoPrimaryKey, ErrConfig, ErrVersionsBackwards,
+		ErrSourceSettings} {
 		if errors.Is(err, fatal) {
 			return true, err
 		}

@@ -1,7 +1,9 @@
 package canal
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,5 +144,29 @@ func TestPosWidener(t *testing.T) {
 	w.end(0xFFFFFFF0)
 	if got := w.end(16); got != 1<<32+16 {
 		t.Fatalf("after wrap end(16) = %d", got)
+	}
+}
+
+// TestCompressedTransactionStops: a MySQL compressed transaction (TRANSACTION_PAYLOAD event)
+// stops the tailer with a fatal error naming the setting, the position and the fix, and moves
+// no checkpoint; before, the tailer went past it and its rows never reached the copies.
+func TestCompressedTransactionStops(t *testing.T) {
+	tl, rec := fedTailer(t, false, checkpoint.State{File: "binlog.000001", Pos: 4})
+	if err := tl.handle(context.Background(), rotateTo("binlog.000001", 4)); err != nil {
+		t.Fatal(err)
+	}
+	before := tl.last
+	err := tl.handle(context.Background(), &replication.BinlogEvent{
+		Header: &replication.EventHeader{EventType: replication.TRANSACTION_PAYLOAD_EVENT, LogPos: 1000, EventSize: 200},
+		Event:  &replication.TransactionPayloadEvent{}})
+	if !errors.Is(err, ErrSourceSettings) || !strings.Contains(err.Error(), "binlog_transaction_compression=OFF") ||
+		!strings.Contains(err.Error(), "binlog.000001:800") {
+		t.Fatalf("error %v: want ErrSourceSettings naming the setting and binlog.000001:800", err)
+	}
+	if fatal, _ := classify(err, &tl.cfg, "test"); !fatal {
+		t.Fatal("a compressed transaction is not a fatal stream error: the tailer would reconnect and meet it again")
+	}
+	if tl.last != before || len(rec.Snapshot()) != 0 {
+		t.Fatalf("checkpoint %+v (was %+v), %d messages published", tl.last, before, len(rec.Snapshot()))
 	}
 }

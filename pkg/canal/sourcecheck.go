@@ -24,7 +24,8 @@ type SourceSettings map[string]string
 
 // sourceVariables are the variables CheckSource reads.
 var sourceVariables = []string{"log_bin", "binlog_format", "binlog_row_image", "binlog_row_metadata",
-	"sync_binlog", "innodb_flush_log_at_trx_commit", "expire_logs_days", "binlog_expire_logs_seconds"}
+	"sync_binlog", "innodb_flush_log_at_trx_commit", "expire_logs_days", "binlog_expire_logs_seconds",
+	"binlog_transaction_compression"}
 
 // ReadSourceSettings reads the variables CheckSource evaluates.
 func ReadSourceSettings(ctx context.Context, db *sql.DB) (SourceSettings, error) {
@@ -66,6 +67,10 @@ func (s SourceSettings) Evaluate(minRetention time.Duration) (fatal, warnings []
 	if v, ok := s["binlog_row_metadata"]; ok && !strings.EqualFold(v, "FULL") {
 		fatal = append(fatal, fmt.Sprintf("binlog_row_metadata=%s: rows carry no column names; "+
 			"SET GLOBAL binlog_row_metadata=FULL (and in the server config)", v))
+	}
+	if is("binlog_transaction_compression", "ON") {
+		fatal = append(fatal, "binlog_transaction_compression=ON: the tailer does not read MySQL's compressed "+
+			"transactions (TRANSACTION_PAYLOAD events); SET GLOBAL binlog_transaction_compression=OFF (and in the server config)")
 	}
 	if v := s["sync_binlog"]; v != "1" {
 		warnings = append(warnings, fmt.Sprintf("sync_binlog=%s: a crash of the source host can lose binlog events of "+

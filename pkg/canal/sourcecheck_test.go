@@ -38,6 +38,9 @@ func TestEvaluateSourceSettings(t *testing.T) {
 		{name: "retention 1 day", change: map[string]string{"expire_logs_days": "1"}, warned: "retention 24h0m0s"},
 		{name: "retention seconds win", change: map[string]string{"binlog_expire_logs_seconds": "3600"}, warned: "retention 1h0m0s"},
 		{name: "never purged", change: map[string]string{"expire_logs_days": "0"}},
+		{name: "compressed transactions", change: map[string]string{"binlog_transaction_compression": "ON"},
+			fatal: "binlog_transaction_compression=OFF"},
+		{name: "uncompressed transactions", change: map[string]string{"binlog_transaction_compression": "OFF"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
