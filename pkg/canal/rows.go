@@ -69,12 +69,7 @@ func (t *Tailer) onRows(ctx context.Context, h *replication.EventHeader, ev *rep
 		return fmt.Errorf("rows of %s: %w", where, err)
 	}
 	t.observeEventTime(h)
-	var images [][]*string
-	if deferred && ti.plan != nil && directRows(h.EventType) {
-		images, err = ti.rowImages(pending.data[pending.pos:], ev.ColumnCount, ev.ColumnBitmap1, ev.ColumnBitmap2)
-	} else {
-		images, err = t.decodedImages(ev, ti, pending, deferred)
-	}
+	images, err := t.images(h, ev, ti, pending, deferred)
 	if err != nil {
 		return fmt.Errorf("rows of %s: %w", where, err)
 	}
@@ -88,6 +83,15 @@ func (t *Tailer) onRows(ctx context.Context, h *replication.EventHeader, ev *rep
 		return fmt.Errorf("rows of %s: %w", where, err)
 	}
 	return nil
+}
+
+// images returns ev's row images as published values: read by rowImages when deferRows kept
+// them and the table and event type allow, else decoded by go-mysql.
+func (t *Tailer) images(h *replication.EventHeader, ev *replication.RowsEvent, ti *tableInfo, pending pendingRows, deferred bool) ([][]*string, error) {
+	if deferred && ti.plan != nil && directRows(h.EventType) {
+		return ti.rowImages(pending.data[pending.pos:], ev.ColumnCount, ev.ColumnBitmap1, ev.ColumnBitmap2)
+	}
+	return t.decodedImages(ev, ti, pending, deferred)
 }
 
 // decodedImages returns ev's row images as published values through go-mysql's decoding
