@@ -36,7 +36,7 @@ func appendValue(dst []byte, c *Column, raw []byte) ([]byte, error) {
 		}
 		return strconv.AppendUint(dst, n, 10), nil
 	case c.Type.IsBinary():
-		return append(dst, event.EncodeBytes(raw)...), nil
+		return event.AppendEncodedBytes(dst, raw), nil
 	case c.Type.IsFloat():
 		bits := 64
 		if c.Type.Base == "float" {
@@ -46,7 +46,7 @@ func appendValue(dst []byte, c *Column, raw []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("column %s: float value %q: %w", c.Name, raw, err)
 		}
-		return append(dst, event.FormatFloat(f, bits)...), nil
+		return event.AppendFloat(dst, f, bits), nil
 	}
 	return append(dst, raw...), nil
 }

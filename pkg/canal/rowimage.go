@@ -2,11 +2,9 @@ package canal
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
@@ -236,7 +234,8 @@ func (r *imageReader) value(bc *binCol, c *column) error {
 		if err != nil || c == nil {
 			return err
 		}
-		return r.appendBytes(c, v)
+		r.text, err = c.appendBytes(r.text, v)
+		return err
 	}
 	if c == nil {
 		return nil
@@ -252,9 +251,9 @@ func (r *imageReader) appendFixed(typ byte, c *column, b []byte) error {
 		mysql.MYSQL_TYPE_LONGLONG:
 		r.text = appendInteger(r.text, littleEndian(b), len(b), c.kind == kindUnsigned)
 	case mysql.MYSQL_TYPE_FLOAT:
-		r.text = strconv.AppendFloat(r.text, float64(math.Float32frombits(binary.LittleEndian.Uint32(b))), 'f', -1, 32)
+		r.text = event.AppendFloat(r.text, float64(math.Float32frombits(binary.LittleEndian.Uint32(b))), 32)
 	case mysql.MYSQL_TYPE_DOUBLE:
-		r.text = strconv.AppendFloat(r.text, math.Float64frombits(binary.LittleEndian.Uint64(b)), 'f', -1, 64)
+		r.text = event.AppendFloat(r.text, math.Float64frombits(binary.LittleEndian.Uint64(b)), 64)
 	case mysql.MYSQL_TYPE_NEWDECIMAL:
 		r.text, err = appendDecimal(r.text, bigEndian(b), c.meta)
 	case mysql.MYSQL_TYPE_DATETIME2:
@@ -270,7 +269,7 @@ func (r *imageReader) appendFixed(typ byte, c *column, b []byte) error {
 	case mysql.MYSQL_TYPE_ENUM:
 		err = r.appendEnum(c, int64(littleEndian(b)))
 	case mysql.MYSQL_TYPE_SET:
-		err = r.appendSet(c, littleEndian(b))
+		r.text, err = c.appendSet(r.text, littleEndian(b))
 	default:
 		err = fmt.Errorf("binlog type %d has no reader", typ) // imagePlan admits no other type
 	}
@@ -304,52 +303,11 @@ func appendYear(b []byte, y byte) []byte {
 	return strconv.AppendInt(b, 1900+int64(y), 10)
 }
 
-// appendBytes appends the text of a string or binary value as column.formatBytes writes it.
-func (r *imageReader) appendBytes(c *column, v []byte) error {
-	switch c.kind {
-	case kindBinary:
-		r.text = event.AppendEncodedBytes(r.text, v)
-		for range c.padTo - len(v) {
-			r.text = append(r.text, 0)
-		}
-	case kindLatin1:
-		r.text = appendLatin1(r.text, v)
-	case kindText:
-		if !utf8.Valid(v) {
-			return errNotUTF8
-		}
-		r.text = append(r.text, v...)
-	default:
-		return fmt.Errorf("string value for a column of kind %d", c.kind) // imagePlan's types agree with describe's kinds
-	}
-	return nil
-}
-
-// errNotUTF8 is column.formatBytes' error for text that is not UTF-8.
-var errNotUTF8 = errors.New("text is not valid UTF-8; set the column's charset to utf8mb4 or exclude the column")
-
 // appendEnum appends an ENUM member as column.formatEnum does.
 func (r *imageReader) appendEnum(c *column, idx int64) error {
 	s, err := c.enumText(idx)
 	r.text = append(r.text, s...)
 	return err
-}
-
-// appendSet appends a SET's members as column.formatSet does.
-func (r *imageReader) appendSet(c *column, bits uint64) error {
-	if len(c.members) < 64 && bits>>uint(len(c.members)) != 0 {
-		return fmt.Errorf("set bits %#x outside the %d members", bits, len(c.members))
-	}
-	first := true
-	for i, m := range c.members {
-		if bits&(1<<uint(i)) != 0 {
-			if !first {
-				r.text = append(r.text, ',')
-			}
-			r.text, first = append(r.text, m...), false
-		}
-	}
-	return nil
 }
 
 // values cuts the images' values from the text: one string holds them all.

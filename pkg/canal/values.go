@@ -1,6 +1,7 @@
 package canal
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -104,30 +105,43 @@ func formatPlain(v any) (string, error) {
 }
 
 func (c *column) formatBytes(v any) (string, error) {
-	var s string
+	var b []byte
 	switch x := v.(type) {
 	case string:
-		s = x
+		b = []byte(x)
 	case []byte:
-		s = string(x)
+		b = x
 	default:
 		return "", fmt.Errorf("unexpected decoded value of Go type %T", v)
 	}
+	out, err := c.appendBytes(nil, b)
+	return string(out), err
+}
+
+// appendBytes appends the text of a string or binary value v of a kindText, kindLatin1 or
+// kindBinary column.
+func (c *column) appendBytes(dst, v []byte) ([]byte, error) {
 	switch c.kind {
 	case kindBinary:
-		b := []byte(s)
-		for len(b) < c.padTo {
-			b = append(b, 0)
+		dst = event.AppendEncodedBytes(dst, v)
+		for range c.padTo - len(v) { // BINARY(n): the binlog drops trailing 0x00 bytes
+			dst = append(dst, 0)
 		}
-		return event.EncodeBytes(b), nil
 	case kindLatin1: // MariaDB's latin1 is cp1252 (latin1.go), as the source returns it
-		return decodeLatin1([]byte(s)), nil
+		dst = appendLatin1(dst, v)
+	case kindText:
+		if !utf8.Valid(v) {
+			return nil, errNotUTF8
+		}
+		dst = append(dst, v...)
+	default:
+		return nil, fmt.Errorf("string value for a column of kind %d", c.kind) // describe gives strings no other kind
 	}
-	if !utf8.ValidString(s) {
-		return "", errNotUTF8
-	}
-	return s, nil
+	return dst, nil
 }
+
+// errNotUTF8 is the error for text that is not UTF-8.
+var errNotUTF8 = errors.New("text is not valid UTF-8; set the column's charset to utf8mb4 or exclude the column")
 
 func (c *column) formatEnum(v any) (string, error) {
 	idx, ok := v.(int64)
@@ -153,16 +167,25 @@ func (c *column) formatSet(v any) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("unexpected set value of Go type %T", v)
 	}
-	var parts []string
+	out, err := c.appendSet(nil, uint64(bits))
+	return string(out), err
+}
+
+// appendSet appends the members of a SET bitmask, comma-separated.
+func (c *column) appendSet(dst []byte, bits uint64) ([]byte, error) {
+	if len(c.members) < 64 && bits>>uint(len(c.members)) != 0 {
+		return nil, fmt.Errorf("set bits %#x outside the %d members", bits, len(c.members))
+	}
+	first := true
 	for i, m := range c.members {
 		if bits&(1<<uint(i)) != 0 {
-			parts = append(parts, m)
+			if !first {
+				dst = append(dst, ',')
+			}
+			dst, first = append(dst, m...), false
 		}
 	}
-	if len(c.members) < 64 && uint64(bits)>>uint(len(c.members)) != 0 {
-		return "", fmt.Errorf("set bits %#x outside the %d members", bits, len(c.members))
-	}
-	return strings.Join(parts, ","), nil
+	return dst, nil
 }
 
 // padFraction makes a TIME value carry exactly fsp fraction digits; go-mysql omits a zero fraction.

@@ -15,3 +15,8 @@ import "strconv"
 func FormatFloat(v float64, bits int) string {
 	return strconv.FormatFloat(v, 'f', -1, bits)
 }
+
+// AppendFloat appends FormatFloat(v, bits) to dst.
+func AppendFloat(dst []byte, v float64, bits int) []byte {
+	return strconv.AppendFloat(dst, v, 'f', -1, bits)
+}
