@@ -123,11 +123,7 @@ func appendDecimalFrac(out, data []byte, frac int) ([]byte, error) {
 
 // decimalGroup reads a big-endian group of n bytes from the front of data.
 func decimalGroup(data []byte, n int) (uint64, []byte) {
-	var v uint64
-	for _, b := range data[:n] {
-		v = v<<8 | uint64(b)
-	}
-	return v, data[n:]
+	return bigEndian(data[:n]), data[n:]
 }
 
 // appendPaddedGroup appends a full group zero-padded to width digits.
