@@ -21,7 +21,7 @@ var replayerHelp = map[string]string{
 	"instance":          "client instance name (default unique per process)",
 	"consume-batch":     "messages per pull (the broker sends at most 32); a queue holds at most 4x this many unacknowledged messages",
 	"queue-cache-mb":    "pulled but unacknowledged message MiB per queue at most (bounds memory)",
-	"batch-rows":        "flush a batch at this many rows (default 5000 for mysql, 10000 for clickhouse)",
+	"batch-rows":        "flush a batch at this many rows (default 5000 for mysql, 40000 for clickhouse)",
 	"batch-bytes":       "flush a batch at this many value bytes",
 	"flush-interval":    "flush a batch this long after its first row (default 200ms for mysql, 500ms for clickhouse)",
 	"min-flush-gap":     "least time between two sink calls of batches that are not full; grows with the sink's apply time up to flush-interval (default 0 for mysql, 100ms for clickhouse)",

@@ -130,9 +130,14 @@ func (b *batcher) run(ctx context.Context) {
 	}
 }
 
+// busyRows caps the rows per flush at which the gap reaches the flush interval: what makes a
+// stream busy does not change when batch-rows is raised for catch-ups.
+const busyRows = 1000
+
 // gap is the least time between two sink calls when the pending batch is not full. It is
 // minGap while the stream is quiet; it grows with the backlog - in proportion to the last
-// batch's rows, reaching the flush interval at a tenth of a full batch - and with the last
+// batch's rows, reaching the flush interval at a tenth of a full batch or busyRows, whichever
+// is fewer - and with the last
 // sink call's duration, but never past the flush interval. A quiet stream thus gets small
 // batches every minGap (low lag), a busy one few, big batches (ClickHouse writes a part per
 // insert and table: many small inserts under load starved a small machine's CPU). Between
@@ -143,7 +148,7 @@ func (b *batcher) gap() time.Duration {
 		return 0
 	}
 	g := max(b.minGap, time.Duration(b.lastApply.Load()))
-	busy := time.Duration(float64(b.interval) * float64(b.lastRows.Load()) / float64(max(1, b.maxRows/10)))
+	busy := time.Duration(float64(b.interval) * float64(b.lastRows.Load()) / float64(max(1, min(b.maxRows/10, busyRows))))
 	return min(max(g, busy), b.interval)
 }
 

@@ -208,9 +208,10 @@ func TestBatcherMinFlushGap(t *testing.T) {
 		wantAtLeast, wantLess time.Duration // time from the first flush's end to the second flush's end
 	}{
 		{"no gap: pure group commit", 0, 5 * time.Millisecond, time.Hour, 1, 1, 100000, 0, 280 * time.Millisecond},
-		{"min gap spaces small batches", 300 * time.Millisecond, 5 * time.Millisecond, time.Hour, 1, 1, 100000, 290 * time.Millisecond, 800 * time.Millisecond},
-		{"slow sink widens the gap", 50 * time.Millisecond, 250 * time.Millisecond, time.Hour, 1, 1, 100000, 480 * time.Millisecond, 1200 * time.Millisecond},
+		{"min gap spaces small batches", 300 * time.Millisecond, 5 * time.Millisecond, 10 * time.Second, 1, 1, 100000, 290 * time.Millisecond, 800 * time.Millisecond},
+		{"slow sink widens the gap", 50 * time.Millisecond, 250 * time.Millisecond, 10 * time.Second, 1, 1, 100000, 480 * time.Millisecond, 1200 * time.Millisecond},
 		{"busy stream gets the interval", 50 * time.Millisecond, 5 * time.Millisecond, 600 * time.Millisecond, 10, 1, 100, 590 * time.Millisecond, 1400 * time.Millisecond},
+		{"busy at busyRows whatever batch-rows", 50 * time.Millisecond, 5 * time.Millisecond, 600 * time.Millisecond, busyRows, 1, 1 << 30, 590 * time.Millisecond, 1400 * time.Millisecond},
 		{"gap capped by the interval", 2 * time.Second, 5 * time.Millisecond, 400 * time.Millisecond, 1, 1, 100000, 390 * time.Millisecond, 1200 * time.Millisecond},
 		{"a full batch does not wait", time.Hour, 5 * time.Millisecond, time.Hour, 1, 100, 100, 0, 300 * time.Millisecond},
 	} {
