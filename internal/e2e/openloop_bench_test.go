@@ -114,7 +114,7 @@ func lagOpenLoop(b *testing.B, st *testenv.Stack, cfg olConfig) {
 // newTxWriter creates the probe table (with row 0, so the copies create theirs at once), waits
 // until both copies hold it and returns a writer over the seeded products.
 func newTxWriter(b *testing.B, st *testenv.Stack, p *pipelinetest.Pipeline, cfg olConfig) *txWriter {
-	src := multiStatementSource(b, st, p.SourceDB)
+	src := st.OpenSource(b, p.SourceDB)
 	src.SetMaxOpenConns(cfg.workers)
 	src.SetMaxIdleConns(cfg.workers)
 	for _, q := range []string{
@@ -129,16 +129,6 @@ func newTxWriter(b *testing.B, st *testenv.Stack, p *pipelinetest.Pipeline, cfg 
 	total := int64(cfg.rate * cfg.duration.Seconds())
 	return &txWriter{db: src, rate: cfg.rate, workers: cfg.workers, probeEvery: every, products: productIDs(b, src),
 		probes: newProbeLog(int((total+every-1)/every), pipelinetest.Sinks), rnd: rand.New(rand.NewPCG(42, 14))}
-}
-
-// multiStatementSource opens db on the source with multiStatements on (txWriter.exec).
-func multiStatementSource(b *testing.B, st *testenv.Stack, db string) *sql.DB {
-	src, err := sql.Open("mysql", st.SourceDSN(db)+"&multiStatements=true")
-	if err != nil {
-		b.Fatalf("open source: %v", err)
-	}
-	b.Cleanup(func() { src.Close() })
-	return src
 }
 
 // productIDs lists the seeded products.

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -145,23 +144,20 @@ func (w *txWriter) do(ctx context.Context, j olJob) {
 	w.remember(op, o)
 }
 
-// exec runs stmts in one transaction sent as one multi-statement round trip (w.db has
-// multiStatements on): the same statements and transaction, so the same binlog, as the
-// service's, without a client round trip per statement while the transaction holds its row
-// locks (products' stock rows are hot). After a failed statement the server runs none of the
-// rest; the transaction is rolled back on the same connection, and a connection that cannot
-// roll back is discarded rather than returned to the pool inside a transaction.
+// exec runs stmts in one transaction.
 func (w *txWriter) exec(ctx context.Context, stmts []string) error {
-	conn, err := w.db.Conn(ctx)
+	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("connect: %w", err)
+		return fmt.Errorf("begin: %w", err)
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "START TRANSACTION;"+strings.Join(stmts, ";")+";COMMIT"); err != nil {
-		if _, rbErr := conn.ExecContext(ctx, "ROLLBACK"); rbErr != nil {
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("%s: %w", firstWords(s), err)
 		}
-		return fmt.Errorf("transaction %s...: %w", firstWords(stmts[0]), err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
