@@ -40,6 +40,7 @@ func (f *flushResult) Wait(ctx context.Context) error {
 // many queues submit and however slow the sink is.
 type batcher struct {
 	sink              sink.Sink
+	stager            sink.Stager // the sink, when it stages: rows are converted as they are submitted
 	maxRows, maxBytes int
 	interval          time.Duration
 	flushWhenIdle     bool
@@ -48,8 +49,10 @@ type batcher struct {
 	sinkName          string
 
 	mu      sync.Mutex
-	rows    []sink.Row
-	spare   []sink.Row // the last applied batch's slice, emptied, for the next batch (under mu)
+	rows    []sink.Row  // the pending batch of a sink that does not stage
+	staged  sink.Staged // the pending batch of a staging sink
+	spare   []sink.Row  // the last applied batch's slice, emptied, for the next batch (under mu)
+	n       int         // rows pending
 	bytes   int
 	current *flushResult
 	timer   *time.Timer
@@ -67,25 +70,36 @@ type batcher struct {
 func newBatcher(s sink.Sink, maxRows, maxBytes int, interval time.Duration, m *Metrics, sinkName string) *batcher {
 	b := &batcher{sink: s, maxRows: maxRows, maxBytes: maxBytes, interval: interval, metrics: m,
 		sinkName: sinkName, kick: make(chan struct{}, 1)}
+	b.stager, _ = s.(sink.Stager)
 	b.room = sync.NewCond(&b.mu)
 	return b
 }
 
 // submit adds rows to the current batch and returns the batch's result. It blocks while the
-// current batch is full (its flush is already triggered).
+// current batch is full (its flush is already triggered). A staging sink converts the rows
+// here, so the caller need not keep them; a conversion error fails the whole batch, whose
+// result then carries it (every submitter's messages are retried one by one).
 func (b *batcher) submit(rows []sink.Row, size int) *flushResult {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for len(b.rows) >= b.maxRows || b.bytes >= b.maxBytes {
+	for b.n >= b.maxRows || b.bytes >= b.maxBytes {
 		b.room.Wait()
 	}
 	if b.current == nil {
 		b.current = &flushResult{done: make(chan struct{})}
 		b.timer = time.AfterFunc(b.interval, b.poke)
 	}
-	b.rows = append(b.rows, rows...)
+	if b.stager == nil {
+		b.rows = append(b.rows, rows...)
+	} else {
+		if b.staged == nil {
+			b.staged = b.stager.Stage()
+		}
+		_ = b.staged.Add(context.Background(), rows) // reported by the staged batch's Apply
+	}
+	b.n += len(rows)
 	b.bytes += size
-	if len(b.rows) >= b.maxRows || b.bytes >= b.maxBytes {
+	if b.n >= b.maxRows || b.bytes >= b.maxBytes {
 		b.poke()
 	}
 	return b.current
@@ -103,7 +117,7 @@ func (b *batcher) end() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.active--
-	if b.flushWhenIdle && b.active == 0 && len(b.rows) > 0 {
+	if b.flushWhenIdle && b.active == 0 && b.n > 0 {
 		b.poke()
 	}
 }
@@ -175,7 +189,7 @@ func (b *batcher) waitGap(ctx context.Context) {
 func (b *batcher) full() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return len(b.rows) >= b.maxRows || b.bytes >= b.maxBytes
+	return b.n >= b.maxRows || b.bytes >= b.maxBytes
 }
 
 // flush applies the pending batch, if any, and publishes the result to its waiters.
@@ -183,8 +197,8 @@ func (b *batcher) flush(ctx context.Context) {
 	b.applyMu.Lock()
 	defer b.applyMu.Unlock()
 	b.mu.Lock()
-	rows, res := b.rows, b.current
-	b.rows, b.bytes, b.current = b.spare, 0, nil
+	rows, staged, n, res := b.rows, b.staged, b.n, b.current
+	b.rows, b.staged, b.n, b.bytes, b.current = b.spare, nil, 0, 0, nil
 	b.spare = nil
 	if b.timer != nil {
 		b.timer.Stop()
@@ -195,11 +209,16 @@ func (b *batcher) flush(ctx context.Context) {
 		return
 	}
 	start := time.Now()
-	res.err = b.sink.Apply(ctx, &sink.Batch{Rows: rows})
+	if staged != nil {
+		res.err = staged.Apply(ctx)
+		staged.Release()
+	} else {
+		res.err = b.sink.Apply(ctx, &sink.Batch{Rows: rows})
+	}
 	took := time.Since(start)
 	b.lastApply.Store(int64(took))
-	b.lastRows.Store(int64(len(rows)))
-	b.metrics.observeBatch(b.sinkName, len(rows), took, res.err)
+	b.lastRows.Store(int64(n))
+	b.metrics.observeBatch(b.sinkName, n, took, res.err)
 	close(res.done)
 	// Apply is done with the slice (a failed batch is re-applied from the lanes' own rows), so
 	// it backs the next batch but one: no regrowing a batch-sized slice per flush.

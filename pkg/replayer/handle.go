@@ -16,14 +16,15 @@ import (
 )
 
 // pending is a row message whose rows were submitted to the batcher. It keeps only what
-// metrics need of the decoded message, so the message's row maps can be collected while the
-// rows wait for their batch.
+// metrics need of the decoded message, not the rows: a staging sink converted them at submit,
+// so they are garbage while they wait for their batch, and the rare one-by-one retry decodes
+// the message body again (rowsOf).
 type pending struct {
 	msg   *primitive.MessageExt
 	table string // database.table
 	typ   string // event type (INSERT, UPDATE, DELETE)
 	es    int64  // source commit time, ms
-	rows  []sink.Row
+	n     int    // rows
 	res   *flushResult
 }
 
@@ -42,7 +43,10 @@ func (r *Replayer) settle(ctx context.Context, batch []pending) error {
 
 func (r *Replayer) applyEach(ctx context.Context, batch []pending) error {
 	for _, p := range batch {
-		err := r.retry(ctx, func() error { return r.sink.Apply(ctx, &sink.Batch{Rows: p.rows}) })
+		rows, err := r.rowsOf(p)
+		if err == nil {
+			err = r.retry(ctx, func() error { return r.sink.Apply(ctx, &sink.Batch{Rows: rows}) })
+		}
 		switch {
 		case err == nil:
 			r.applied([]pending{p})
@@ -71,7 +75,7 @@ func (r *Replayer) applied(batch []pending) {
 	lags := map[string]prometheus.Observer{}
 	now := time.Now()
 	for _, p := range batch {
-		rows[tableOp{p.table, p.typ}] += len(p.rows)
+		rows[tableOp{p.table, p.typ}] += p.n
 		if p.es > 0 {
 			o := lags[p.table]
 			if o == nil {
@@ -86,6 +90,19 @@ func (r *Replayer) applied(batch []pending) {
 	}
 	r.metrics.MessagesTotal.WithLabelValues("rows").Add(float64(len(batch)))
 	r.observeBacklog(batch[len(batch)-1].msg) // the queue's latest: the gauge keeps only that
+}
+
+// rowsOf decodes a pending message's rows again. It decoded when it was submitted, so an error
+// here is a bad row too.
+func (r *Replayer) rowsOf(p pending) ([]sink.Row, error) {
+	m, vals, err := event.DecodeColumnsShared(p.msg.Body, r.schemas)
+	if err == nil {
+		var rows []sink.Row
+		if rows, _, err = r.tables.toRows(m, vals); err == nil {
+			return rows, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: decode again for a retry: %v", sink.ErrBadRow, err)
 }
 
 func opLabel(t string) string {

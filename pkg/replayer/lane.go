@@ -132,7 +132,7 @@ func (l *lane) process(ctx context.Context, req *request) error {
 					r.batcher.begin()
 				}
 				pend = append(pend, pending{msg: msg, table: m.Database + "." + m.Table, typ: m.Type, es: m.ES,
-					rows: rows, res: r.batcher.submit(rows, size)})
+					n: len(rows), res: r.batcher.submit(rows, size)})
 				continue
 			}
 		}

@@ -153,6 +153,26 @@ type Sink interface {
 	Close() error
 }
 
+// Stager is implemented by sinks that convert rows into their write format as the rows arrive
+// (the ClickHouse sink's column blocks), so a batch waiting for its flush holds that compact
+// form instead of the rows and the message text they point into. The replayer stages rows
+// into a sink that has it and hands the others whole batches.
+type Stager interface {
+	// Stage returns an empty staged batch.
+	Stage() Staged
+}
+
+// Staged is one batch being converted; its methods are not safe for concurrent use.
+type Staged interface {
+	// Add converts rows into the batch. After an error the batch is failed: later Adds do
+	// nothing and Apply returns that error.
+	Add(ctx context.Context, rows []Row) error
+	// Apply writes the batch with Sink.Apply's guarantees; it is called once.
+	Apply(ctx context.Context) error
+	// Release hands the batch's buffers back; the batch is not used after it.
+	Release()
+}
+
 // Errors shared by sinks.
 var (
 	// ErrBadRow marks a row that can never be applied (bad value, unknown type); retrying does

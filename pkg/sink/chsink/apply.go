@@ -2,9 +2,7 @@ package chsink
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -12,54 +10,31 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
-// maxParallelInserts bounds the tables of one batch inserted at once (the pool has 8
-// connections; Apply may itself be called concurrently).
-const maxParallelInserts = 4
-
-// Apply inserts the batch, one native columnar block per table shape, tables in parallel.
-// Rows of the same key are all kept; ReplacingMergeTree keeps the highest _version when parts
-// merge and FINAL reads that, so the order of tables and rows does not matter. An error may
-// leave some groups inserted; re-applying is harmless.
+// Apply inserts the batch: it stages the rows and applies the staged batch, so a batch handed
+// over whole and one staged as it arrives are converted and inserted by the same code.
 func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
-	groups, plans, err := s.plans.ForBatch(ctx, b, s.table, buildPlan)
-	if err != nil {
+	st := s.Stage()
+	defer st.Release()
+	if err := st.Add(ctx, b.Rows); err != nil {
 		return err
 	}
-	if len(groups) == 1 {
-		return s.write(ctx, groups[0], plans[0])
-	}
-	errs := make([]error, len(groups))
-	sem := make(chan struct{}, maxParallelInserts)
-	var wg sync.WaitGroup
-	for i, g := range groups {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			errs[i] = s.write(ctx, g, plans[i])
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return st.Apply(ctx)
 }
 
 // write inserts one group; after a failure the copy shape and the plan are dropped, so the
 // next batch re-reads the copy table.
-func (s *Sink) write(ctx context.Context, g *sink.Group, p *plan) error {
-	if err := s.insert(ctx, g, p); err != nil {
-		s.forget(g.Table.Database, g.Table.Name)
-		s.plans.Forget(g.Table)
+func (s *Sink) write(ctx context.Context, g *stagedGroup) error {
+	if err := s.insert(ctx, g); err != nil {
+		s.forget(g.table.Database, g.table.Name)
+		s.plans.Forget(g.table)
 		return err
 	}
 	return nil
 }
 
-// insert converts a group into typed column buffers and sends them as one native block.
-func (s *Sink) insert(ctx context.Context, g *sink.Group, p *plan) error {
-	blk := p.getBlock()
-	defer p.putBlock(blk)
-	if err := fill(blk, g, p); err != nil {
-		return err
-	}
+// insert sends a group's block as one native insert.
+func (s *Sink) insert(ctx context.Context, g *stagedGroup) error {
+	p := g.plan
 	ctx, cancel := s.deadline(ctx)
 	defer cancel()
 	batch, err := s.conn.PrepareBatch(ctx, p.insert)
@@ -67,29 +42,26 @@ func (s *Sink) insert(ctx context.Context, g *sink.Group, p *plan) error {
 		return fmt.Errorf("prepare insert into %s.%s: %w", p.copy.DB, p.copy.Name, err)
 	}
 	defer batch.Abort() //nolint:errcheck // no-op after Send
-	if err := setColumns(batch, blk, p); err != nil {
-		first, last := g.Rows[0].Version, g.Rows[len(g.Rows)-1].Version
-		return fmt.Errorf("%w (versions %d..%d)", err, first, last)
+	if err := setColumns(batch, g.blk, p); err != nil {
+		return fmt.Errorf("%w (versions %d..%d)", err, g.first, g.last)
 	}
 	if err := batch.Send(); err != nil {
-		return fmt.Errorf("insert %d rows into %s.%s: %w", len(g.Rows), p.copy.DB, p.copy.Name, err)
+		return fmt.Errorf("insert %d rows into %s.%s: %w", g.rows, p.copy.DB, p.copy.Name, err)
 	}
 	return nil
 }
 
-// fill converts the group's rows into the block's column buffers.
-func fill(blk *block, g *sink.Group, p *plan) error {
-	for _, r := range g.Rows {
-		for j, ci := range p.cols {
-			if err := blk.cols[j].add(r.Values[ci]); err != nil {
-				return fmt.Errorf("%s.%s column %s (version %d): %w", g.Table.Database, g.Table.Name, p.names[j], r.Version, err)
-			}
+// fillRow converts one row into the block's column buffers.
+func fillRow(blk *block, p *plan, r *sink.Row) error {
+	for j, ci := range p.cols {
+		if err := blk.cols[j].add(r.Values[ci]); err != nil {
+			return fmt.Errorf("column %s (version %d): %w", p.names[j], r.Version, err)
 		}
-		blk.version.Append(r.Version)
-		blk.deleted.Append(deletedFlag(r.Op))
-		if p.rowKey {
-			blk.rowKey = append(blk.rowKey, sink.RowDigest(r.Values))
-		}
+	}
+	blk.version.Append(r.Version)
+	blk.deleted.Append(deletedFlag(r.Op))
+	if p.rowKey {
+		blk.rowKey = append(blk.rowKey, sink.RowDigest(r.Values))
 	}
 	return nil
 }
