@@ -151,8 +151,7 @@ const busyRows = 1000
 // gap is the least time between two sink calls when the pending batch is not full. It is
 // minGap while the stream is quiet; it grows with the backlog - in proportion to the last
 // batch's rows, reaching the flush interval at a tenth of a full batch or busyRows, whichever
-// is fewer - and with the last
-// sink call's duration, but never past the flush interval. A quiet stream thus gets small
+// is fewer - and with the last sink call's duration, but never past the flush interval. A quiet stream thus gets small
 // batches every minGap (low lag), a busy one few, big batches (ClickHouse writes a part per
 // insert and table: many small inserts under load starved a small machine's CPU). Between
 // the two the gap feeds back on itself: below about maxRows/10 rows per flush interval it
@@ -220,8 +219,8 @@ func (b *batcher) flush(ctx context.Context) {
 	b.lastRows.Store(int64(n))
 	b.metrics.observeBatch(b.sinkName, n, took, res.err)
 	close(res.done)
-	// Apply is done with the slice (a failed batch is re-applied from the lanes' own rows), so
-	// it backs the next batch but one: no regrowing a batch-sized slice per flush.
+	// Apply is done with the slice (a failed batch's messages are decoded again and applied one
+	// by one), so it backs the next batch but one: no regrowing a batch-sized slice per flush.
 	clear(rows)
 	b.mu.Lock()
 	b.spare = rows[:0]
