@@ -20,26 +20,59 @@ type Group struct {
 // table is rejected with ErrBadRow.
 func GroupByTable(b *Batch) ([]*Group, error) {
 	var groups []*Group
-	byPtr := map[*Table]*Group{}
-	byKey := map[string]*Group{}
+	var shapes Shapes
 	for i := range b.Rows {
 		r := &b.Rows[i]
-		g := byPtr[r.Table]
-		if g == nil {
-			k := r.Table.Key()
-			if g = byKey[k]; g == nil {
-				g = &Group{Table: r.Table}
-				byKey[k] = g
-				groups = append(groups, g)
-			}
-			byPtr[r.Table] = g
+		if err := r.CheckWidth(); err != nil {
+			return nil, err
 		}
-		if len(r.Values) != len(r.Table.Columns) {
-			return nil, fmt.Errorf("%w: row of %s.%s has %d values for %d columns", ErrBadRow, r.Table.Database, r.Table.Name, len(r.Values), len(r.Table.Columns))
+		k, isNew := shapes.Index(r.Table)
+		if isNew {
+			groups = append(groups, &Group{Table: r.Table})
 		}
-		g.Rows = append(g.Rows, r)
+		groups[k].Rows = append(groups[k].Rows, r)
 	}
 	return groups, nil
+}
+
+// CheckWidth rejects a row whose value count does not match its table's columns (ErrBadRow).
+func (r *Row) CheckWidth() error {
+	if len(r.Values) != len(r.Table.Columns) {
+		return fmt.Errorf("%w: row of %s.%s has %d values for %d columns", ErrBadRow, r.Table.Database, r.Table.Name, len(r.Values), len(r.Table.Columns))
+	}
+	return nil
+}
+
+// Shapes numbers table shapes (Table.Key) in the order they are first seen, for grouping rows
+// one at a time. Rows decoded from one message share one *Table, so a table is looked up by
+// pointer first (and the previous row's table without a map). The zero value is ready to use.
+type Shapes struct {
+	byPtr map[*Table]int
+	byKey map[string]int
+	last  *Table
+	lastK int
+}
+
+// Index returns the number of t's shape, and whether the shape is new: then the number is how
+// many shapes were seen before it.
+func (s *Shapes) Index(t *Table) (k int, isNew bool) {
+	if t == s.last && t != nil {
+		return s.lastK, false
+	}
+	k, ok := s.byPtr[t]
+	if !ok {
+		if s.byPtr == nil {
+			s.byPtr, s.byKey = map[*Table]int{}, map[string]int{}
+		}
+		key := t.Key()
+		if k, ok = s.byKey[key]; !ok {
+			k, isNew = len(s.byKey), true
+			s.byKey[key] = k
+		}
+		s.byPtr[t] = k
+	}
+	s.last, s.lastK = t, k
+	return k, isNew
 }
 
 // PlanCache holds a sink's write plans (column list, converters, statement text) by source

@@ -18,18 +18,14 @@ var _ sink.Stager = (*Sink)(nil)
 // Stage returns an empty staged batch (sink.Stager): rows are converted into their tables'
 // column blocks as they are added, so a batch that waits for its flush holds typed columns,
 // not the rows and the message text they point into.
-func (s *Sink) Stage() sink.Staged {
-	return &staged{s: s, byPtr: map[*sink.Table]*stagedGroup{}, byKey: map[string]*stagedGroup{}}
-}
+func (s *Sink) Stage() sink.Staged { return &staged{s: s} }
 
 // staged is one batch being converted; not safe for concurrent use.
 type staged struct {
 	s      *Sink
-	byPtr  map[*sink.Table]*stagedGroup
-	byKey  map[string]*stagedGroup // by Table.Key: equal shapes share one insert
-	groups []*stagedGroup          // in the order of their first row
-	last   *stagedGroup            // the previous row's group (skips the map lookups)
-	err    error                   // the first error of Add: the batch is failed
+	shapes sink.Shapes    // equal table shapes share one group, as in sink.GroupByTable
+	groups []*stagedGroup // by shape number: in the order of their first row
+	err    error          // the first error of Add: the batch is failed
 }
 
 // stagedGroup is the converted rows of one table shape: its plan and block.
@@ -57,10 +53,10 @@ func (st *staged) Add(ctx context.Context, rows []sink.Row) error {
 }
 
 func (st *staged) add(ctx context.Context, r *sink.Row) error {
-	t := r.Table
-	if len(r.Values) != len(t.Columns) {
-		return fmt.Errorf("%w: row of %s.%s has %d values for %d columns", sink.ErrBadRow, t.Database, t.Name, len(r.Values), len(t.Columns))
+	if err := r.CheckWidth(); err != nil {
+		return err
 	}
+	t := r.Table
 	g, err := st.groupOf(ctx, t)
 	if err != nil {
 		return err
@@ -80,26 +76,19 @@ func (st *staged) add(ctx context.Context, r *sink.Row) error {
 	return nil
 }
 
-// groupOf returns the group of rows of table t, planning it on its first row.
+// groupOf returns the group of rows of table t's shape, planning it on its first row. A
+// planning error fails the batch (Add), so no later row looks for the missing group.
 func (st *staged) groupOf(ctx context.Context, t *sink.Table) (*stagedGroup, error) {
-	if st.last != nil && st.last.table == t {
-		return st.last, nil
+	k, isNew := st.shapes.Index(t)
+	if !isNew {
+		return st.groups[k], nil
 	}
-	g := st.byPtr[t]
-	if g == nil {
-		k := t.Key()
-		if g = st.byKey[k]; g == nil {
-			p, err := st.s.plans.For(ctx, t, st.s.table, buildPlan)
-			if err != nil {
-				return nil, err
-			}
-			g = &stagedGroup{table: t, plan: p, blk: p.getBlock()}
-			st.byKey[k] = g
-			st.groups = append(st.groups, g)
-		}
-		st.byPtr[t] = g
+	p, err := st.s.plans.For(ctx, t, st.s.table, buildPlan)
+	if err != nil {
+		return nil, err
 	}
-	st.last = g
+	g := &stagedGroup{table: t, plan: p, blk: p.getBlock()}
+	st.groups = append(st.groups, g)
 	return g, nil
 }
 
@@ -133,7 +122,5 @@ func (st *staged) Release() {
 	for _, g := range st.groups {
 		g.plan.putBlock(g.blk)
 	}
-	st.groups, st.last = nil, nil
-	clear(st.byPtr)
-	clear(st.byKey)
+	st.groups = nil
 }
