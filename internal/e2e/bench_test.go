@@ -40,8 +40,8 @@ func catchUpRows() int {
 // alone, the MySQL copy alone, and both at once (sub-benchmarks).
 //
 // Nothing that is not the pipeline is timed: the binaries are built first; an untimed 300k-row
-// catch-up warms the broker's JIT (warmUp); the replayers are
-// started (and have taken their queue locks) before the rows are written; the rows are written
+// catch-up warms the broker's JIT (warmUp); the replayers are started (and have taken their
+// queue locks) before the rows are written; the rows are written
 // (10,000-row INSERT ... SELECT transactions) before the tailer starts at the binlog position in
 // front of them. A copy's rate is (rows - rows applied at the first poll that saw any) / (time of
 // the poll that saw all rows - time of the first poll that saw any), read from the replayer's
@@ -77,27 +77,25 @@ const warmUpRows = 300_000
 
 // warmUp runs one untimed catch-up of n rows into ClickHouse and stops its processes. The
 // broker is a JVM: on a freshly started stack its JIT compiles the hot paths during the first
-// few hundred thousand messages, and a cold broker spent 6-9 CPU-s on a 1M-row catch-up that a
-// warm one does in 3-4 (2026-12-07, the same binaries). A production broker runs warm; the
+// few hundred thousand messages, and a cold broker spent 6.9-8.6 CPU-s on a 1M-row catch-up
+// that the next ones did in 3.2-5.7 (2026-12-07, the same binaries). A production broker runs warm; the
 // benchmark measures the pipeline, not the broker's start-up.
 func warmUp(b *testing.B, st *testenv.Stack, n int) {
-	p := pipelinetest.New(b, st, pipelinetest.Options{Queues: catchUpQueues})
-	replayer := p.StartReplayer(b, "clickhouse")
-	src := st.OpenSource(b, p.SourceDB)
-	from := head(b, src)
-	loadOrders(b, src, n)
+	sinks := []string{"clickhouse"}
+	p, from := loadedPipeline(b, st, sinks, n)
 	tailer := p.StartTailer(b, "--start-file", from.file, "--start-pos", fmt.Sprint(from.pos))
-	waitApplied(context.Background(), b, p, []string{"clickhouse"}, n)
-	for _, proc := range []*proctest.Proc{tailer, replayer} {
+	waitApplied(context.Background(), b, p, sinks, n)
+	for _, proc := range []*proctest.Proc{tailer, p.Replayer("clickhouse")} {
 		if err := proc.Stop(30 * time.Second); err != nil {
 			b.Fatalf("stop warm-up %s: %v", proc.Name, err)
 		}
 	}
 }
 
-// catchUp runs one catch-up of n rows into sinks on a fresh pipeline and reports its metrics.
-func catchUp(b *testing.B, st *testenv.Stack, sinks []string, n int) {
-	ctx := context.Background()
+// loadedPipeline starts a fresh pipeline's replayers of sinks and writes n order rows to its
+// source; it returns the pipeline, whose tailer is not started, and the binlog position in
+// front of the rows.
+func loadedPipeline(b *testing.B, st *testenv.Stack, sinks []string, n int) (*pipelinetest.Pipeline, binlogPos) {
 	p := pipelinetest.New(b, st, pipelinetest.Options{Queues: catchUpQueues})
 	for _, s := range sinks {
 		p.StartReplayer(b, s)
@@ -105,6 +103,13 @@ func catchUp(b *testing.B, st *testenv.Stack, sinks []string, n int) {
 	src := st.OpenSource(b, p.SourceDB)
 	from := head(b, src)
 	loadOrders(b, src, n)
+	return p, from
+}
+
+// catchUp runs one catch-up of n rows into sinks on a fresh pipeline and reports its metrics.
+func catchUp(b *testing.B, st *testenv.Stack, sinks []string, n int) {
+	ctx := context.Background()
+	p, from := loadedPipeline(b, st, sinks, n)
 	b.ResetTimer()
 	cpu0 := procStats(st, p, sinks) // no tailer yet: its CPU counts from its start
 	started := time.Now()
@@ -157,7 +162,8 @@ func reportMessages(ctx context.Context, b *testing.B, p *pipelinetest.Pipeline)
 
 // profileReplayers saves a 10 s CPU profile of each replayer from the tailer's start as
 // $FERRY_BENCH_PROFILE/replayer-<sink>.pprof, then its heap profile (replayer-<sink>-heap.pprof),
-// and one of the tailer (tailer.pprof), when that variable is set; the returned channel is closed when every profile is saved.
+// and one of the tailer (tailer.pprof), when that variable is set; the returned channel is
+// closed when every profile is saved.
 func profileReplayers(b *testing.B, p *pipelinetest.Pipeline, sinks []string) <-chan struct{} {
 	done := make(chan struct{})
 	dir := os.Getenv("FERRY_BENCH_PROFILE")

@@ -188,9 +188,9 @@ func rawClickHouse(ctx context.Context, b *testing.B, st *testenv.Stack, p *pipe
 }
 
 // waitMergesIdle waits (up to a minute) until ClickHouse runs no background merge, so the raw
-// baseline is not timed against the merges of the parts the pipeline just wrote: those were
-// measured inside the pipeline's own run, and timing them again here made the raw rate swing
-// from 440k to 790k rows/s between runs.
+// baseline is not timed against the merges of the parts the pipeline just wrote (those belong
+// to the pipeline's own run). The raw rate still swung from 405k to 941k rows/s between runs
+// of 2026-12-07 with this wait: the machine's load, not the merges.
 func waitMergesIdle(ctx context.Context, b *testing.B, st *testenv.Stack) {
 	conn := st.OpenClickHouse(b)
 	t0 := time.Now()

@@ -92,8 +92,9 @@ func DefaultFlushInterval(sinkName string) time.Duration {
 // broker) 40,000 rows against 10,000 cut the ClickHouse server's CPU from 2.33-2.86 s to
 // 1.51-2.26 s, the replayer's RSS went from 115-133 MB to 138-140 MB and the rate from 142-161k
 // to 136-180k rows/s; for wide rows batch-bytes binds first (8 MiB of values is about 15,000
-// order rows), and 24 MiB gained nothing (RSS 145-147 MB). MySQL keeps DefaultConfig's 5,000:
-// one transaction per batch, and a long transaction holds its row locks and undo longer.
+// order rows), and 24 MiB gained nothing (RSS 145-147 MB). With the 1 MiB send buffer and staged
+// batches (chsink) the RSS is 99-104 MB. MySQL keeps DefaultConfig's 5,000: one transaction
+// per batch, and a long transaction holds its row locks and undo longer.
 func DefaultBatchRows(sinkName string) int {
 	if sinkName == "clickhouse" {
 		return 40_000
