@@ -158,7 +158,7 @@ func rawClickHouse(ctx context.Context, b *testing.B, st *testenv.Stack, p *pipe
 		b.Fatalf("create raw ClickHouse table: %v", err)
 	}
 	types := chTypes(ctx, b, st, db)
-	waitMergesIdle(ctx, b, st)
+	st.WaitMergesIdle(ctx, b, "raw ClickHouse baseline")
 	var took time.Duration
 	eachSourceBlock(b, textSource(b, st, p), rawCHBlock, func(blk srcRows) {
 		cols := make([]any, len(blk.cols))
@@ -185,27 +185,6 @@ func rawClickHouse(ctx context.Context, b *testing.B, st *testenv.Stack, p *pipe
 		b.Fatalf("raw ClickHouse table holds %d rows, want %d (err %v)", got, n, err)
 	}
 	return float64(n) / took.Seconds()
-}
-
-// waitMergesIdle waits (up to a minute) until ClickHouse runs no background merge, so the raw
-// baseline is not timed against the merges of the parts the pipeline just wrote (those belong
-// to the pipeline's own run). The raw rate still swung from 405k to 941k rows/s between runs
-// of 2026-12-07 with this wait: the machine's load, not the merges.
-func waitMergesIdle(ctx context.Context, b *testing.B, st *testenv.Stack) {
-	conn := st.OpenClickHouse(b)
-	t0 := time.Now()
-	for time.Since(t0) < time.Minute {
-		var n uint64
-		if err := conn.QueryRow(ctx, "SELECT count() FROM system.merges").Scan(&n); err != nil {
-			b.Fatalf("read ClickHouse merges: %v", err)
-		}
-		if n == 0 {
-			b.Logf("raw ClickHouse baseline: merges idle after %s", time.Since(t0).Round(time.Millisecond))
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	b.Logf("raw ClickHouse baseline: merges still running after a minute; timing anyway")
 }
 
 func checkRawCount(b *testing.B, db *sql.DB, q string, n int) {

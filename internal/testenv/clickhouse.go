@@ -95,3 +95,25 @@ func (s *Stack) NewClickHouseDatabase(t testing.TB) string {
 	})
 	return name
 }
+
+// WaitMergesIdle waits (up to a minute) until ClickHouse runs no background merge, so that a
+// benchmark's timed part is not charged with the merges of parts an earlier run wrote (what
+// names the timed part in the log). The raw ClickHouse rate still swung from 405k to 941k
+// rows/s between runs of 2026-12-07 with this wait: the machine's load, not the merges.
+func (s *Stack) WaitMergesIdle(ctx context.Context, t testing.TB, what string) {
+	t.Helper()
+	conn := s.OpenClickHouse(t)
+	t0 := time.Now()
+	for time.Since(t0) < time.Minute {
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM system.merges").Scan(&n); err != nil {
+			t.Fatalf("read ClickHouse merges: %v", err)
+		}
+		if n == 0 {
+			t.Logf("%s: ClickHouse merges idle after %s", what, time.Since(t0).Round(time.Millisecond))
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("%s: ClickHouse merges still running after a minute; timing anyway", what)
+}
