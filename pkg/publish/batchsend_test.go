@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -11,12 +12,13 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/mq"
 	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
 )
 
 // gatedSender passes sends to a real producer, holding the first call until gate closes (so the
 // messages published meanwhile wait on their lanes and go out as batches), and records every
-// call's messages in order.
+// call's messages in order (a batch body taken apart into its messages).
 type gatedSender struct {
 	next  Sender
 	gate  chan struct{}
@@ -28,8 +30,15 @@ func (g *gatedSender) SendSync(ctx context.Context, msgs ...*primitive.Message) 
 	<-g.gate
 	res, err := g.next.SendSync(ctx, msgs...)
 	if err == nil && res != nil && res.Status == primitive.SendOK {
+		parts, uerr := mq.Unbatch(msgs)
+		if uerr != nil {
+			return nil, uerr
+		}
+		for _, m := range parts {
+			m.Body = bytes.Clone(m.Body) // the publisher reuses the batch body after SEND_OK
+		}
 		g.mu.Lock()
-		g.calls = append(g.calls, msgs)
+		g.calls = append(g.calls, parts)
 		g.mu.Unlock()
 	}
 	return res, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ferry-cdc/ferry/internal/retry"
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/mq"
 )
 
 // maxSendBytes bounds one batch call's body: the broker refuses a batch larger than its
@@ -30,10 +31,12 @@ func (p *Publisher) runLane(ctx context.Context, q int) {
 			}
 		}
 		pending = p.gather(q, pending)
-		n, ok := p.fit(ctx, q, pending)
-		if !ok || !p.sendWithRetry(ctx, pending[:n]) {
+		sb, ok := p.fill(ctx, q, pending)
+		if !ok || !p.sendWithRetry(ctx, sb) {
 			return
 		}
+		n := len(sb.out)
+		sb.release()
 		clear(pending[:n]) // sent messages may be collected
 		pending = pending[n:]
 	}
@@ -60,86 +63,80 @@ func (p *Publisher) gather(q int, pending []*outgoing) []*outgoing {
 	return pending
 }
 
-// fit encodes pending's messages from the start and returns how many go into one batch call (at
-// least one, at most maxSendBytes in all). An invalid message is a bug in a message we built
-// ourselves: it is never skipped. The messages before it are sent; when it comes first, the lane
-// stops (the checkpoint stays behind it), logs loudly and waits for Close: ok is false.
-func (p *Publisher) fit(ctx context.Context, q int, pending []*outgoing) (n int, ok bool) {
-	total := 0
-	for n < len(pending) {
-		o := pending[n]
-		if err := p.encode(o); err != nil {
-			if n > 0 {
-				return n, true
+// fill encodes pending's messages from the start into one batch body and returns it: at least
+// one message, at most maxSendBytes in all. A message is left for the next call when its
+// estimated size would pass the bound, or, rarely, when its encoding does. An invalid message
+// is a bug in a message we built ourselves: it is never skipped. The messages before it are
+// sent; when it comes first, the lane stops (the checkpoint stays behind it), logs loudly and
+// waits for Close: ok is false.
+func (p *Publisher) fill(ctx context.Context, q int, pending []*outgoing) (sb *sendBatch, ok bool) {
+	sb = newSendBatch(q)
+	for _, o := range pending {
+		if len(sb.out) > 0 && len(sb.buf)+o.size > maxSendBytes {
+			break
+		}
+		start := len(sb.buf)
+		buf, err := p.appendFrame(sb.buf, o)
+		if err != nil {
+			if len(sb.out) > 0 {
+				return sb, true
 			}
 			p.log.Error("change event does not validate; lane stopped", "queue", q, "table", o.msg.Table, "error", err)
 			p.metrics.SendErrors.Inc()
 			<-ctx.Done()
-			return 0, false
+			return nil, false
 		}
-		if n > 0 && total+o.bytes > maxSendBytes {
+		if len(sb.out) > 0 && len(buf) > maxSendBytes {
+			sb.buf = buf[:start]
 			break
 		}
-		total += o.bytes
-		n++
+		sb.add(buf, o)
 	}
-	return n, true
+	return sb, true
 }
 
-// encode builds o's RocketMQ message once (o.wire) and its size in a batch body (o.bytes).
-func (p *Publisher) encode(o *outgoing) error {
-	if o.wire != nil {
-		return nil
+// appendFrame appends o's message to a batch body (its JSON, tag, keys and ids).
+func (p *Publisher) appendFrame(dst []byte, o *outgoing) ([]byte, error) {
+	props := p.rocketMessage(o).MarshallProperties()
+	start := len(dst)
+	out, err := mq.AppendFrame(dst, props, func(b []byte) ([]byte, error) {
+		// The tailer builds messages from decoded rows (values validated while formatting), so
+		// skip the full Validate on the hot path; AppendJSON still refuses invalid UTF-8.
+		return event.AppendJSON(b, o.msg)
+	})
+	if err == nil {
+		o.body = len(out) - start - len(props) - 22
 	}
-	// The tailer builds messages from decoded rows (values validated while formatting), so skip the
-	// full Validate on the hot path; AppendJSON still refuses invalid UTF-8.
-	body, err := event.AppendJSON(make([]byte, 0, o.size+o.size/4+1024), o.msg)
-	if err != nil {
-		return err
-	}
-	o.wire = p.rocketMessage(o, body)
-	// The body holds the rows now: free the row maps while the message waits for its send (they
-	// are most of a waiting message's memory, and the GC rescans them every cycle).
-	o.rows = o.msg.NumRows()
-	o.msg.DropRows()
-	// A batch body holds each message as TOTALSIZE MAGICCODE BODYCRC FLAG BODYSIZE (4 bytes each),
-	// the body, PROPERTYSIZE (2 bytes) and the properties (producer.MarshalMessageBatch).
-	o.bytes = 22 + len(body) + len(o.wire.MarshallProperties())
-	return nil
+	return out, err
 }
 
-// sendWithRetry sends batch in one call until SEND_OK; false when ctx (the publisher's life) ended
+// sendWithRetry sends sb in one call until SEND_OK; false when ctx (the publisher's life) ended
 // first. A batch the broker refuses as too large is split in halves, sent one after the other.
-func (p *Publisher) sendWithRetry(ctx context.Context, batch []*outgoing) bool {
-	msgs := make([]*primitive.Message, len(batch))
-	bytes := 0
-	for i, o := range batch {
-		msgs[i] = o.wire
-		bytes += o.bytes
-	}
+func (p *Publisher) sendWithRetry(ctx context.Context, sb *sendBatch) bool {
 	backoff := retry.Backoff{First: 100 * time.Millisecond, Max: p.cfg.MaxRetryDelay}
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		sctx, cancel := context.WithTimeout(ctx, p.cfg.SendTimeout)
-		res, err := p.sender.SendSync(sctx, msgs...)
+		res, err := p.sender.SendSync(sctx, mq.NewBatch(p.cfg.Topic, sb.queue, sb.buf))
 		cancel()
 		if err == nil && res != nil && res.Status == primitive.SendOK {
-			p.acked(batch, time.Since(start))
+			p.acked(sb.out, time.Since(start))
 			return true
 		}
 		if err == nil {
 			err = fmt.Errorf("broker answered %s", sendStatus(res))
 		}
 		p.metrics.SendErrors.Inc()
-		if h := len(batch) / 2; h > 0 && tooLarge(err) {
-			return p.sendWithRetry(ctx, batch[:h]) && p.sendWithRetry(ctx, batch[h:])
+		if len(sb.out) > 1 && tooLarge(err) {
+			a, b := sb.halves()
+			return p.sendWithRetry(ctx, a) && p.sendWithRetry(ctx, b)
 		}
-		first := batch[0].msg
+		first := sb.out[0].msg
 		delay := backoff.Next()
-		level, fix := sendFix(err, bytes, first)
-		p.log.Log(ctx, level, "send change events failed; retrying", "queue", batch[0].queue, "table", first.Table,
-			"binlog_file", first.Ferry.File, "binlog_pos", first.Ferry.Pos, "messages", len(batch), "attempt", attempt,
-			"retry_in", delay, "bytes", bytes, "error", err, "fix", fix)
+		level, fix := sendFix(err, len(sb.buf), first)
+		p.log.Log(ctx, level, "send change events failed; retrying", "queue", sb.queue, "table", first.Table,
+			"binlog_file", first.Ferry.File, "binlog_pos", first.Ferry.Pos, "messages", len(sb.out), "attempt", attempt,
+			"retry_in", delay, "bytes", len(sb.buf), "error", err, "fix", fix)
 		if retry.Sleep(ctx, delay) != nil {
 			return false
 		}
@@ -185,15 +182,16 @@ func sendStatus(r *primitive.SendResult) string {
 // propertySafe removes the bytes RocketMQ uses as property separators (0x01, 0x02).
 var propertySafe = strings.NewReplacer("\x01", "\uFFFD", "\x02", "\uFFFD")
 
-func (p *Publisher) rocketMessage(o *outgoing, body []byte) *primitive.Message {
-	m := primitive.NewMessage(p.cfg.Topic, body)
-	m.Queue = &primitive.MessageQueue{Topic: p.cfg.Topic, QueueId: o.queue}
+// rocketMessage returns o's RocketMQ message without its body: the properties its frame in a
+// batch body carries.
+func (p *Publisher) rocketMessage(o *outgoing) *primitive.Message {
+	m := primitive.NewMessage(p.cfg.Topic, nil)
 	if o.msg.Table != "" {
 		m.WithTag(o.msg.Table)
 	}
 	m.WithKeys([]string{propertySafe.Replace(event.MessageKeys(o.msg))})
-	// The client sets a unique id only on a message sent alone; set it here for batches too, as the
-	// Java client does for each message of a batch (consumers see it as the message id).
+	// Every message of a batch carries its own unique id, as the Java client sets (consumers see
+	// it as the message id).
 	m.WithProperty(primitive.PropertyUniqueClientMessageIdKeyIndex, primitive.CreateUniqID())
 	if !o.msg.IsDDL {
 		m.WithShardingKey(propertySafe.Replace(event.ShardingKey(o.msg.Database, o.msg.Table, o.msg.RowKey(0))))

@@ -55,7 +55,7 @@ func (m *Metrics) observeSend(batch []*outgoing, d time.Duration) {
 	m.PublishDuration.Observe(d.Seconds())
 	for _, o := range batch {
 		m.Messages.Inc()
-		m.Bytes.Add(float64(len(o.wire.Body)))
+		m.Bytes.Add(float64(o.body))
 		if !o.msg.IsDDL {
 			m.BatchRows.Observe(float64(o.rows))
 		}

@@ -20,6 +20,8 @@ import (
 )
 
 // Sender is the part of a RocketMQ producer the publisher uses (rocketmq.Producer implements it).
+// The publisher sends one batch message per call (mq.NewBatch) and reuses its body once SendSync
+// returns: a Sender that keeps the bytes must copy them.
 type Sender interface {
 	SendSync(ctx context.Context, msgs ...*primitive.Message) (*primitive.SendResult, error)
 }
@@ -77,9 +79,8 @@ type outgoing struct {
 	msg   *event.Message
 	done  chan struct{} // closed on SEND_OK (Publish API); nil for the tailer
 	size  int           // estimated body size (buffer hint)
-	wire  *primitive.Message
-	bytes int // encoded size in a batch body (RocketMQ's per-message framing included)
-	rows  int // rows of msg (its row images are dropped once encoded)
+	body  int           // encoded body size, once encoded into a batch body
+	rows  int           // rows of msg (its row images are dropped once encoded)
 }
 
 // New starts one lane per queue. metrics may be nil.

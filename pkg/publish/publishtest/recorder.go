@@ -4,6 +4,7 @@
 package publishtest
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/mq"
 )
 
 // Recorded is one message as the broker would have stored it.
@@ -22,8 +24,9 @@ type Recorded struct {
 	Body  []byte // the message bytes as sent
 }
 
-// Recorder is an in-memory publish.Sender: it decodes (and so validates) every body and keeps the
-// messages per queue in send order. SetFail makes sends fail.
+// Recorder is an in-memory publish.Sender: it takes batch bodies apart as the broker does,
+// decodes (and so validates) every message's body and keeps the messages per queue in send
+// order. SetFail makes sends fail.
 type Recorder struct {
 	mu     sync.Mutex
 	fail   func() error
@@ -35,6 +38,10 @@ type Recorder struct {
 func (r *Recorder) SendSync(ctx context.Context, msgs ...*primitive.Message) (*primitive.SendResult, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	msgs, err := mq.Unbatch(msgs)
+	if err != nil {
+		return nil, err
+	}
 	if r.fail != nil {
 		if err := r.fail(); err != nil {
 			for _, m := range msgs {
@@ -50,7 +57,8 @@ func (r *Recorder) SendSync(ctx context.Context, msgs ...*primitive.Message) (*p
 		if err != nil {
 			return nil, err
 		}
-		r.msgs = append(r.msgs, Recorded{Queue: m.Queue.QueueId, Msg: ev, Body: m.Body})
+		// A publisher reuses the batch body once SendSync returns: keep a copy.
+		r.msgs = append(r.msgs, Recorded{Queue: m.Queue.QueueId, Msg: ev, Body: bytes.Clone(m.Body)})
 	}
 	return &primitive.SendResult{Status: primitive.SendOK}, nil
 }

@@ -1,0 +1,97 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+
+	"github.com/ferry-cdc/ferry/pkg/event"
+	"github.com/ferry-cdc/ferry/pkg/mq"
+	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
+)
+
+// sizeLimitSender refuses, as the broker does for a body over its maxMessageSize, every call
+// carrying more than max messages, and passes the others to next. It counts both, and holds
+// every call until gate closes (so that messages wait on their lane and go out together).
+type sizeLimitSender struct {
+	next             *publishtest.Recorder
+	max              int
+	gate             chan struct{}
+	mu               sync.Mutex
+	refused, allowed int
+}
+
+func (s *sizeLimitSender) SendSync(ctx context.Context, msgs ...*primitive.Message) (*primitive.SendResult, error) {
+	<-s.gate
+	parts, err := mq.Unbatch(msgs)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(parts) > s.max {
+		s.refused++
+		return nil, errors.New("CODE: 13  DESC: the message body size over max value, MAX: 4194304")
+	}
+	s.allowed++
+	return s.next.SendSync(ctx, msgs...)
+}
+
+// TestTooLargeBatchSplits: a batch call the broker refuses for its size is split in halves
+// (sharing the batch body) until each half goes through; every message arrives once, in order,
+// and the checkpoint's acknowledgements cover them all.
+func TestTooLargeBatchSplits(t *testing.T) {
+	tests := []struct {
+		name      string
+		max, msgs int
+	}{
+		{"halves", 4, 8},
+		{"quarters of an odd batch", 2, 7},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &publishtest.Recorder{}
+			s := &sizeLimitSender{next: rec, max: tc.max, gate: make(chan struct{})}
+			pub, err := New(Config{Topic: "t", Queues: 1, MaxBatchRows: 1, MaxBatchBytes: 1 << 20,
+				SendTimeout: time.Second, MaxRetryDelay: 10 * time.Millisecond, QueueBuffer: 64}, s, publishtest.Logger(t), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pub.Close()
+			m := event.Message{Database: "shop", Table: "orders", PKNames: []string{"id"}, Type: event.TypeInsert,
+				Ferry: &event.Meta{Format: 1, Snapshot: true, Columns: []string{"id"}}}
+			for i := range tc.msgs {
+				m.AddValues([]*string{event.Str(fmt.Sprint(i))})
+				m.Ferry.Versions = append(m.Ferry.Versions, 1)
+			}
+			done := make(chan error, 1)
+			go func() { done <- pub.Publish(context.Background(), []event.Message{m}) }()
+			for deadline := time.Now().Add(10 * time.Second); pub.Pending() < uint64(tc.msgs); time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("only %d messages sealed", pub.Pending())
+				}
+			}
+			close(s.gate)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			got, _ := publishtest.Flatten(rec.Snapshot())
+			if len(got) != tc.msgs {
+				t.Fatalf("%d rows arrived, want %d", len(got), tc.msgs)
+			}
+			for i, r := range got {
+				if r.Key != fmt.Sprint(i) {
+					t.Fatalf("row %d has key %s: order lost in the split", i, r.Key)
+				}
+			}
+			if s.refused == 0 {
+				t.Fatalf("no call was refused (%d allowed): the split was not exercised", s.allowed)
+			}
+		})
+	}
+}
