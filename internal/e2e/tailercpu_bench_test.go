@@ -92,6 +92,9 @@ func tailerCPURun(b *testing.B, st *testenv.Stack, bin, dbName string, from, to 
 		b.ReportMetric(rows/msgs, "rows/msg")
 		b.ReportMetric(m["ferry_tailer_published_bytes_total"]/rows, "bytes/row")
 	}
+	if a := m["go_memstats_alloc_bytes_total"]; a > 0 { // steadier than CPU on a shared machine
+		b.ReportMetric(a/rows, "alloc_bytes/row")
+	}
 	b.ReportMetric(rss, "tailer_rss_MB")
 	b.Logf("run %d: %d rows in %s; tailer %.2f CPU-s, broker %.2f CPU-s", iter, n, wall.Round(time.Millisecond), cpu, broker)
 }

@@ -249,8 +249,36 @@ func directImages(tmEv, rowsEv []byte, cfg *Config) (images [][]*string, err err
 	if !ok {
 		return nil, fmt.Errorf("deferRows kept no row images"), true
 	}
-	images, err = ti.rowImages(p.data[p.pos:], re.ColumnCount, re.ColumnBitmap1, re.ColumnBitmap2)
+	// Read twice with one scratch, as the tailer reads event after event: the second read
+	// reuses the first's buffers, and the first's values must not share them (the buffer is
+	// overwritten in between).
+	var scratch imageScratch
+	images, err = ti.rowImages(&scratch, p.data[p.pos:], re.ColumnCount, re.ColumnBitmap1, re.ColumnBitmap2)
+	before := fmt.Sprint(derefImages(images))
+	for i, b := 0, scratch.text[:cap(scratch.text)]; i < len(b); i++ {
+		b[i] = '#' // as the next event's text would overwrite it
+	}
+	after := fmt.Sprint(derefImages(images))
+	again, err2 := ti.rowImages(&scratch, p.data[p.pos:], re.ColumnCount, re.ColumnBitmap1, re.ColumnBitmap2)
+	if after != before || (err == nil) != (err2 == nil) || (err == nil && fmt.Sprint(derefImages(again)) != before) {
+		return nil, fmt.Errorf("reading again with the same scratch changed the values: %s, then %s (%v, %v)", before, after, err, err2), true
+	}
 	return images, err, true
+}
+
+// derefImages returns images' values as text ("<nil>" for NULL), for comparing.
+func derefImages(images [][]*string) [][]string {
+	out := make([][]string, len(images))
+	for i, row := range images {
+		for _, v := range row {
+			if v == nil {
+				out[i] = append(out[i], "<nil>")
+			} else {
+				out[i] = append(out[i], *v)
+			}
+		}
+	}
+	return out
 }
 
 // randomImage appends one row image of cols with plausible values (and some NULLs) from rng.

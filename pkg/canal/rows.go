@@ -89,7 +89,7 @@ func (t *Tailer) onRows(ctx context.Context, h *replication.EventHeader, ev *rep
 // them and the table and event type allow, else decoded by go-mysql.
 func (t *Tailer) images(h *replication.EventHeader, ev *replication.RowsEvent, ti *tableInfo, pending pendingRows, deferred bool) ([][]*string, error) {
 	if deferred && ti.plan != nil && directRows(h.EventType) {
-		return ti.rowImages(pending.data[pending.pos:], ev.ColumnCount, ev.ColumnBitmap1, ev.ColumnBitmap2)
+		return ti.rowImages(&t.scratch, pending.data[pending.pos:], ev.ColumnCount, ev.ColumnBitmap1, ev.ColumnBitmap2)
 	}
 	return t.decodedImages(ev, ti, pending, deferred)
 }

@@ -25,6 +25,7 @@ type Tailer struct {
 	batch   *publish.Grouper
 	tables  map[string]*tableInfo // schemaKey -> event-time schema
 	rows    *rawDecoder           // the current connection's rows-event decoder (streamOnce)
+	scratch imageScratch          // rowImages' buffers, reused from event to event
 
 	epoch   uint8
 	file    string        // current binlog file
