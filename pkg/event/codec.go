@@ -244,6 +244,12 @@ func (m *Message) RowKey(i int) string {
 	if m.IsDDL || i < 0 || i >= m.NumRows() || m.Ferry == nil {
 		return ""
 	}
+	if m.enc != nil {
+		if i == 0 {
+			return m.enc.key0
+		}
+		return "" // an encoded image's key is not kept
+	}
 	if m.cols != nil {
 		return ValuesKey(m.PKNames, m.Ferry.Columns, m.cols[i])
 	}

@@ -40,9 +40,12 @@ func AppendJSON(dst []byte, m *Message) ([]byte, error) {
 	w.key("mysqlType")
 	w.strMap(m.MySQLType)
 	w.key("data")
-	if m.cols != nil {
+	switch {
+	case m.enc != nil:
+		w.b = append(m.enc.appendText(append(w.b, '[')), ']')
+	case m.cols != nil:
 		w.valueImages(m.cols, m.Ferry.Columns)
-	} else {
+	default:
 		w.images(m.Data, m.Ferry.Columns)
 	}
 	w.key("old")
@@ -238,21 +241,26 @@ func (w *jw) valueImages(rows [][]*string, cols []string) {
 			w.err = malformed("data[%d] has %d values for %d columns", i, len(row), len(cols))
 			row = row[:min(len(row), len(cols))]
 		}
-		w.b = append(w.b, '{')
-		for j, v := range row {
-			if j > 0 {
-				w.b = append(w.b, ',')
-			}
-			w.b = append(w.b, keys[j]...)
-			if v == nil {
-				w.raw("null")
-			} else {
-				w.str(*v)
-			}
-		}
-		w.b = append(w.b, '}')
+		w.valueImage(row, keys)
 	}
 	w.b = append(w.b, ']')
+}
+
+// valueImage writes one image given as values; keys[j] is column j encoded as an object key.
+func (w *jw) valueImage(row []*string, keys []string) {
+	w.b = append(w.b, '{')
+	for j, v := range row {
+		if j > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = append(w.b, keys[j]...)
+		if v == nil {
+			w.raw("null")
+		} else {
+			w.str(*v)
+		}
+	}
+	w.b = append(w.b, '}')
 }
 
 // colKeys returns each column name encoded as a JSON object key (`"name":`).

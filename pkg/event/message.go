@@ -62,7 +62,8 @@ type Message struct {
 	GTID      string               `json:"gtid"`      // Canal's gtid: executed GTID set once this transaction committed ("" unknown)
 	Ferry     *Meta                `json:"ferry"`     // Ferry's own fields; required
 
-	cols [][]*string // DecodeColumnsShared's data images in Ferry.Columns order (Data is nil)
+	cols [][]*string  // DecodeColumnsShared's data images in Ferry.Columns order (Data is nil)
+	enc  *encodedRows // data images already encoded (EncodeValues, EncodeImage; Data and cols nil)
 }
 
 // Meta holds Ferry's own fields.

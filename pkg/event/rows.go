@@ -11,7 +11,8 @@ import (
 // in column order, values in Ferry.Columns order (AddValues, DecodeColumnsShared): row i's value
 // of column Ferry.Columns[j] is vals[i][j]. Values save a map per row, which was a fifth of
 // the tailer's and of the replayer's CPU. A message holds one form at a time; AppendJSON,
-// RowKey, NumRows and Validate read either.
+// RowKey, NumRows and Validate read either. A third form, for producers only, holds the images
+// already encoded (encoded.go).
 
 // AddValues appends a data image given as its values in Ferry.Columns order (nil is SQL NULL);
 // the message keeps the slice. On a message that already has Data maps it is added as a map.
@@ -61,11 +62,17 @@ func (m *Message) Images() []map[string]*string {
 	return out
 }
 
-// NumRows returns the number of data images, in either form.
-func (m *Message) NumRows() int { return len(m.Data) + len(m.cols) }
+// NumRows returns the number of data images, in any form.
+func (m *Message) NumRows() int {
+	n := len(m.Data) + len(m.cols)
+	if m.enc != nil {
+		n += m.enc.n
+	}
+	return n
+}
 
 // DropRows removes the data and old images (for a producer done with them once encoded).
-func (m *Message) DropRows() { m.Data, m.Old, m.cols = nil, nil, nil }
+func (m *Message) DropRows() { m.Data, m.Old, m.cols, m.enc = nil, nil, nil, nil }
 
 // ValuesKey is RowKey for a row of a message of names (pkNames; all columns when empty) and
 // columns cols, given as its values in cols order.

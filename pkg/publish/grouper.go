@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
 )
@@ -152,16 +153,14 @@ func (b *Grouper) add(ctx context.Context, tmpl *event.Message, img image, old m
 	if ob == nil || w.newerThan(id, ob) {
 		ob = w.start(tmpl, b.next())
 	}
+	if err := encodeImage(ob.msg, img); err != nil {
+		return fmt.Errorf("add a row of %s.%s: %w", tmpl.Database, tmpl.Table, err) // a message left empty is never sent
+	}
 	w.hot = ob
 	// A row in the oldest unsealed message needs no record: every message it could later join was
 	// created no earlier. (A bulk load of one table thus never touches the map.)
 	if ob != w.msgs[0] {
 		w.last[id] = ob.n
-	}
-	if img.vals != nil {
-		ob.msg.AddValues(img.vals)
-	} else {
-		ob.msg.AddImage(img.row)
 	}
 	if old != nil {
 		ob.msg.Old = append(ob.msg.Old, old)
@@ -170,6 +169,15 @@ func (b *Grouper) add(ctx context.Context, tmpl *event.Message, img image, old m
 	ob.bytes += size
 	b.rows++
 	return nil
+}
+
+// encodeImage encodes img into m's JSON at once, while its values are in the CPU's caches
+// (event.Message.EncodeValues): the message then holds text, not rows, while it waits.
+func encodeImage(m *event.Message, img image) error {
+	if img.vals != nil {
+		return m.EncodeValues(img.vals)
+	}
+	return m.EncodeImage(img.row)
 }
 
 // newerThan reports whether key id's previous row in this window is in a message created after
@@ -257,6 +265,9 @@ func (b *Grouper) sealThrough(ctx context.Context, q int, ob *openBatch) error {
 			m.open = false
 			delete(w.groups, m.group)
 		}
+		if m.msg.NumRows() == 0 && !m.msg.IsDDL {
+			continue // left empty by a row that failed to encode
+		}
 		b.rows -= m.msg.NumRows()
 		sealed = append(sealed, b.pub.seal(q, m.msg, b.doneChan(), m.bytes))
 	}
@@ -266,6 +277,9 @@ func (b *Grouper) sealThrough(ctx context.Context, q int, ob *openBatch) error {
 		n := copy(w.msgs, w.msgs[i:])
 		clear(w.msgs[n:]) // sealed messages belong to the lane now
 		w.msgs = w.msgs[:n]
+	}
+	if len(sealed) == 0 {
+		return nil
 	}
 	return b.pub.enqueueAll(ctx, q, sealed)
 }

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -285,5 +286,45 @@ func BenchmarkGrouperAdd(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestGrouperRefusesUnencodableRow: a row that cannot be encoded (invalid UTF-8) is refused
+// when it is added, naming the table; the message it would have opened is never sent empty,
+// and the rows before and after it are sent.
+func TestGrouperRefusesUnencodableRow(t *testing.T) {
+	rec := &publishtest.Recorder{}
+	pub, err := New(Config{Topic: "t", Queues: 1, MaxBatchRows: 10, MaxBatchBytes: 1 << 20,
+		SendTimeout: time.Second, MaxRetryDelay: time.Second, QueueBuffer: 2}, rec, publishtest.Logger(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	g, tmpls := NewGrouper(pub), &groupTemplates{cols: map[string][]string{}, tmpls: map[string]*event.Message{}}
+	add := func(table, key, v string, version uint64) error {
+		tmpl := tmpls.of(groupRow{table: table, typ: event.TypeInsert, key: key})
+		return g.AddValues(t.Context(), tmpl, []*string{event.Str(key), event.Str(v)}, nil, version)
+	}
+	if err := add("t1", "1", "ok", 1); err != nil {
+		t.Fatal(err)
+	}
+	err = add("t2", "2", "\xff", 2) // t2's first row: it would open a message of its own
+	if !errors.Is(err, event.ErrMalformed) || !strings.Contains(err.Error(), "db.t2") {
+		t.Fatalf("error %v, want ErrMalformed naming db.t2", err)
+	}
+	if err := add("t1", "3", "ok", 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.SealAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	dctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := pub.Drain(dctx); err != nil {
+		t.Fatalf("drain (an empty message would be retried forever): %v", err)
+	}
+	got := rec.Snapshot()
+	if len(got) != 1 || got[0].Msg.Table != "t1" || got[0].Msg.NumRows() != 2 {
+		t.Fatalf("sent %d messages (%v), want one t1 message of 2 rows", len(got), got)
 	}
 }

@@ -100,8 +100,8 @@ func (p *Publisher) appendFrame(dst []byte, o *outgoing) ([]byte, error) {
 	props := p.rocketMessage(o).MarshallProperties()
 	start := len(dst)
 	out, err := mq.AppendFrame(dst, props, func(b []byte) ([]byte, error) {
-		// The tailer builds messages from decoded rows (values validated while formatting), so
-		// skip the full Validate on the hot path; AppendJSON still refuses invalid UTF-8.
+		// The grouper encoded the rows when they were added (refusing invalid UTF-8 there), so
+		// skip the full Validate on the hot path; AppendJSON still checks the header's strings.
 		return event.AppendJSON(b, o.msg)
 	})
 	if err == nil {

@@ -30,7 +30,7 @@ func (sb *sendBatch) add(buf []byte, o *outgoing) {
 	sb.ends = append(sb.ends, len(buf))
 	sb.out = append(sb.out, o)
 	o.rows = o.msg.NumRows()
-	o.msg.DropRows()
+	o.msg.RecycleRows() // the grouper's own message: nothing else writes it again
 }
 
 // halves splits a batch of at least two messages into two by message count, sharing the body.
