@@ -17,10 +17,10 @@ func appendBody(body string) func([]byte) ([]byte, error) {
 	return func(b []byte) ([]byte, error) { return append(b, body...), nil }
 }
 
-// TestAppendFrameMatchesClient builds batch bodies in place and compares them with the client's
-// producer.MarshalMessageBatch of the same messages (itself checked against upstream's
-// per-message Marshal() in pkg/publish), then takes them apart again with Unbatch.
-func TestAppendFrameMatchesClient(t *testing.T) {
+// TestBatchFraming checks batch bodies against upstream's definition, every message's
+// Marshal() framing concatenated: the vendored client's one-buffer producer.MarshalMessageBatch
+// (a Ferry patch) and AppendFrame, which builds them in place. Unbatch takes them apart again.
+func TestBatchFraming(t *testing.T) {
 	tests := []struct {
 		name   string
 		bodies []string
@@ -32,18 +32,22 @@ func TestAppendFrameMatchesClient(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var msgs []*primitive.Message
-			var got []byte
+			var want, got []byte
 			for _, b := range tc.bodies {
 				m := primitive.NewMessage("topic", []byte(b))
 				m.WithTag("orders" + b[:min(len(b), 8)]) // one property: a map's order is random
 				msgs = append(msgs, m)
+				want = append(want, m.Marshal()...)
 				var err error
 				if got, err = mq.AppendFrame(got, m.MarshallProperties(), appendBody(b)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if want := producer.MarshalMessageBatch(msgs...); !bytes.Equal(got, want) {
-				t.Fatalf("batch body differs from the client's:\n got %q\nwant %q", got, want)
+			if client := producer.MarshalMessageBatch(msgs...); !bytes.Equal(client, want) {
+				t.Fatalf("client's batch body differs from the concatenated Marshal() framing:\n got %q\nwant %q", client, want)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("AppendFrame's batch body differs from the concatenated Marshal() framing:\n got %q\nwant %q", got, want)
 			}
 			parts, err := mq.Unbatch([]*primitive.Message{mq.NewBatch("topic", 3, got)})
 			if err != nil {
