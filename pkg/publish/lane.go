@@ -117,7 +117,7 @@ func (p *Publisher) sendWithRetry(ctx context.Context, sb *sendBatch) bool {
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		sctx, cancel := context.WithTimeout(ctx, p.cfg.SendTimeout)
-		res, err := p.sender.SendSync(sctx, mq.NewBatch(p.cfg.Topic, sb.queue, sb.buf))
+		res, err := p.sender.SendSync(sctx, sb.message(p.cfg.Topic))
 		cancel()
 		if err == nil && res != nil && res.Status == primitive.SendOK {
 			p.acked(sb.out, time.Since(start))

@@ -20,8 +20,8 @@ import (
 )
 
 // Sender is the part of a RocketMQ producer the publisher uses (rocketmq.Producer implements it).
-// The publisher sends one batch message per call (mq.NewBatch) and reuses its body once SendSync
-// returns: a Sender that keeps the bytes must copy them.
+// The publisher sends one message per call, a Batch message (mq.NewBatch) or a lone message cut
+// from one, and reuses its bytes once SendSync returns: a Sender that keeps them must copy them.
 type Sender interface {
 	SendSync(ctx context.Context, msgs ...*primitive.Message) (*primitive.SendResult, error)
 }

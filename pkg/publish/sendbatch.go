@@ -1,6 +1,12 @@
 package publish
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+
+	"github.com/ferry-cdc/ferry/pkg/mq"
+)
 
 // sendBatch is one batch call of a lane: the batch body (RocketMQ's batch format, every
 // message encoded straight into it, pkg/mq) and its messages. Bodies come from a pool and go
@@ -52,4 +58,20 @@ func (sb *sendBatch) release() {
 		sendBufs.Put(sb.pool)
 		sb.pool, sb.buf = nil, nil
 	}
+}
+
+// message returns what one send call carries: several messages as one Batch message, a lone
+// one as itself, so that the broker checks it as a message and a refusal names its limit
+// ("msg body length limit 4194304B"; a batch over the limit gets a bare RuntimeException).
+// The lone message's body and properties are cut from the batch body.
+func (sb *sendBatch) message(topic string) *primitive.Message {
+	batch := mq.NewBatch(topic, sb.queue, sb.buf)
+	if len(sb.out) != 1 {
+		return batch
+	}
+	parts, err := mq.Unbatch([]*primitive.Message{batch})
+	if err != nil || len(parts) != 1 {
+		return batch // cannot happen: fill built the body; the batch form still sends it
+	}
+	return parts[0]
 }

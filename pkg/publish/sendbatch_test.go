@@ -95,3 +95,33 @@ func TestTooLargeBatchSplits(t *testing.T) {
 		})
 	}
 }
+
+// TestSendBatchMessage: a call of several messages carries one Batch message; a lone message
+// goes as itself, with its body and properties (so the broker checks it as a message and a
+// refusal names its size limit, TestOversizedRowStopsWithClearError in internal/e2e).
+func TestSendBatchMessage(t *testing.T) {
+	for _, n := range []int{1, 3} {
+		t.Run(fmt.Sprint(n, " messages"), func(t *testing.T) {
+			sb := newSendBatch(2)
+			defer sb.release()
+			for i := range n {
+				m := primitive.NewMessage("t", nil)
+				m.WithTag(fmt.Sprint("table", i))
+				buf, err := mq.AppendFrame(sb.buf, m.MarshallProperties(), func(b []byte) ([]byte, error) {
+					return fmt.Appendf(b, `{"id":%d}`, i), nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sb.add(buf, &outgoing{msg: &event.Message{}})
+			}
+			m := sb.message("t")
+			if m.Batch != (n > 1) || m.Queue.QueueId != 2 || m.Topic != "t" {
+				t.Fatalf("batch %v queue %d topic %q, want batch %v queue 2 topic t", m.Batch, m.Queue.QueueId, m.Topic, n > 1)
+			}
+			if n == 1 && (string(m.Body) != `{"id":0}` || m.GetTags() != "table0") {
+				t.Fatalf("lone message body %q tag %q", m.Body, m.GetTags())
+			}
+		})
+	}
+}
