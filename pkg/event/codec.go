@@ -174,7 +174,7 @@ func (m *Message) validateImages(cols map[string]bool, decodedKeys map[string]st
 			return malformed("%s.%s: data[%d] is null", m.Database, m.Table, i)
 		}
 		if decodedKeys == nil {
-			if err := checkImage(m, "data", i, row, cols); err != nil {
+			if err := checkImage(m, "data", i, row); err != nil {
 				return err
 			}
 		}
@@ -188,7 +188,7 @@ func (m *Message) validateImages(cols map[string]bool, decodedKeys map[string]st
 		return nil
 	}
 	for i, row := range m.Old {
-		if err := checkImage(m, "old", i, row, cols); err != nil {
+		if err := checkImage(m, "old", i, row); err != nil {
 			return err
 		}
 	}
@@ -198,7 +198,7 @@ func (m *Message) validateImages(cols map[string]bool, decodedKeys map[string]st
 // checkImage checks that row i of field uses only columns of ferry.columns and holds valid
 // UTF-8. It looks the columns up rather than ranging over the map (several times faster on the
 // publish path); only a row with a foreign column is ranged over, to name it.
-func checkImage(m *Message, field string, i int, row map[string]*string, cols map[string]bool) error {
+func checkImage(m *Message, field string, i int, row map[string]*string) error {
 	found := 0
 	for _, k := range m.Ferry.Columns {
 		v, ok := row[k]
@@ -214,7 +214,7 @@ func checkImage(m *Message, field string, i int, row map[string]*string, cols ma
 		return nil
 	}
 	for k := range row {
-		if !cols[k] {
+		if !contains(m.Ferry.Columns, k) {
 			return malformed("%s.%s: %s[%d] has column %q that is not in ferry.columns", m.Database, m.Table, field, i, k)
 		}
 	}
@@ -253,18 +253,22 @@ func (m *Message) RowKey(i int) string {
 	if m.cols != nil {
 		return ValuesKey(m.PKNames, m.Ferry.Columns, m.cols[i])
 	}
-	row := m.Data[i]
-	if len(m.PKNames) == 1 {
-		if v := row[m.PKNames[0]]; v != nil {
+	return ImageKey(m.PKNames, m.Ferry.Columns, m.Data[i])
+}
+
+// ImageKey is RowKey for a row image given as a map, of a message of pkNames (all of columns
+// when empty) and columns.
+func ImageKey(pkNames, columns []string, row map[string]*string) string {
+	if len(pkNames) == 1 {
+		if v := row[pkNames[0]]; v != nil {
 			return *v
 		}
 		return "~"
 	}
-	names := m.PKNames
-	if len(names) == 0 {
-		names = m.Ferry.Columns
+	if len(pkNames) == 0 {
+		pkNames = columns
 	}
-	return KeyOf(names, row)
+	return KeyOf(pkNames, row)
 }
 
 // KeyOf builds the multi-column key that RowKey uses for the named columns of row.

@@ -79,11 +79,11 @@ func (m *Message) EncodeImage(row map[string]*string) error {
 	if row == nil {
 		return malformed("%s.%s: data image is null", m.Database, m.Table)
 	}
-	if err := checkColumns(m, row); err != nil {
+	if err := checkImage(m, "data", e.n, row); err != nil {
 		return err
 	}
 	return e.add(m, func(w *jw) { w.image(row, m.Ferry.Columns, e.keys) }, func() string {
-		return (&Message{PKNames: m.PKNames, Data: []map[string]*string{row}, Ferry: m.Ferry}).RowKey(0)
+		return ImageKey(m.PKNames, m.Ferry.Columns, row)
 	})
 }
 
@@ -104,25 +104,6 @@ func (m *Message) encoder() (*encodedRows, error) {
 		m.enc = &encodedRows{keys: keys, w: jw{b: encChunks.Get().([]byte)}}
 	}
 	return m.enc, nil
-}
-
-// checkColumns refuses an image with a column outside Ferry.Columns.
-func checkColumns(m *Message, row map[string]*string) error {
-	found := 0
-	for _, c := range m.Ferry.Columns {
-		if _, ok := row[c]; ok {
-			found++
-		}
-	}
-	if found == len(row) {
-		return nil
-	}
-	for k := range row {
-		if !contains(m.Ferry.Columns, k) {
-			return malformed("%s.%s: data image has column %q that is not in ferry.columns", m.Database, m.Table, k)
-		}
-	}
-	return nil
 }
 
 // add appends one image that write encodes; key0 gives the first image's key. On an encoding

@@ -137,7 +137,7 @@ func (b *Grouper) add(ctx context.Context, tmpl *event.Message, img image, old m
 	if img.vals != nil {
 		key = event.ValuesKey(tmpl.PKNames, tmpl.Ferry.Columns, img.vals)
 	} else {
-		key = RowKey(tmpl, img.row)
+		key = event.ImageKey(tmpl.PKNames, tmpl.Ferry.Columns, img.row)
 	}
 	q := b.queue(tmpl.Database, tmpl.Table, key)
 	size := rowSize(img.row, tmpl.Ferry.Columns, img.vals, old)
@@ -226,22 +226,6 @@ func sameGroup(a, b *event.Message) bool {
 func sameColumns(a, b *event.Message) bool {
 	return len(a.Ferry.Columns) == len(b.Ferry.Columns) &&
 		(len(a.Ferry.Columns) == 0 || &a.Ferry.Columns[0] == &b.Ferry.Columns[0])
-}
-
-// RowKey returns the key a row of tmpl is placed by: its primary key value(s), or all its
-// column values for a table without one.
-func RowKey(tmpl *event.Message, row map[string]*string) string {
-	if len(tmpl.PKNames) == 1 {
-		if v := row[tmpl.PKNames[0]]; v != nil {
-			return *v
-		}
-		return "~"
-	}
-	names := tmpl.PKNames
-	if len(names) == 0 {
-		names = tmpl.Ferry.Columns
-	}
-	return event.KeyOf(names, row)
 }
 
 func cloneHeader(t *event.Message) *event.Message {

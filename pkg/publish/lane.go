@@ -97,17 +97,13 @@ func (p *Publisher) fill(ctx context.Context, q int, pending []*outgoing) (sb *s
 
 // appendFrame appends o's message to a batch body (its JSON, tag, keys and ids).
 func (p *Publisher) appendFrame(dst []byte, o *outgoing) ([]byte, error) {
-	props := p.rocketMessage(o).MarshallProperties()
-	start := len(dst)
-	out, err := mq.AppendFrame(dst, props, func(b []byte) ([]byte, error) {
+	return mq.AppendFrame(dst, p.rocketMessage(o).MarshallProperties(), func(b []byte) ([]byte, error) {
 		// The grouper encoded the rows when they were added (refusing invalid UTF-8 there), so
 		// skip the full Validate on the hot path; AppendJSON still checks the header's strings.
-		return event.AppendJSON(b, o.msg)
+		out, err := event.AppendJSON(b, o.msg)
+		o.body = len(out) - len(b)
+		return out, err
 	})
-	if err == nil {
-		o.body = len(out) - start - len(props) - 22
-	}
-	return out, err
 }
 
 // sendWithRetry sends sb in one call until SEND_OK; false when ctx (the publisher's life) ended

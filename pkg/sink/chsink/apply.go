@@ -25,11 +25,17 @@ func (s *Sink) Apply(ctx context.Context, b *sink.Batch) error {
 // next batch re-reads the copy table.
 func (s *Sink) write(ctx context.Context, g *stagedGroup) error {
 	if err := s.insert(ctx, g); err != nil {
-		s.forget(g.table.Database, g.table.Name)
-		s.plans.Forget(g.table)
+		s.dropPlan(g.table)
 		return err
 	}
 	return nil
+}
+
+// dropPlan forgets table t's copy shape and its plan, so the next batch re-reads the copy
+// table (after an insert or a conversion the copy refused: it may have changed under the plan).
+func (s *Sink) dropPlan(t *sink.Table) {
+	s.forget(t.Database, t.Name)
+	s.plans.Forget(t)
 }
 
 // insert sends a group's block as one native insert.

@@ -62,10 +62,7 @@ func (st *staged) add(ctx context.Context, r *sink.Row) error {
 		return err
 	}
 	if err := fillRow(g.blk, g.plan, r); err != nil {
-		// A value the plan's column refuses may mean the copy changed under the plan: drop
-		// both, as a failed insert does, so the next batch re-reads the copy table.
-		st.s.forget(t.Database, t.Name)
-		st.s.plans.Forget(t)
+		st.s.dropPlan(t) // as after a failed insert
 		return fmt.Errorf("%s.%s %w", t.Database, t.Name, err)
 	}
 	if g.rows == 0 {
