@@ -53,7 +53,7 @@ func catchUpRows() int {
 // ratio = <sink>_rows/s / <sink>_raw_rows/s): ClickHouse, columnar native inserts of 100,000-row
 // blocks of pre-typed slices into an empty table AS the copy's orders (ReplacingMergeTree, same
 // columns); MySQL, multi-row INSERTs of 2,000 rows into an empty table LIKE the copy's orders.
-// Only the inserts are timed. Also reported: the CPU seconds of the tailer, each replayer and each
+// Only the inserts are timed, and each baseline is the fastest of rawPasses loads. Also reported: the CPU seconds of the tailer, each replayer and each
 // server over the run (from the tailer's start to the last copy's last row), the replayer's CPU
 // µs per applied row, and the peak RSS of the tailer and each replayer. FERRY_BENCH_PROFILE=<dir>
 // also saves each replayer's CPU and heap profiles (profileReplayers).

@@ -18,7 +18,26 @@ import (
 const (
 	rawCHBlock    = 100_000 // rows per native ClickHouse insert of the raw baseline
 	rawMySQLBlock = 2_000   // rows per multi-row INSERT of the raw baseline
+	// rawPasses is how many times each raw baseline loads the rows (each time into a new empty
+	// table, the previous one dropped); the fastest pass is the baseline. One pass swung from
+	// 235k to 743k rows/s into ClickHouse between runs of the same build (2026-12-07): the
+	// server's page cache takes fresh pages from this VM's host at about ten times the cost of
+	// reused ones, so a single pass measured the VM's memory as much as ClickHouse.
+	rawPasses = 3
 )
+
+// fastestPass runs pass rawPasses times and returns the highest rows/s, logging every pass.
+func fastestPass(b *testing.B, name string, pass func() float64) float64 {
+	var best float64
+	rates := make([]string, 0, rawPasses)
+	for range rawPasses {
+		r := pass()
+		rates = append(rates, fmt.Sprintf("%.0f", r))
+		best = max(best, r)
+	}
+	b.Logf("raw %s baseline passes: %s rows/s (the fastest is the baseline)", name, strings.Join(rates, ", "))
+	return best
+}
 
 // srcRows is one block of the source's orders rows as text (nil for SQL NULL), read before any
 // clock starts, with the column names the copy tables carry (the source's, then _version and
@@ -96,10 +115,16 @@ func readBlock(b *testing.B, src *sql.DB, after uint64, per int) srcRows {
 	return out
 }
 
-// rawMySQL loads the pipeline's source orders into an empty table LIKE the MySQL copy's orders
-// (same columns, keys and engine) with multi-row INSERTs of rawMySQLBlock rows, and returns
-// rows/s over the INSERTs alone (statements are built before each one's clock starts).
+// rawMySQL is the fastest of rawPasses rawMySQLPass runs.
 func rawMySQL(b *testing.B, st *testenv.Stack, p *pipelinetest.Pipeline, n int) float64 {
+	return fastestPass(b, "MySQL", func() float64 { return rawMySQLPass(b, st, p, n) })
+}
+
+// rawMySQLPass loads the pipeline's source orders into an empty table LIKE the MySQL copy's
+// orders (same columns, keys and engine) with multi-row INSERTs of rawMySQLBlock rows, and
+// returns rows/s over the INSERTs alone (statements are built before each one's clock starts).
+// The table is dropped after it is counted.
+func rawMySQLPass(b *testing.B, st *testenv.Stack, p *pipelinetest.Pipeline, n int) float64 {
 	db := st.NewCopyDatabase(b)
 	cp := st.OpenCopy(b, db)
 	if _, err := cp.Exec(fmt.Sprintf("CREATE TABLE orders LIKE `%s`.orders", p.CopyDB["mysql"])); err != nil {
@@ -115,6 +140,9 @@ func rawMySQL(b *testing.B, st *testenv.Stack, p *pipelinetest.Pipeline, n int) 
 		took += time.Since(t0)
 	})
 	checkRawCount(b, cp, "SELECT COUNT(*) FROM orders", n)
+	if _, err := cp.Exec("DROP TABLE orders"); err != nil {
+		b.Fatalf("drop raw MySQL table: %v", err)
+	}
 	return float64(n) / took.Seconds()
 }
 
@@ -147,11 +175,17 @@ func mysqlInsert(blk srcRows) string {
 	return sb.String()
 }
 
-// rawClickHouse loads the pipeline's source orders into an empty table AS the ClickHouse copy's
-// orders (same columns and ReplacingMergeTree engine) with columnar native inserts of rawCHBlock
-// rows (batch.Column(i).Append of pre-typed slices, converted before each insert's clock starts),
-// and returns rows/s over the inserts alone: what ClickHouse itself ingests of the same rows.
+// rawClickHouse is the fastest of rawPasses rawClickHousePass runs.
 func rawClickHouse(ctx context.Context, b *testing.B, st *testenv.Stack, p *pipelinetest.Pipeline, n int) float64 {
+	return fastestPass(b, "ClickHouse", func() float64 { return rawClickHousePass(ctx, b, st, p, n) })
+}
+
+// rawClickHousePass loads the pipeline's source orders into an empty table AS the ClickHouse
+// copy's orders (same columns and ReplacingMergeTree engine) with columnar native inserts of
+// rawCHBlock rows (batch.Column(i).Append of pre-typed slices, converted before each insert's
+// clock starts), and returns rows/s over the inserts alone: what ClickHouse itself ingests of
+// the same rows. The table is dropped after it is counted.
+func rawClickHousePass(ctx context.Context, b *testing.B, st *testenv.Stack, p *pipelinetest.Pipeline, n int) float64 {
 	db := st.NewClickHouseDatabase(b)
 	conn := st.OpenClickHouseDatabase(b, db)
 	if err := conn.Exec(ctx, fmt.Sprintf("CREATE TABLE `%s`.orders AS `%s`.orders", db, p.CopyDB["clickhouse"])); err != nil {
@@ -183,6 +217,9 @@ func rawClickHouse(ctx context.Context, b *testing.B, st *testenv.Stack, p *pipe
 	var got uint64
 	if err := conn.QueryRow(ctx, fmt.Sprintf("SELECT count() FROM `%s`.orders", db)).Scan(&got); err != nil || int(got) != n {
 		b.Fatalf("raw ClickHouse table holds %d rows, want %d (err %v)", got, n, err)
+	}
+	if err := conn.Exec(ctx, fmt.Sprintf("DROP TABLE `%s`.orders", db)); err != nil {
+		b.Fatalf("drop raw ClickHouse table: %v", err)
 	}
 	return float64(n) / took.Seconds()
 }
