@@ -5,8 +5,8 @@ import (
 	"strconv"
 )
 
-// fastEnvelope decodes the envelope members other than the schema ones (what splitSchema
-// leaves: id, database, table, isDdl, type, es, ts, sql, gtid and ferry) into m when they are
+// fastEnvelope decodes the envelope members other than the schema ones (what envelope
+// leaves when it splits them off: id, database, table, isDdl, type, es, ts, sql, gtid and ferry) into m when they are
 // in the form AppendJSON writes: each key once and spelled exactly, strings, integers and
 // booleans where the fields have them, no nulls, no ddlCopy. It reports false, leaving m
 // untouched, for anything else, which the caller then decodes with encoding/json: so the result

@@ -13,16 +13,29 @@ func ShardingKey(database, table, rowKey string) string {
 // Every change of one row lands on one queue, so the queue keeps that row's binlog order.
 // queueCount <= 0 returns 0.
 func QueueFor(database, table, rowKey string, queueCount int) int {
-	if queueCount <= 0 {
-		return 0
-	}
+	return NewTableHash(database, table).QueueFor(rowKey, queueCount)
+}
+
+// TableHash is the placement hash of a table's sharding keys up to the row key: the rows of one
+// table hash only their keys from it (hashing the table's names again for every row was 7% of
+// a tailer's CPU).
+type TableHash uint32
+
+// NewTableHash returns the placement hash state after database + "." + table + "\x00".
+func NewTableHash(database, table string) TableHash {
 	h := uint32(fnvOffset)
 	h = fnvString(h, database)
 	h = fnvString(h, ".")
 	h = fnvString(h, table)
-	h = fnvString(h, "\x00")
-	h = fnvString(h, rowKey)
-	return int(h % uint32(queueCount))
+	return TableHash(fnvString(h, "\x00"))
+}
+
+// QueueFor returns QueueFor(database, table, rowKey, queueCount) for h's table.
+func (h TableHash) QueueFor(rowKey string, queueCount int) int {
+	if queueCount <= 0 {
+		return 0
+	}
+	return int(fnvString(uint32(h), rowKey) % uint32(queueCount))
 }
 
 const (

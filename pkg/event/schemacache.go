@@ -107,10 +107,11 @@ func decodeCached(body string, c *SchemaCache) (*Message, error) {
 // kept in m.cols instead of m.Data.
 func decodeBody(body string, c *SchemaCache, dense bool) (*Message, error) {
 	var m Message
-	p := &imageParser{s: body, keys: map[string]string{}, dense: dense}
-	env, imgs, err := p.envelope()
+	split := &schemaSplit{}
+	p := &imageParser{s: body, keys: map[string]string{}, dense: dense, split: split}
+	rest, imgs, err := p.envelope()
 	if err == nil {
-		err = c.decodeEnvelope(env, &m)
+		err = c.decodeEnvelope(rest, split, &m)
 	}
 	if err == nil {
 		for _, img := range imgs {
@@ -137,11 +138,12 @@ func decodeBody(body string, c *SchemaCache, dense bool) (*Message, error) {
 	return &m, nil
 }
 
-// decodeEnvelope unmarshals env into m, the schema members through the cache.
-func (c *SchemaCache) decodeEnvelope(env []byte, m *Message) error {
-	rest, schema, ok := splitSchema(env)
-	if !ok { // duplicate schema keys, null body or anything unusual: the plain way
-		return json.Unmarshal(env, (*noImages)(m))
+// decodeEnvelope unmarshals the envelope into m: rest, its members other than the schema ones
+// (envelope cut those into split), and the schema members through the cache.
+func (c *SchemaCache) decodeEnvelope(rest []byte, split *schemaSplit, m *Message) error {
+	schema := split.object()
+	if split.dup || len(rest) == 0 || rest[0] != '{' { // duplicate schema keys, null body: the plain way
+		return json.Unmarshal(joinObjects(rest, schema), (*noImages)(m))
 	}
 	if !fastEnvelope(rest, m) {
 		if err := json.Unmarshal(rest, (*noImages)(m)); err != nil {
@@ -195,43 +197,4 @@ func schemaSlot(key string) int {
 		}
 	}
 	return -1
-}
-
-// splitSchema splits an envelope object (valid JSON syntax, as envelope returns it) into the
-// object without the schema members and an object of only them. ok is false when it is not
-// an object or a schema member appears twice (encoding/json would merge the duplicates).
-func splitSchema(env []byte) (rest, schema []byte, ok bool) {
-	p := &imageParser{s: string(env)}
-	if !p.consume('{') {
-		return nil, nil, false
-	}
-	rest = append(make([]byte, 0, len(env)), '{')
-	schema = append(make([]byte, 0, len(env)), '{')
-	var seen [3]bool
-	for n := 0; ; n++ {
-		end, good := p.element(n, '}')
-		if !good {
-			return nil, nil, false
-		}
-		if end {
-			break
-		}
-		key, keyText, err := p.memberHead()
-		if err != nil {
-			return nil, nil, false
-		}
-		vs := p.i
-		if err := p.skipValue(0); err != nil {
-			return nil, nil, false
-		}
-		dst := &rest
-		if slot := schemaSlot(key); slot >= 0 {
-			if seen[slot] {
-				return nil, nil, false
-			}
-			seen[slot], dst = true, &schema
-		}
-		*dst = appendMember(*dst, keyText, p.s[vs:p.i])
-	}
-	return append(rest, '}'), append(schema, '}'), true
 }

@@ -184,14 +184,14 @@ func TestFastEnvelopeTakes(t *testing.T) {
 		false, false, false, false, true, false, false, true, false, false}
 	for i, in := range envelopeCases {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			p := &imageParser{s: in, keys: map[string]string{}}
-			env, _, err := p.envelope()
+			split := &schemaSplit{}
+			p := &imageParser{s: in, keys: map[string]string{}, split: split}
+			rest, _, err := p.envelope()
 			if err != nil {
 				t.Fatal(err)
 			}
-			rest, _, ok := splitSchema(env)
-			if !ok {
-				t.Fatal("splitSchema refused the envelope")
+			if split.dup {
+				t.Fatal("envelope saw a duplicate schema member")
 			}
 			var m Message
 			if got := fastEnvelope(rest, &m); got != want[i] {

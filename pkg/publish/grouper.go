@@ -78,8 +78,15 @@ type window struct {
 // bounds how long it may wait for a full lane (back-pressure).
 func NewGrouper(p *Publisher) *Grouper {
 	n := p.Queues()
+	var last struct {
+		db, table string
+		h         event.TableHash
+	}
 	b := &Grouper{pub: p, open: make([]*window, n), queue: func(db, table, key string) int {
-		return event.QueueFor(db, table, key, n)
+		if db != last.db || table != last.table || last.db == "" { // rows come in runs of one table
+			last.db, last.table, last.h = db, table, event.NewTableHash(db, table)
+		}
+		return last.h.QueueFor(key, n)
 	}}
 	for q := range b.open {
 		b.open[q] = &window{groups: map[groupKey]*openBatch{}, last: map[keyID]uint64{}}
