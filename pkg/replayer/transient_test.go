@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -41,7 +42,7 @@ func (f *failingSink) Transient(err error) bool { return sink.IsTransient(f.Sink
 // flakyTarget is a copy target whose sink is a failingSink.
 type flakyTarget struct {
 	copyTarget
-	s *failingSink
+	s sink.Sink
 }
 
 func (ft flakyTarget) Sink() sink.Sink { return ft.s }
@@ -112,4 +113,60 @@ func TestTransientCopyFailuresDoNotHalt(t *testing.T) {
 			t.Fatalf("sink_transient errors = %v for a refused statement", n)
 		}
 	})
+}
+
+// onceFailingSink fails its first Apply with err and records the rows of every later Apply.
+type onceFailingSink struct {
+	sink.Sink
+	err    error
+	mu     sync.Mutex
+	failed int   // rows of the failed Apply (0: none yet)
+	after  []int // rows of each Apply after it
+}
+
+func (f *onceFailingSink) Apply(ctx context.Context, b *sink.Batch) error {
+	f.mu.Lock()
+	if f.failed == 0 {
+		f.failed = len(b.Rows)
+		f.mu.Unlock()
+		return f.err
+	}
+	f.after = append(f.after, len(b.Rows))
+	f.mu.Unlock()
+	return f.Sink.Apply(ctx, b)
+}
+
+func (f *onceFailingSink) Transient(err error) bool { return sink.IsTransient(f.Sink, err) }
+
+// TestTransientBatchFailureKeepsMessagesTogether fails the first shared batch with a closed
+// connection (what a pooled ClickHouse connection closed under the replayer returned): the
+// request's messages must be applied again as one batch, not one by one (one insert per
+// message, which stalled the ClickHouse copy for 10-15 s in the open-loop benchmark), and the
+// copy must converge.
+func TestTransientBatchFailureKeepsMessagesTogether(t *testing.T) {
+	st := testenv.Get(t)
+	topic := st.NewTopic(t, 1)
+	real := newMySQLTarget(t, st)
+	fs := &onceFailingSink{Sink: real.Sink(), err: &net.OpError{Op: "read", Net: "tcp", Err: net.ErrClosed}}
+	table := sinktest.PropTable("src", "together")
+	h := sinktest.Generate(rand.New(rand.NewPCG(5, 5)), table, 60, 20)
+	pub := newPublisher(t, st, topic, 1)
+	for _, m := range toMessages(h.Rows, 1) { // all sent first: the first batch holds many messages
+		pub.send(m)
+	}
+	_, stop := startReplayer(t, testConfig(st, topic), flakyTarget{real, fs})
+	waitConverged(t, real, table, h.Final, 120*time.Second)
+	if err := stop(); err != nil {
+		t.Fatalf("replayer stopped with %v", err)
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.failed < 12 {
+		t.Fatalf("the failed batch held %d rows (4 messages or fewer): the test did not exercise a shared batch", fs.failed)
+	}
+	// One by one, the failed batch's messages (at most 3 rows each) alone take failed/3 applies
+	// or more; together, its requests take one each, and the rest of the 60 rows a few more.
+	if len(fs.after) > fs.failed/4 {
+		t.Fatalf("after a failed batch of %d rows, %d applies of %v rows: messages applied one by one, want each request's messages together", fs.failed, len(fs.after), fs.after)
+	}
 }
