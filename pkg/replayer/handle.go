@@ -61,25 +61,15 @@ func (r *Replayer) applyTogether(ctx context.Context, batch []pending) error {
 		}
 		rows = append(rows, pr...)
 	}
-	backoff := retry.Backoff{First: r.cfg.RetryBackoff, Max: 30 * time.Second}
-	for {
-		err := r.sink.Apply(ctx, &sink.Batch{Rows: rows})
-		switch {
-		case err == nil:
-			r.applied(batch)
-			return nil
-		case ctx.Err() != nil:
-			return err // stopping: the messages are redelivered after the restart
-		case !sink.IsTransient(r.sink, err):
-			return r.applyEach(ctx, batch)
-		}
-		r.metrics.Errors.WithLabelValues("sink_transient").Inc()
-		delay := backoff.Next()
-		r.log.Warn("retrying a request's messages after a transient error", "messages", len(batch), "backoff", delay, "err", err)
-		if cerr := retry.Sleep(ctx, delay); cerr != nil {
-			return errors.Join(err, cerr)
-		}
+	err := r.retryUpTo(ctx, 0, func() error { return r.sink.Apply(ctx, &sink.Batch{Rows: rows}) })
+	switch {
+	case err == nil:
+		r.applied(batch)
+		return nil
+	case ctx.Err() != nil:
+		return err // stopping: the messages are redelivered after the restart
 	}
+	return r.applyEach(ctx, batch)
 }
 
 func (r *Replayer) applyEach(ctx context.Context, batch []pending) error {
@@ -224,6 +214,11 @@ func (r *Replayer) ddlInSink(ctx context.Context, d *sink.DDL) (bool, error) {
 // replayer waits for the copy as long as it takes instead of halting the pipeline, and
 // ferry_replayer_errors_total{kind="sink_transient"} and the warnings show the wait.
 func (r *Replayer) retry(ctx context.Context, fn func() error) error {
+	return r.retryUpTo(ctx, r.cfg.Retries, fn)
+}
+
+// retryUpTo is retry with at most retries retries of errors that are not transient.
+func (r *Replayer) retryUpTo(ctx context.Context, retries int, fn func() error) error {
 	backoff := retry.Backoff{First: r.cfg.RetryBackoff, Max: 30 * time.Second}
 	var err error
 	for attempt, failures := 0, 0; ; attempt++ {
@@ -233,12 +228,12 @@ func (r *Replayer) retry(ctx context.Context, fn func() error) error {
 		transient := sink.IsTransient(r.sink, err)
 		if transient {
 			r.metrics.Errors.WithLabelValues("sink_transient").Inc()
-		} else if failures++; failures > r.cfg.Retries {
+		} else if failures++; failures > retries {
 			return err
 		}
 		delay := backoff.Next()
 		r.log.Warn("retrying after error", "attempt", attempt+1, "transient", transient,
-			"retries_left", r.cfg.Retries-failures, "backoff", delay, "err", err)
+			"retries_left", retries-failures, "backoff", delay, "err", err)
 		if cerr := retry.Sleep(ctx, delay); cerr != nil {
 			return errors.Join(err, cerr)
 		}
