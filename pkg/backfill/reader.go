@@ -3,7 +3,10 @@ package backfill
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/ferry-cdc/ferry/pkg/source"
 )
@@ -105,32 +108,53 @@ func (t *Table) selectList() []string {
 	return cols
 }
 
-// scanRows runs q on conn and encodes every row (all columns of t, in order).
+// scanRows runs q on conn and encodes every row (all columns of t, in order). It reads the
+// driver's rows directly (Conn.Raw): database/sql's Scan would render the integers and floats
+// the driver has already parsed back into text, one conversion per value, which was 20% of a
+// backfill's CPU in this process (docs/benchmarks-notes.md, twelfth session).
 func scanRows(ctx context.Context, conn *sql.Conn, t *Table, q string, args []any) ([][]*string, error) {
-	rows, err := conn.QueryContext(ctx, q, args...)
+	var out [][]*string
+	err := conn.Raw(func(dc any) error {
+		rows, err := queryDriver(ctx, dc, q, args)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		enc := &rowEncoder{cols: t.Columns}
+		dest := make([]driver.Value, len(t.Columns))
+		for {
+			if err := rows.Next(dest); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			row, err := enc.encode(dest)
+			if err != nil {
+				return err
+			}
+			out = append(out, row)
+		}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read rows of %s: %w", t, err)
 	}
-	defer rows.Close()
-	var out [][]*string
-	enc := &rowEncoder{cols: t.Columns}
-	raw := make([]sql.RawBytes, len(t.Columns))
-	ptrs := make([]any, len(raw))
-	for i := range raw {
-		ptrs[i] = &raw[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("read rows of %s: %w", t, err)
-		}
-		row, err := enc.encode(raw)
-		if err != nil {
-			return nil, fmt.Errorf("read rows of %s: %w", t, err)
-		}
-		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read rows of %s: %w", t, err)
-	}
 	return out, nil
+}
+
+// queryDriver runs q with args (interpolated by the driver: source.SessionConfig) on the driver
+// connection dc.
+func queryDriver(ctx context.Context, dc any, q string, args []any) (driver.Rows, error) {
+	qc, ok := dc.(driver.QueryerContext)
+	if !ok {
+		return nil, fmt.Errorf("source driver connection %T cannot run queries (open the source with OpenSource)", dc)
+	}
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	rows, err := qc.QueryContext(ctx, q, named)
+	if errors.Is(err, driver.ErrSkip) {
+		return nil, fmt.Errorf("source driver would not interpolate the query's arguments (open the source with OpenSource, which sets interpolateParams): %w", err)
+	}
+	return rows, err
 }

@@ -1,8 +1,10 @@
 package backfill
 
 import (
-	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,24 +48,41 @@ func TestEncodeValue(t *testing.T) {
 	}
 }
 
-// TestRowEncoder checks that a row encoded into shared memory holds each column's encodeValue,
-// NULLs included, and that later rows do not overwrite earlier ones.
+// TestRowEncoder checks that a row encoded into shared memory holds, for each value as
+// go-sql-driver returns it (integers and doubles parsed, the rest as text), the encodeValue of
+// the server's text of that value, NULLs included, and that later rows do not overwrite earlier
+// ones.
 func TestRowEncoder(t *testing.T) {
-	typs := []string{"bit(8)", "varbinary(4)", "float", "double", "decimal(12,2)", "varchar(10)", "datetime(3)"}
+	typs := []string{"bit(8)", "varbinary(4)", "float", "double", "decimal(12,2)", "varchar(10)", "datetime(3)",
+		"int(11)", "bigint(20) unsigned", "year(4)"}
 	var cols []Column
 	for i, typ := range typs {
 		cols = append(cols, col(t, fmt.Sprintf("c%d", i), typ))
 	}
-	rows := [][]sql.RawBytes{
-		{{0x05}, {0x00, 0xe9, 'a'}, []byte("1.1"), []byte("1e-7"), []byte("12.30"), []byte("abc"), []byte("2026-11-01 00:00:00.120")},
-		{nil, {}, nil, []byte("2.5"), nil, []byte(""), nil},
-		{{0xff}, nil, []byte("-0"), nil, []byte("-1.00"), nil, []byte("2026-11-01 00:00:00.000")},
+	type value struct {
+		driver driver.Value // what the driver returns
+		text   []byte       // the server's text of it (nil: NULL)
+	}
+	b := func(s string) value { return value{[]byte(s), []byte(s)} }
+	null := value{}
+	f32 := float64(float32(1.1)) // a FLOAT read as CAST(... AS DOUBLE)
+	rows := [][]value{
+		{{[]byte{0x05}, []byte{0x05}}, {[]byte{0x00, 0xe9, 'a'}, []byte{0x00, 0xe9, 'a'}}, {f32, []byte(strconv.FormatFloat(f32, 'g', -1, 64))},
+			{1e-7, []byte("1e-07")}, b("12.30"), b("abc"), b("2026-11-01 00:00:00.120"),
+			{int64(-42), []byte("-42")}, {uint64(18446744073709551615), []byte("18446744073709551615")}, {int64(2026), []byte("2026")}},
+		{null, b(""), null, {2.5, []byte("2.5")}, null, b(""), null, null, null, {int64(0), []byte("0")}},
+		{{[]byte{0xff}, []byte{0xff}}, null, {math.Copysign(0, -1), []byte("-0")}, null, b("-1.00"), null, b("2026-11-01 00:00:00.000"),
+			{int64(0), []byte("0")}, {uint64(7), []byte("7")}, null},
 	}
 	enc := &rowEncoder{cols: cols}
 	var got [][]*string
 	for i := 0; i < 100; i++ { // enough rows to need new blocks
-		for _, raw := range rows {
-			row, err := enc.encode(raw)
+		for _, r := range rows {
+			vals := make([]driver.Value, len(r))
+			for j, v := range r {
+				vals[j] = v.driver
+			}
+			row, err := enc.encode(vals)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,9 +90,9 @@ func TestRowEncoder(t *testing.T) {
 		}
 	}
 	for i, row := range got {
-		raw := rows[i%len(rows)]
+		r := rows[i%len(rows)]
 		for j := range cols {
-			want, err := encodeValue(&cols[j], raw[j])
+			want, err := encodeValue(&cols[j], r[j].text)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,6 +101,23 @@ func TestRowEncoder(t *testing.T) {
 			}
 		}
 	}
+	if _, err := enc.encode([]driver.Value{true}); err == nil {
+		t.Fatal("encode accepted a bool, which go-sql-driver never returns for a column")
+	}
+}
+
+// encodeValue (the reference the tests compare with) turns a column value read over MySQL's text protocol (parseTime off, session time
+// zone UTC) into the change-event encoding (appendValue). nil stays nil (SQL NULL).
+func encodeValue(c *Column, raw []byte) (*string, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	b, err := appendValue(nil, c, raw)
+	if err != nil {
+		return nil, err
+	}
+	s := string(b)
+	return &s, nil
 }
 
 func deref(s *string) string {

@@ -1,26 +1,12 @@
 package backfill
 
 import (
-	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strconv"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
 )
-
-// encodeValue turns a column value read over MySQL's text protocol (parseTime off, session time
-// zone UTC) into the change-event encoding (appendValue). nil stays nil (SQL NULL).
-func encodeValue(c *Column, raw []byte) (*string, error) {
-	if raw == nil {
-		return nil, nil
-	}
-	b, err := appendValue(nil, c, raw)
-	if err != nil {
-		return nil, err
-	}
-	s := string(b)
-	return &s, nil
-}
 
 // appendValue appends the change-event encoding of a non-NULL column value read over MySQL's
 // text protocol (schemas/change-event.md): BIT as the decimal unsigned value, binary strings as
@@ -63,34 +49,56 @@ type rowEncoder struct {
 	ptrs []*string
 }
 
-// encode returns the change-event values of one row read as raw (one per column of e.cols).
-func (e *rowEncoder) encode(raw []sql.RawBytes) ([]*string, error) {
+// encode returns the change-event values of one row as the driver returned it (one value per
+// column of e.cols: nil, []byte, int64, uint64 or float64; appendDriverValue).
+func (e *rowEncoder) encode(vals []driver.Value) ([]*string, error) {
 	e.buf, e.ends = e.buf[:0], e.ends[:0]
-	for i, r := range raw {
-		if r == nil {
+	for i, v := range vals {
+		if v == nil {
 			e.ends = append(e.ends, -1)
 			continue
 		}
 		var err error
-		if e.buf, err = appendValue(e.buf, &e.cols[i], r); err != nil {
+		if e.buf, err = appendDriverValue(e.buf, &e.cols[i], v); err != nil {
 			return nil, err
 		}
 		e.ends = append(e.ends, len(e.buf))
 	}
 	text := string(e.buf)
-	row := e.block(len(raw))
+	row := e.block(len(vals))
 	start := 0
 	for i, end := range e.ends {
 		if end < 0 {
 			continue
 		}
 		if len(e.vals) == cap(e.vals) {
-			e.vals = make([]string, 0, 64*len(raw))
+			e.vals = make([]string, 0, 64*len(vals))
 		}
 		e.vals = append(e.vals, text[start:end])
 		row[i], start = &e.vals[len(e.vals)-1], end
 	}
 	return row, nil
+}
+
+// appendDriverValue appends the change-event encoding of a non-NULL value as go-sql-driver's
+// text protocol returns it: integer columns parsed into int64 (uint64 for BIGINT UNSIGNED),
+// DOUBLE (and FLOAT, which chunk queries widen to DOUBLE: Column.selectExpr) into float64,
+// everything else as the server's text (appendValue).
+func appendDriverValue(dst []byte, c *Column, v driver.Value) ([]byte, error) {
+	switch v := v.(type) {
+	case []byte:
+		return appendValue(dst, c, v)
+	case int64:
+		return strconv.AppendInt(dst, v, 10), nil
+	case uint64:
+		return strconv.AppendUint(dst, v, 10), nil
+	case float64:
+		if c.Type.Base == "float" {
+			return event.AppendFloat(dst, v, 32), nil
+		}
+		return event.AppendFloat(dst, v, 64), nil
+	}
+	return nil, fmt.Errorf("column %s: unexpected %T from the source driver", c.Name, v)
 }
 
 // block returns a zeroed row slice of n values cut from a shared block.
