@@ -214,6 +214,7 @@ func TestBatcherMinFlushGap(t *testing.T) {
 		{"busy at busyRows whatever batch-rows", 50 * time.Millisecond, 5 * time.Millisecond, 600 * time.Millisecond, busyRows, 1, 1 << 30, 590 * time.Millisecond, 1400 * time.Millisecond},
 		{"gap capped by the interval", 2 * time.Second, 5 * time.Millisecond, 400 * time.Millisecond, 1, 1, 100000, 390 * time.Millisecond, 1200 * time.Millisecond},
 		{"a full batch does not wait", time.Hour, 5 * time.Millisecond, time.Hour, 1, 100, 100, 0, 300 * time.Millisecond},
+		{"a backlog's rest goes once drained", time.Hour, 5 * time.Millisecond, time.Hour, 100, 1, 100, drainQuiet, drainQuiet + 300*time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := &fakeSink{delay: tc.apply}
@@ -226,7 +227,9 @@ func TestBatcherMinFlushGap(t *testing.T) {
 				b.begin()
 				res := b.submit(rowsN(n), n)
 				b.end()
-				if err := res.Wait(context.Background()); err != nil {
+				wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				if err := res.Wait(wctx); err != nil {
 					t.Fatal(err)
 				}
 				return time.Now()
@@ -237,5 +240,50 @@ func TestBatcherMinFlushGap(t *testing.T) {
 				t.Fatalf("second flush %s after the first, want in [%s, %s)", took, tc.wantAtLeast, tc.wantLess)
 			}
 		})
+	}
+}
+
+// TestBatcherKeepsGapWhileBacklogFlows checks that after a full batch, rows that go on arriving
+// (a backlog still being worked off, not its end) keep the gap: nothing is flushed while they
+// arrive more often than drainQuiet, and the rest goes about drainQuiet after the last.
+func TestBatcherKeepsGapWhileBacklogFlows(t *testing.T) {
+	fs := &fakeSink{}
+	b := newBatcher(fs, 100, 1<<30, time.Hour, NewMetrics(nil), "fake")
+	b.flushWhenIdle, b.minGap = true, time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go b.run(ctx)
+	submit := func(n int) *flushResult {
+		b.begin()
+		defer b.end()
+		return b.submit(rowsN(n), n)
+	}
+	if err := submit(100).Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var last *flushResult
+	for i := 0; i < 20; i++ { // 200 ms of one row every 10 ms
+		last = submit(1)
+		time.Sleep(10 * time.Millisecond)
+	}
+	fs.mu.Lock()
+	during := len(fs.batches)
+	fs.mu.Unlock()
+	if during != 1 {
+		t.Fatalf("%d sink calls while rows kept arriving after the full batch, want 1 (the full batch)", during)
+	}
+	start := time.Now()
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	if err := last.Wait(wctx); err != nil {
+		t.Fatalf("the backlog's rest: %v", err)
+	}
+	if took := time.Since(start); took > drainQuiet+300*time.Millisecond {
+		t.Fatalf("the backlog's rest was applied %s after its last row, want about %s", took, drainQuiet)
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if len(fs.batches) != 2 || fs.batches[1] != 20 {
+		t.Fatalf("sink calls %v, want [100 20]", fs.batches)
 	}
 }
