@@ -110,8 +110,8 @@ func (t *Table) selectList() []string {
 
 // scanRows runs q on conn and encodes every row (all columns of t, in order). It reads the
 // driver's rows directly (Conn.Raw): database/sql's Scan would render the integers and floats
-// the driver has already parsed back into text, one conversion per value, which was 20% of a
-// backfill's CPU in this process (docs/benchmarks-notes.md, twelfth session).
+// the driver has already parsed back into text, one conversion per value; with its locking that
+// was about 5% of a backfill's CPU (docs/benchmarks-notes.md, twelfth session).
 func scanRows(ctx context.Context, conn *sql.Conn, t *Table, q string, args []any) ([][]*string, error) {
 	var out [][]*string
 	err := conn.Raw(func(dc any) error {

@@ -201,7 +201,8 @@ func (b *batcher) waitGap(ctx context.Context) {
 // pending rows are its rest. They go now rather than a gap later: the gap keeps a busy stream's
 // inserts few, and the full batch before them already was one large insert, so the rest costs
 // at most one more insert per full batch, while waiting would leave the copy up to the flush
-// interval behind at the end of every backlog (as long as the last 2-3% of a 1M-row catch-up).
+// interval behind at the end of every backlog (500 ms for ClickHouse: a tenth of a 1M-row
+// catch-up at 200k rows/s).
 func (b *batcher) drained() bool {
 	if !b.lastFull.Load() {
 		return false
