@@ -13,8 +13,13 @@ import (
 	"github.com/ferry-cdc/ferry/internal/testenv"
 )
 
-// TestSendModes sends messages in each mode to a fresh topic and checks the verdicts and that
-// a consumer receives every message (on a healthy broker even one-way sends arrive).
+// TestSendModes sends messages in each mode to a fresh topic and checks the verdicts, that a
+// consumer receives every sync and async message, and that one-way messages arrive. One-way
+// sends get no answer, so a request the broker drops is lost without a trace (docs/orderflow.md:
+// only for losable messages; a busy RocketMQ broker drops requests that waited in its send queue
+// longer than waitTimeMillsInSendQueue, 200 ms by default). In a run of the whole suite on two
+// cores 8 of 20 were lost while every sync and async message arrived, so the test requires at
+// least one one-way message, not all.
 func TestSendModes(t *testing.T) {
 	testenv.QuietRocketMQ()
 	st := testenv.Get(t)
@@ -57,13 +62,21 @@ func TestSendModes(t *testing.T) {
 		})
 	}
 	got := consumeAll(t, st, topic, len(modes)*perMode)
+	oneway := 0
 	for _, mode := range modes {
 		for i := 0; i < perMode; i++ {
-			if !got[fmt.Sprintf("%s-%d", mode, i)] {
+			switch {
+			case got[fmt.Sprintf("%s-%d", mode, i)] && mode == ModeOneWay:
+				oneway++
+			case !got[fmt.Sprintf("%s-%d", mode, i)] && mode != ModeOneWay:
 				t.Errorf("message %s-%d never arrived", mode, i)
 			}
 		}
 	}
+	if oneway == 0 {
+		t.Errorf("none of %d one-way messages arrived", perMode)
+	}
+	t.Logf("%d of %d one-way messages arrived", oneway, perMode)
 }
 
 func consumeAll(t *testing.T, st *testenv.Stack, topic string, want int) map[string]bool {
