@@ -84,7 +84,7 @@ func newBatcher(s sink.Sink, maxRows, maxBytes int, interval time.Duration, m *M
 func (b *batcher) submit(rows []sink.Row, size int) *flushResult {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for b.n >= b.maxRows || b.bytes >= b.maxBytes {
+	for b.fullLocked() {
 		b.room.Wait()
 	}
 	if b.current == nil {
@@ -102,7 +102,7 @@ func (b *batcher) submit(rows []sink.Row, size int) *flushResult {
 	b.n += len(rows)
 	b.bytes += size
 	b.lastSubmit = time.Now()
-	if b.n >= b.maxRows || b.bytes >= b.maxBytes {
+	if b.fullLocked() {
 		b.poke()
 	}
 	return b.current
@@ -215,6 +215,11 @@ func (b *batcher) drained() bool {
 func (b *batcher) full() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.fullLocked()
+}
+
+// fullLocked reports whether the pending batch reached a limit; the caller holds mu.
+func (b *batcher) fullLocked() bool {
 	return b.n >= b.maxRows || b.bytes >= b.maxBytes
 }
 
@@ -224,7 +229,7 @@ func (b *batcher) flush(ctx context.Context) {
 	defer b.applyMu.Unlock()
 	b.mu.Lock()
 	rows, staged, n, res := b.rows, b.staged, b.n, b.current
-	full := b.n >= b.maxRows || b.bytes >= b.maxBytes
+	full := b.fullLocked()
 	b.rows, b.staged, b.n, b.bytes, b.current = b.spare, nil, 0, 0, nil
 	b.spare = nil
 	if b.timer != nil {

@@ -45,9 +45,10 @@ type Config struct {
 // DefaultConfig returns the defaults for the local stack: topic ferry_changes, pulls of up to 256
 // messages (the broker sends at most 32), at most 1024 messages and 4 MiB pulled but not
 // acknowledged per queue (the queues' caches together must hold about two full batches of
-// message bodies, or the next batch cannot fill while one is applied: docs/replayer.md), batches of 5000 rows / 8 MiB / 200 ms or group commit with no
-// minimum gap, 5 retries from 500 ms, halt on poison. DefaultMinFlushGap and
-// DefaultFlushInterval give the per-sink values `replayer run` uses.
+// message bodies, or the next batch cannot fill while one is applied: docs/replayer.md),
+// batches of 5000 rows / 8 MiB / 200 ms or group commit with no minimum gap, 5 retries from
+// 500 ms, halt on poison. DefaultMinFlushGap and DefaultFlushInterval give the per-sink values
+// `replayer run` uses.
 // Group is left empty: the command sets ferry_replayer_<sink>.
 func DefaultConfig() Config {
 	return Config{
