@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"errors"
 	"fmt"
-	"io"
 
 	"github.com/ferry-cdc/ferry/pkg/source"
 )
@@ -108,53 +106,21 @@ func (t *Table) selectList() []string {
 	return cols
 }
 
-// scanRows runs q on conn and encodes every row (all columns of t, in order). It reads the
-// driver's rows directly (Conn.Raw): database/sql's Scan would render the integers and floats
-// the driver has already parsed back into text, one conversion per value; with its locking that
-// was about 5% of a backfill's CPU (docs/benchmarks-notes.md, twelfth session).
+// scanRows runs q on conn and encodes every row (all columns of t, in order), taking the
+// driver's values without database/sql's Scan (source.EachDriverRow).
 func scanRows(ctx context.Context, conn *sql.Conn, t *Table, q string, args []any) ([][]*string, error) {
 	var out [][]*string
-	err := conn.Raw(func(dc any) error {
-		rows, err := queryDriver(ctx, dc, q, args)
+	enc := &rowEncoder{cols: t.Columns}
+	err := source.EachDriverRow(ctx, conn, q, args, func(vals []driver.Value) error {
+		row, err := enc.encode(vals)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		enc := &rowEncoder{cols: t.Columns}
-		dest := make([]driver.Value, len(t.Columns))
-		for {
-			if err := rows.Next(dest); err == io.EOF {
-				return nil
-			} else if err != nil {
-				return err
-			}
-			row, err := enc.encode(dest)
-			if err != nil {
-				return err
-			}
-			out = append(out, row)
-		}
+		out = append(out, row)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read rows of %s: %w", t, err)
 	}
 	return out, nil
-}
-
-// queryDriver runs q with args (interpolated by the driver: source.SessionConfig) on the driver
-// connection dc.
-func queryDriver(ctx context.Context, dc any, q string, args []any) (driver.Rows, error) {
-	qc, ok := dc.(driver.QueryerContext)
-	if !ok {
-		return nil, fmt.Errorf("source driver connection %T cannot run queries (open the source with OpenSource)", dc)
-	}
-	named := make([]driver.NamedValue, len(args))
-	for i, a := range args {
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-	}
-	rows, err := qc.QueryContext(ctx, q, named)
-	if errors.Is(err, driver.ErrSkip) {
-		return nil, fmt.Errorf("source driver would not interpolate the query's arguments (open the source with OpenSource, which sets interpolateParams): %w", err)
-	}
-	return rows, err
 }

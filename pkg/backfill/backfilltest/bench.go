@@ -4,13 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"io"
 	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
+	"github.com/ferry-cdc/ferry/pkg/source"
 )
 
 // BenchSource is the source side of the backfill and verify benchmarks: a new source database
@@ -51,7 +51,7 @@ func BenchRows() int {
 
 // FullSelect reads every row and column of the source's orders table once and returns the time
 // taken: the plain full-table SELECT the benchmarks compare against. It reads the driver's rows
-// directly (Conn.Raw), as the backfill's chunk reader does, without database/sql's Scan: the
+// as the backfill's chunk reader does (source.EachDriverRow), without database/sql's Scan: the
 // fastest way this client takes the rows from the server.
 func (s *BenchSource) FullSelect(t testing.TB) time.Duration {
 	t.Helper()
@@ -63,21 +63,9 @@ func (s *BenchSource) FullSelect(t testing.TB) time.Duration {
 	defer conn.Close()
 	t0 := time.Now()
 	n := 0
-	err = conn.Raw(func(dc any) error {
-		rows, err := dc.(driver.QueryerContext).QueryContext(ctx, "SELECT * FROM `"+s.DB+"`.orders", nil)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		dest := make([]driver.Value, len(rows.Columns()))
-		for {
-			if err := rows.Next(dest); err == io.EOF {
-				return nil
-			} else if err != nil {
-				return err
-			}
-			n++
-		}
+	err = source.EachDriverRow(ctx, conn, "SELECT * FROM `"+s.DB+"`.orders", nil, func([]driver.Value) error {
+		n++
+		return nil
 	})
 	d := time.Since(t0)
 	if err != nil {
