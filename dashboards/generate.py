@@ -195,7 +195,9 @@ def overview():
          [(hq(0.99, "ferry_replayer_end_to_end_lag_seconds", ["sink", "table"], 'sink=~"$sink"', 'table=~"$table"'),
            "{{sink}} {{table}}")], unit="s")
     d.ts("Broker backlog per queue", "Messages in the topic not yet consumed by the replayer's consumer group, per queue.",
-         [("sum by (job, queue) (%s)" % sel("ferry_replayer_queue_backlog"), "{{job}} queue {{queue}}")], unit="short", w=24)
+         [("sum by (job, queue) (%s)" % sel("ferry_replayer_queue_backlog"), "{{job}} queue {{queue}}")], unit="short", w=12)
+    d.ts("Replayer pull cache", "Message bytes each replayer pulled and has not acknowledged yet (bounded by its --cache-mb and --queue-cache-mb).",
+         [("sum by (job, instance) (%s)" % sel("ferry_replayer_pull_cache_bytes"), "{{job}} {{instance}}")], unit="decbytes", w=12)
     d.row("Errors, DDL and halts")
     d.ts("Errors/s", "Replayer errors by kind (decode, apply, ddl, dead_letter; retried, a halt follows if retries run out), tailer send errors (retried) and binlog reconnects.",
          [("sum by (job, kind) (%s)" % rate("ferry_replayer_errors_total"), "{{job}} {{kind}}"),

@@ -20,7 +20,6 @@ import (
 )
 
 const (
-	catchUpQueues  = 8
 	appliedPoll    = 50 * time.Millisecond // replayer /metrics poll while catching up
 	catchUpLimit   = 30 * time.Minute
 	countSettleFor = time.Minute // a copy may show its last rows a little after the metric
@@ -33,6 +32,16 @@ func catchUpRows() int {
 		return n
 	}
 	return 1_000_000
+}
+
+// catchUpQueues is the topic's queue count in the catch-up benchmarks: FERRY_BENCH_E2E_QUEUES,
+// default 8 (the tailer's default). A replayer owns them all, so more queues show how its pull
+// cache and RSS scale with the queues it owns.
+func catchUpQueues() int {
+	if n, err := strconv.Atoi(os.Getenv("FERRY_BENCH_E2E_QUEUES")); err == nil && n > 0 {
+		return n
+	}
+	return 8
 }
 
 // BenchmarkEndToEndCatchUp measures how fast the pipeline (binlog -> tailer -> RocketMQ ->
@@ -96,7 +105,7 @@ func warmUp(b *testing.B, st *testenv.Stack, n int) {
 // source; it returns the pipeline, whose tailer is not started, and the binlog position in
 // front of the rows.
 func loadedPipeline(b *testing.B, st *testenv.Stack, sinks []string, n int) (*pipelinetest.Pipeline, binlogPos) {
-	p := pipelinetest.New(b, st, pipelinetest.Options{Queues: catchUpQueues})
+	p := pipelinetest.New(b, st, pipelinetest.Options{Queues: catchUpQueues()})
 	for _, s := range sinks {
 		p.StartReplayer(b, s)
 	}

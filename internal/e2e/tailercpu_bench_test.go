@@ -49,7 +49,7 @@ func BenchmarkTailerCatchUpCPU(b *testing.B) {
 
 // tailerCPURun runs one tailer over [from, to) into a new topic and reports its figures.
 func tailerCPURun(b *testing.B, st *testenv.Stack, bin, dbName string, from, to binlogPos, n, iter int) {
-	topic := st.NewTopic(b, catchUpQueues)
+	topic := st.NewTopic(b, catchUpQueues())
 	dir, addr := b.TempDir(), proctest.FreeAddr(b)
 	cpu0 := st.CPUSeconds()["broker"]
 	started := time.Now()

@@ -29,7 +29,8 @@ type Config struct {
 	Group           string        `yaml:"group"`             // consumer group; replayers in one group share the queues
 	Instance        string        `yaml:"instance"`          // client instance name; "" = unique per process
 	ConsumeBatch    int           `yaml:"consume-batch"`     // messages per pull (the broker caps a pull at 32 messages / 256 KiB); a queue holds at most 4x this many unacknowledged messages
-	QueueCacheMB    int           `yaml:"queue-cache-mb"`    // pulled-but-unacknowledged message MiB per queue at most (bounds RSS)
+	QueueCacheMB    int           `yaml:"queue-cache-mb"`    // pulled-but-unacknowledged message MiB per queue at most
+	CacheMB         int           `yaml:"cache-mb"`          // ... and in all, split evenly over the queues this replayer owns (bounds RSS)
 	BatchRows       int           `yaml:"batch-rows"`        // flush a batch at this many rows
 	BatchBytes      int           `yaml:"batch-bytes"`       // ... or this many value bytes
 	FlushInterval   time.Duration `yaml:"flush-interval"`    // ... or this long after its first row
@@ -43,9 +44,10 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults for the local stack: topic ferry_changes, pulls of up to 256
-// messages (the broker sends at most 32), at most 1024 messages and 4 MiB pulled but not
-// acknowledged per queue (the queues' caches together must hold about two full batches of
-// message bodies, or the next batch cannot fill while one is applied: docs/replayer.md),
+// messages (the broker sends at most 32), at most 1024 messages and 4 MiB per queue and 32 MiB
+// in all pulled but not acknowledged (the caches together must hold about two full batches of
+// message bodies, or the next batch cannot fill while one is applied; 32 MiB is 4 MiB for each
+// of the tailer's 8 queues: docs/replayer.md),
 // batches of 5000 rows / 8 MiB / 200 ms or group commit with no minimum gap, 5 retries from
 // 500 ms, halt on poison. DefaultMinFlushGap and DefaultFlushInterval give the per-sink values
 // `replayer run` uses.
@@ -56,6 +58,7 @@ func DefaultConfig() Config {
 		Topic:           event.DefaultTopic,
 		ConsumeBatch:    256,
 		QueueCacheMB:    4,
+		CacheMB:         32,
 		BatchRows:       5000,
 		BatchBytes:      8 << 20,
 		FlushInterval:   200 * time.Millisecond,
@@ -129,6 +132,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("replayer: consume-batch must be 1..1024, got %d", c.ConsumeBatch)
 	case c.QueueCacheMB < 1 || c.QueueCacheMB > 1024:
 		return fmt.Errorf("replayer: queue-cache-mb must be 1..1024, got %d", c.QueueCacheMB)
+	case c.CacheMB < 1 || c.CacheMB > 16384:
+		return fmt.Errorf("replayer: cache-mb must be 1..16384, got %d", c.CacheMB)
 	case c.BatchRows < 1 || c.BatchBytes < 1:
 		return fmt.Errorf("replayer: batch-rows (%d) and batch-bytes (%d) must be positive", c.BatchRows, c.BatchBytes)
 	case c.FlushInterval <= 0 || c.RetryBackoff <= 0 || c.ShutdownTimeout <= 0:

@@ -15,6 +15,7 @@ type pullConsumer interface {
 	Poll(ctx context.Context, timeout time.Duration) (*consumer.ConsumeRequest, error)
 	ACK(ctx context.Context, cr *consumer.ConsumeRequest, result consumer.ConsumeResult)
 	Shutdown() error
+	CachedBytes() int64 // body bytes pulled and not yet acknowledged (ferry patch)
 }
 
 // startConsumer starts the lite pull consumer (clustering: the group's replayers share the
@@ -22,8 +23,10 @@ type pullConsumer interface {
 // out each queue's pulls in queue order; ACK removes a pull's messages from the queue's
 // process queue and stores the offset of the lowest message still in it, so requests may be
 // acknowledged in any order and an offset never passes an unacknowledged message. Offsets are
-// persisted every 5 s and at Shutdown. The pull cache per queue counts pulled but
-// unacknowledged messages (flow control, ferry patch in third_party/rocketmq-client-go).
+// persisted every 5 s and at Shutdown. The pull cache counts pulled but unacknowledged
+// messages (flow control, ferry patch in third_party/rocketmq-client-go): each queue holds at
+// most QueueCacheMB, and at most CacheMB split evenly over the owned queues at every
+// rebalance, so the cache stays bounded however many queues this replayer owns.
 func (r *Replayer) startConsumer() (*consumerHandle, error) {
 	c, err := consumer.NewPullConsumer(
 		consumer.WithGroupName(r.cfg.Group),
@@ -35,6 +38,7 @@ func (r *Replayer) startConsumer() (*consumerHandle, error) {
 		consumer.WithPullInterval(0),
 		consumer.WithPullThresholdForQueue(int64(max(r.cfg.ConsumeBatch*4, 16))),
 		consumer.WithPullThresholdSizeForQueue(r.cfg.QueueCacheMB),
+		consumer.WithPullThresholdSizeForTopic(r.cfg.CacheMB),
 		consumer.WithMaxReconsumeTimes(-1),
 	)
 	if err != nil {
@@ -80,6 +84,7 @@ func (r *Replayer) offsetGap(mq *primitive.MessageQueue, requested, next int64) 
 func (r *Replayer) poll(ctx, ackCtx context.Context, h *consumerHandle, lanes *lanes) {
 	for ctx.Err() == nil {
 		cr, err := h.c.Poll(ctx, 500*time.Millisecond)
+		r.metrics.PullCacheBytes.Set(float64(h.c.CachedBytes()))
 		if err != nil || cr == nil {
 			continue
 		}

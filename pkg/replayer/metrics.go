@@ -8,17 +8,18 @@ import (
 
 // Metrics are the replayer's Prometheus metrics (docs/metrics-replayer.md).
 type Metrics struct {
-	RowsApplied   *prometheus.CounterVec   // ferry_replayer_rows_applied_total{sink,table,op}
-	Batches       *prometheus.CounterVec   // ferry_replayer_batches_total{sink}
-	BatchRows     *prometheus.HistogramVec // ferry_replayer_batch_rows{sink}
-	ApplySeconds  *prometheus.HistogramVec // ferry_replayer_apply_duration_seconds{sink}
-	LagSeconds    *prometheus.HistogramVec // ferry_replayer_end_to_end_lag_seconds{sink,table}
-	QueueBacklog  *prometheus.GaugeVec     // ferry_replayer_queue_backlog{queue}
-	Errors        *prometheus.CounterVec   // ferry_replayer_errors_total{kind}
-	DDL           *prometheus.CounterVec   // ferry_replayer_ddl_total{action}
-	DeadLettered  prometheus.Counter       // ferry_replayer_dead_lettered_total
-	Halted        prometheus.Gauge         // ferry_replayer_halted
-	MessagesTotal *prometheus.CounterVec   // ferry_replayer_messages_total{kind}
+	RowsApplied    *prometheus.CounterVec   // ferry_replayer_rows_applied_total{sink,table,op}
+	Batches        *prometheus.CounterVec   // ferry_replayer_batches_total{sink}
+	BatchRows      *prometheus.HistogramVec // ferry_replayer_batch_rows{sink}
+	ApplySeconds   *prometheus.HistogramVec // ferry_replayer_apply_duration_seconds{sink}
+	LagSeconds     *prometheus.HistogramVec // ferry_replayer_end_to_end_lag_seconds{sink,table}
+	QueueBacklog   *prometheus.GaugeVec     // ferry_replayer_queue_backlog{queue}
+	Errors         *prometheus.CounterVec   // ferry_replayer_errors_total{kind}
+	DDL            *prometheus.CounterVec   // ferry_replayer_ddl_total{action}
+	DeadLettered   prometheus.Counter       // ferry_replayer_dead_lettered_total
+	Halted         prometheus.Gauge         // ferry_replayer_halted
+	MessagesTotal  *prometheus.CounterVec   // ferry_replayer_messages_total{kind}
+	PullCacheBytes prometheus.Gauge         // ferry_replayer_pull_cache_bytes
 }
 
 // NewMetrics creates the metrics and registers them with reg (nil: not registered).
@@ -46,10 +47,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "1 after the replayer halted on a poison message or a DDL needing operator action."}),
 		MessagesTotal: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ferry_replayer_messages_total",
 			Help: "Messages acknowledged, by kind: rows, ddl, dead_letter."}, []string{"kind"}),
+		PullCacheBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ferry_replayer_pull_cache_bytes",
+			Help: "Message body bytes pulled and not yet acknowledged, over the owned queues (bounded by cache-mb)."}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.RowsApplied, m.Batches, m.BatchRows, m.ApplySeconds, m.LagSeconds, m.QueueBacklog,
-			m.Errors, m.DDL, m.DeadLettered, m.Halted, m.MessagesTotal)
+			m.Errors, m.DDL, m.DeadLettered, m.Halted, m.MessagesTotal, m.PullCacheBytes)
 	}
 	return m
 }

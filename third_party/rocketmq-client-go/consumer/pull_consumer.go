@@ -94,6 +94,10 @@ type defaultPullConsumer struct {
 
 	// ferry patch: called instead of moving past an illegal offset (see SetOffsetIllegalHandler).
 	offsetIllegal func(mq *primitive.MessageQueue, requested, next int64)
+	// ferry patch: PullThresholdSizeForTopic split evenly over the owned queues of the
+	// subscribed topic, at most PullThresholdSizeForQueue, in bytes (see splitCacheBudget);
+	// 0 = use PullThresholdSizeForQueue.
+	queueSizeLimit atomic.Int64
 }
 
 // SetOffsetIllegalHandler (ferry patch) makes an OFFSET_ILLEGAL pull result call h with the
@@ -752,7 +756,56 @@ func (pc *defaultPullConsumer) messageQueueChanged(topic string, mqAll, mqDivide
 		return true
 	})
 	pc.allocateQueues = allocateQueues
+	pc.splitCacheBudget(allocateQueues) // ferry patch
 	pc.defaultConsumer.client.SendHeartbeatToAllBrokerWithLock()
+}
+
+// splitCacheBudget (ferry patch) splits PullThresholdSizeForTopic evenly over the owned queues
+// of subscribed topics, so that what is pulled and not yet acknowledged stays bounded however
+// many queues a rebalance gives this consumer; PullThresholdSizeForQueue, if set, caps a share. The group's retry queue is not counted (nothing
+// is sent back to it here); it gets the same per-queue limit.
+func (pc *defaultPullConsumer) splitCacheBudget(queues []*primitive.MessageQueue) {
+	if pc.option.PullThresholdSizeForTopic <= 0 {
+		return
+	}
+	n := int64(0)
+	for _, mq := range queues {
+		if !strings.HasPrefix(mq.Topic, internal.RetryGroupTopicPrefix) {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	share := int64(pc.option.PullThresholdSizeForTopic) << 20 / n
+	if q := int64(pc.option.PullThresholdSizeForQueue.Load()) << 20; q > 0 && q < share {
+		share = q
+	}
+	pc.queueSizeLimit.Store(share)
+}
+
+// queueSizeLimitBytes (ferry patch) is the pulled-but-unacknowledged byte limit of one queue.
+func (pc *defaultPullConsumer) queueSizeLimitBytes() int64 {
+	if lim := pc.queueSizeLimit.Load(); lim > 0 {
+		return lim
+	}
+	if pc.option.PullThresholdSizeForTopic > 0 {
+		return 1 // the first rebalance has not split the budget yet: one pull per queue
+	}
+	return int64(pc.option.PullThresholdSizeForQueue.Load()) << 20
+}
+
+// CachedBytes (ferry patch) is the body size of the messages pulled and not yet acknowledged,
+// over the queues this consumer owns.
+func (pc *defaultPullConsumer) CachedBytes() int64 {
+	var n int64
+	pc.processQueueTable.Range(func(_, v interface{}) bool {
+		if pq := v.(*processQueue); !pq.IsDroppd() {
+			n += pq.cachedMsgSize.Load()
+		}
+		return true
+	})
+	return n
 }
 
 func (pc *defaultPullConsumer) sendMessageBack(brokerName string, msg *primitive.MessageExt, delayLevel int) bool {
@@ -864,7 +917,7 @@ func (pc *defaultPullConsumer) pullMessage(request *PullRequest) {
 			sleepTime = _PullDelayTimeWhenFlowControl
 			goto NEXT
 		}
-		if lim := int64(pc.option.PullThresholdSizeForQueue.Load()) << 20; lim > 0 && pq.cachedMsgSize.Load() > lim {
+		if lim := pc.queueSizeLimitBytes(); lim > 0 && pq.cachedMsgSize.Load() > lim {
 			sleepTime = _PullDelayTimeWhenFlowControl
 			goto NEXT
 		}
