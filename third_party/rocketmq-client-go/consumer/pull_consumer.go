@@ -762,8 +762,9 @@ func (pc *defaultPullConsumer) messageQueueChanged(topic string, mqAll, mqDivide
 
 // splitCacheBudget (ferry patch) splits PullThresholdSizeForTopic evenly over the owned queues
 // of subscribed topics, so that what is pulled and not yet acknowledged stays bounded however
-// many queues a rebalance gives this consumer; PullThresholdSizeForQueue, if set, caps a share. The group's retry queue is not counted (nothing
-// is sent back to it here); it gets the same per-queue limit.
+// many queues a rebalance gives this consumer; PullThresholdSizeForQueue, if set, caps a
+// share. The group's retry queue is not counted (nothing is sent back to it here); it gets
+// the same per-queue limit.
 func (pc *defaultPullConsumer) splitCacheBudget(queues []*primitive.MessageQueue) {
 	if pc.option.PullThresholdSizeForTopic <= 0 {
 		return
