@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ferry-cdc/ferry/internal/pipelinetest"
-	"github.com/ferry-cdc/ferry/internal/proctest"
 	"github.com/ferry-cdc/ferry/internal/testenv"
 )
 
@@ -22,11 +21,7 @@ import (
 // FERRY_BENCH_CLICKHOUSE_ARGS adds replayer flags (e.g. --cache-mb 16384, which leaves only the
 // per-queue bound, the behaviour before --cache-mb).
 func BenchmarkReplayerBacklog(b *testing.B) {
-	st := testenv.Get(b)
-	proctest.Build(b, "./cmd/binlog-tailer")
-	proctest.Build(b, "./cmd/replayer")
-	n := catchUpRows()
-	warmUp(b, st, min(n, warmUpRows))
+	st, n := prepareCatchUp(b)
 	for i := 0; i < b.N; i++ {
 		drainBacklog(b, st, n)
 	}

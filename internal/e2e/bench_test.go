@@ -67,11 +67,7 @@ func catchUpQueues() int {
 // µs per applied row, and the peak RSS of the tailer and each replayer. FERRY_BENCH_PROFILE=<dir>
 // also saves each replayer's CPU and heap profiles (profileReplayers).
 func BenchmarkEndToEndCatchUp(b *testing.B) {
-	st := testenv.Get(b)
-	proctest.Build(b, "./cmd/binlog-tailer")
-	proctest.Build(b, "./cmd/replayer")
-	n := catchUpRows()
-	warmUp(b, st, min(n, warmUpRows))
+	st, n := prepareCatchUp(b)
 	for _, sinks := range [][]string{{"clickhouse"}, {"mysql"}, {"mysql", "clickhouse"}} {
 		b.Run(strings.Join(sinks, "+"), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
@@ -79,6 +75,17 @@ func BenchmarkEndToEndCatchUp(b *testing.B) {
 			}
 		})
 	}
+}
+
+// prepareCatchUp builds the tailer and the replayer, warms the broker up (warmUp) and returns
+// the stack and the catch-up size, catchUpRows().
+func prepareCatchUp(b *testing.B) (*testenv.Stack, int) {
+	st := testenv.Get(b)
+	proctest.Build(b, "./cmd/binlog-tailer")
+	proctest.Build(b, "./cmd/replayer")
+	n := catchUpRows()
+	warmUp(b, st, min(n, warmUpRows))
+	return st, n
 }
 
 // warmUpRows is the size of the untimed catch-up BenchmarkEndToEndCatchUp runs first.
