@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/sink"
@@ -190,13 +188,14 @@ func waitCacheSettled(t *testing.T, r *Replayer, timeout time.Duration) int {
 	return 0
 }
 
+// gaugeValue reads r's pull-cache gauge.
 func gaugeValue(t *testing.T, r *Replayer) int {
 	t.Helper()
-	var m dto.Metric
-	if err := r.metrics.PullCacheBytes.Write(&m); err != nil {
-		t.Fatal(err)
+	v := metricValue(r.metrics.PullCacheBytes)
+	if v < 0 {
+		t.Fatal("cannot read ferry_replayer_pull_cache_bytes")
 	}
-	return int(m.GetGauge().GetValue())
+	return int(v)
 }
 
 func mib(n int) float64 { return float64(n) / (1 << 20) }

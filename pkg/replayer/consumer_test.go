@@ -47,7 +47,7 @@ func TestConsumerConvergesAcrossRestart(t *testing.T) {
 			cfg := testConfig(st, topic)
 			r1, stop1 := startReplayer(t, cfg, target)
 			deadline := time.Now().Add(60 * time.Second)
-			for counterValue(r1.metrics.MessagesTotal.WithLabelValues("rows")) < 10 {
+			for metricValue(r1.metrics.MessagesTotal.WithLabelValues("rows")) < 10 {
 				if time.Now().After(deadline) {
 					t.Fatal("first replayer applied fewer than 10 messages in 60 s")
 				}
@@ -61,7 +61,7 @@ func TestConsumerConvergesAcrossRestart(t *testing.T) {
 			}
 			r2, _ := startReplayer(t, cfg, target)
 			waitConverged(t, target, table, h.Final, 120*time.Second)
-			if n := counterValue(r2.metrics.MessagesTotal.WithLabelValues("rows")); n == 0 {
+			if n := metricValue(r2.metrics.MessagesTotal.WithLabelValues("rows")); n == 0 {
 				t.Fatal("second replayer acknowledged nothing")
 			}
 		})

@@ -51,9 +51,9 @@ func TestDDLOncePerVersion(t *testing.T) {
 		t.Fatalf("ddl version recorded %d times (%v), want once", recorded, err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for counterValue(r.metrics.DDL.WithLabelValues("handled")) != queues {
+	for metricValue(r.metrics.DDL.WithLabelValues("handled")) != queues {
 		if time.Now().After(deadline) {
-			t.Fatalf("ddl handled %v times, want once per queue (%d)", counterValue(r.metrics.DDL.WithLabelValues("handled")), queues)
+			t.Fatalf("ddl handled %v times, want once per queue (%d)", metricValue(r.metrics.DDL.WithLabelValues("handled")), queues)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -299,11 +299,14 @@ func startReplayer(t *testing.T, cfg Config, tg copyTarget) (r *Replayer, stop f
 	return r, stop
 }
 
-// counterValue reads a counter's current value.
-func counterValue(c prometheus.Counter) float64 {
+// metricValue reads a counter's or a gauge's current value (-1 if it cannot be read).
+func metricValue(c prometheus.Metric) float64 {
 	var m dto.Metric
 	if err := c.Write(&m); err != nil {
 		return -1
+	}
+	if g := m.GetGauge(); g != nil {
+		return g.GetValue()
 	}
 	return m.GetCounter().GetValue()
 }

@@ -83,7 +83,7 @@ func TestTransientCopyFailuresDoNotHalt(t *testing.T) {
 			if err := stop(); err != nil {
 				t.Fatalf("replayer stopped with %v, want a graceful stop after the copy came back", err)
 			}
-			if n := counterValue(r.metrics.Errors.WithLabelValues("sink_transient")); n < 2 || fs.failures.Load() < 2 {
+			if n := metricValue(r.metrics.Errors.WithLabelValues("sink_transient")); n < 2 || fs.failures.Load() < 2 {
 				t.Fatalf("sink_transient errors = %v, failed applies = %d: the outage was not exercised", n, fs.failures.Load())
 			}
 		})
@@ -109,7 +109,7 @@ func TestTransientCopyFailuresDoNotHalt(t *testing.T) {
 		if !errors.Is(err, ErrHalted) || !errors.Is(err, denied) || !strings.Contains(err.Error(), "after 2 retries") {
 			t.Fatalf("Run = %v, want a halt after 2 retries wrapping %v", err, denied)
 		}
-		if n := counterValue(r.metrics.Errors.WithLabelValues("sink_transient")); n != 0 {
+		if n := metricValue(r.metrics.Errors.WithLabelValues("sink_transient")); n != 0 {
 			t.Fatalf("sink_transient errors = %v for a refused statement", n)
 		}
 	})
