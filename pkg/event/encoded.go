@@ -3,6 +3,7 @@ package event
 import (
 	"fmt"
 	"sync"
+	"unicode/utf8"
 )
 
 // A producer that sends what it builds (the publisher's grouper) can encode each data image
@@ -64,9 +65,25 @@ func (m *Message) EncodeValues(vals []*string) error {
 	if len(vals) != len(m.Ferry.Columns) {
 		return malformed("%s.%s: data image has %d values for %d columns", m.Database, m.Table, len(vals), len(m.Ferry.Columns))
 	}
-	return e.add(m, func(w *jw) { w.valueImage(vals, e.keys) }, func() string {
+	err = e.add(m, func(w *jw) { w.valueImage(vals, e.keys) }, func() string {
 		return ValuesKey(m.PKNames, m.Ferry.Columns, vals)
 	})
+	if err != nil {
+		return m.nameInvalidValue(vals, err)
+	}
+	return nil
+}
+
+// nameInvalidValue returns, for an encoding error of vals, an error that names the first value
+// that is not valid UTF-8 and its row's key, or err if every value is valid UTF-8.
+func (m *Message) nameInvalidValue(vals []*string, err error) error {
+	for j, v := range vals {
+		if v != nil && !utf8.ValidString(*v) {
+			return malformed("%s.%s: column %s of the row with key %s is not valid UTF-8 (encode binary values with EncodeBytes)",
+				m.Database, m.Table, m.Ferry.Columns[j], ValuesKey(m.PKNames, m.Ferry.Columns, vals))
+		}
+	}
+	return err
 }
 
 // EncodeImage is EncodeValues for an image given as a map (keys in Ferry.Columns order, then

@@ -80,7 +80,7 @@ func TestEncodeRefuses(t *testing.T) {
 		add  func(m *Message) error
 		want string
 	}{
-		{"invalid UTF-8", func(m *Message) error { return m.EncodeValues([]*string{Str("9"), Str("\xff"), nil}) }, "not valid UTF-8"},
+		{"invalid UTF-8", func(m *Message) error { return m.EncodeValues([]*string{Str("9"), Str("\xff"), nil}) }, "column note of the row with key 9 is not valid UTF-8"},
 		{"too few values", func(m *Message) error { return m.EncodeValues([]*string{Str("9")}) }, "1 values for 3 columns"},
 		{"column not in ferry.columns", func(m *Message) error {
 			return m.EncodeImage(map[string]*string{"id": Str("9"), "other": nil})

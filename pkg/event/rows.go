@@ -107,14 +107,15 @@ func writeKeyPart(b *strings.Builder, v *string) {
 }
 
 // checkValues checks images given as values: one value per column, primary key values not
-// null, and, unless the message was decoded from valid UTF-8 (decoded), valid UTF-8 values.
-func (m *Message) checkValues(decoded bool) error {
+// null, and, unless the values are known or will be checked to be valid UTF-8 (utf8Known:
+// decoded from a valid body, or about to be encoded), valid UTF-8 values.
+func (m *Message) checkValues(utf8Known bool) error {
 	for i, row := range m.cols {
 		if len(row) != len(m.Ferry.Columns) {
 			return malformed("%s.%s: data[%d] has %d values for %d columns", m.Database, m.Table, i, len(row), len(m.Ferry.Columns))
 		}
 		for j, v := range row {
-			if !decoded && v != nil && !utf8.ValidString(*v) {
+			if !utf8Known && v != nil && !utf8.ValidString(*v) {
 				return malformed("%s.%s: data[%d].%s is not valid UTF-8 (encode binary values with EncodeBytes)", m.Database, m.Table, i, m.Ferry.Columns[j])
 			}
 		}

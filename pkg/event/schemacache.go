@@ -132,7 +132,7 @@ func decodeBody(body string, c *SchemaCache, dense bool) (*Message, error) {
 		m.cols = imgs[0].cols
 	}
 	m.restoreDDLCopy() // as Decode: a marked per-queue DDL copy gets its type and statement back
-	if err := m.validate(p.keys); err != nil {
+	if err := m.validate(p.keys, false); err != nil {
 		return nil, err
 	}
 	return &m, nil

@@ -22,7 +22,7 @@ func (p *Publisher) Publish(ctx context.Context, msgs []event.Message) error {
 	}
 	for i := range msgs {
 		m := &msgs[i]
-		if err := m.Validate(); err != nil {
+		if err := m.ValidateForEncoding(); err != nil { // the encoder checks UTF-8
 			return fmt.Errorf("publish message %d: %w", i, err)
 		}
 		if err := g.addMessage(ctx, m); err != nil {

@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,5 +50,44 @@ func TestPublishAPI(t *testing.T) {
 	bad.Ferry = &event.Meta{Format: 1, Columns: []string{"id"}}
 	if err := pub.Publish(context.Background(), []event.Message{bad}); !errors.Is(err, event.ErrMalformed) {
 		t.Errorf("invalid message: err = %v", err)
+	}
+}
+
+// TestPublishRefusesInvalidUTF8: a value that is not valid UTF-8 is refused with ErrMalformed
+// naming its column, whether the images are values (checked by the encoder only) or maps
+// (checked by Validate), and nothing of that message is sent.
+func TestPublishRefusesInvalidUTF8(t *testing.T) {
+	tests := []struct {
+		name string
+		add  func(m *event.Message, id, v string)
+		want string
+	}{
+		{"values", func(m *event.Message, id, v string) { m.AddValues([]*string{event.Str(id), event.Str(v)}) },
+			"column v of the row with key 2 is not valid UTF-8"},
+		{"maps", func(m *event.Message, id, v string) {
+			m.Data = append(m.Data, map[string]*string{"id": event.Str(id), "v": event.Str(v)})
+		}, "data[1].v is not valid UTF-8"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &publishtest.Recorder{}
+			pub, err := New(Config{Topic: "t", Queues: 1, MaxBatchRows: 10, MaxBatchBytes: 1 << 20,
+				SendTimeout: time.Second, MaxRetryDelay: 10 * time.Millisecond, QueueBuffer: 1}, rec, publishtest.Logger(t), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pub.Close()
+			m := event.Message{Database: "shop", Table: "orders", PKNames: []string{"id"}, Type: event.TypeInsert,
+				Ferry: &event.Meta{Format: 1, Snapshot: true, Columns: []string{"id", "v"}, Versions: []uint64{9, 9}}}
+			tc.add(&m, "1", "ok")
+			tc.add(&m, "2", "bad \xff")
+			err = pub.Publish(t.Context(), []event.Message{m})
+			if !errors.Is(err, event.ErrMalformed) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want ErrMalformed containing %q", err, tc.want)
+			}
+			if got := rec.Snapshot(); len(got) != 0 {
+				t.Fatalf("sent %d messages of a refused message", len(got))
+			}
+		})
 	}
 }
