@@ -3,6 +3,7 @@ module github.com/ferry-cdc/ferry
 go 1.26.0
 
 require (
+	github.com/ClickHouse/ch-go v0.74.0
 	github.com/ClickHouse/clickhouse-go/v2 v2.50.0
 	github.com/apache/rocketmq-client-go/v2 v2.1.3-0.20251226070945-2173d070fd1b
 	github.com/go-mysql-org/go-mysql v1.16.0
@@ -20,7 +21,6 @@ require (
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
-	github.com/ClickHouse/ch-go v0.74.0 // indirect
 	github.com/andybalholm/brotli v1.2.6 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
@@ -69,3 +69,7 @@ replace github.com/apache/rocketmq-client-go/v2 => ./third_party/rocketmq-client
 // clickhouse-go v2.50.0 plus one added file (a batch column the caller encodes in the native
 // wire format, reused across inserts); see third_party/clickhouse-go/FERRY-PATCH.md.
 replace github.com/ClickHouse/clickhouse-go/v2 => ./third_party/clickhouse-go
+
+// go-sql-driver/mysql v1.10.1 plus a text-row reader (each value as the server's text, without
+// boxing): the backfill's chunk reads; see third_party/go-sql-driver-mysql/FERRY-PATCH.md.
+replace github.com/go-sql-driver/mysql => ./third_party/go-sql-driver-mysql

@@ -175,3 +175,62 @@ func TestRepairTombstoneIsAppliedByTheReplayer(t *testing.T) {
 		t.Errorf("live copy rows after repair = %d (%v), want 2", live, err)
 	}
 }
+
+// TestSnapshotNumbersAsEvents: numbers read over the text protocol are published in their event
+// form whatever text the server sends: no ZEROFILL padding, YEAR 0 as "0", BIT as its decimal
+// value, DOUBLE as its shortest text, DECIMAL at its scale, the integer types' extremes intact.
+func TestSnapshotNumbersAsEvents(t *testing.T) {
+	st := testenv.Get(t)
+	db := st.NewSourceDatabase(t)
+	src := backfilltest.OpenSource(t, st)
+	cols := []struct{ def, value, want string }{
+		{"TINYINT", "-128", "-128"},
+		{"SMALLINT UNSIGNED", "0", "0"},
+		{"MEDIUMINT", "-8388608", "-8388608"},
+		{"INT(6) ZEROFILL", "42", "42"},
+		{"INT(6) UNSIGNED ZEROFILL", "0", "0"},
+		{"BIGINT", "-9223372036854775808", "-9223372036854775808"},
+		{"BIGINT UNSIGNED", "18446744073709551615", "18446744073709551615"},
+		{"BIGINT(25) UNSIGNED ZEROFILL", "7", "7"},
+		{"YEAR", "0", "0"},
+		{"YEAR", "2024", "2024"},
+		{"BIT(10)", "b'1010'", "10"},
+		{"DOUBLE", "0.1", "0.1"},
+		{"DOUBLE", "-1.5e20", "-150000000000000000000"},
+		{"DECIMAL(10,3)", "1.5", "1.500"},
+		{"INT", "NULL", "NULL"},
+	}
+	defs, vals := []string{"id INT PRIMARY KEY"}, []string{"1"}
+	for i, c := range cols {
+		defs, vals = append(defs, "c"+strconv.Itoa(i)+" "+c.def), append(vals, c.value)
+	}
+	for _, q := range []string{
+		"CREATE TABLE `" + db + "`.n (" + strings.Join(defs, ", ") + ")",
+		"INSERT INTO `" + db + "`.n VALUES (" + strings.Join(vals, ", ") + ")",
+	} {
+		if _, err := src.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	cfg := backfill.DefaultConfig()
+	cfg.CheckpointDir = t.TempDir()
+	pub := &recordingPublisher{}
+	b, err := backfill.New(cfg, src, pub, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Table(context.Background(), db+".n"); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := pub.rows("n")
+	if len(rows) != 1 {
+		t.Fatalf("published %d rows of n, want 1", len(rows))
+	}
+	for i, c := range cols {
+		t.Run(c.def+"="+c.value, func(t *testing.T) {
+			if got := deref(rows[0]["c"+strconv.Itoa(i)]); got != c.want {
+				t.Errorf("published %q, want %q", got, c.want)
+			}
+		})
+	}
+}

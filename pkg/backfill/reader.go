@@ -3,7 +3,6 @@ package backfill
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 
 	"github.com/ferry-cdc/ferry/pkg/source"
@@ -107,11 +106,11 @@ func (t *Table) selectList() []string {
 }
 
 // scanRows runs q on conn and encodes every row (all columns of t, in order), taking the
-// driver's values without database/sql's Scan (source.EachDriverRow).
+// server's text of each value from the driver (source.EachTextRow).
 func scanRows(ctx context.Context, conn *sql.Conn, t *Table, q string, args []any) ([][]*string, error) {
 	var out [][]*string
 	enc := &rowEncoder{cols: t.Columns}
-	err := source.EachDriverRow(ctx, conn, q, args, func(vals []driver.Value) error {
+	err := source.EachTextRow(ctx, conn, q, args, func(vals [][]byte) error {
 		row, err := enc.encode(vals)
 		if err != nil {
 			return err

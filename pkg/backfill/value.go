@@ -1,7 +1,6 @@
 package backfill
 
 import (
-	"database/sql/driver"
 	"fmt"
 	"strconv"
 
@@ -9,12 +8,14 @@ import (
 )
 
 // appendValue appends the change-event encoding of a non-NULL column value read over MySQL's
-// text protocol (schemas/change-event.md): BIT as the decimal unsigned value, binary strings as
-// ISO-8859-1 runes, floats re-rendered with the shortest exact form; everything else (integers,
-// exact decimals at scale, datetimes with exactly fsp digits, enum/set members, text, JSON) is
-// already in its event form.
+// text protocol (schemas/change-event.md): integers and YEAR without ZEROFILL padding, BIT as
+// the decimal unsigned value, binary strings as ISO-8859-1 runes, floats re-rendered with the
+// shortest exact form; everything else (exact decimals at scale, datetimes with exactly fsp
+// digits, enum/set members, text, JSON) is already in its event form.
 func appendValue(dst []byte, c *Column, raw []byte) ([]byte, error) {
 	switch {
+	case c.Type.IsInteger() || c.Type.Base == "year":
+		return append(dst, unpadded(raw)...), nil
 	case c.Type.Base == "bit":
 		var n uint64
 		for _, b := range raw {
@@ -37,6 +38,14 @@ func appendValue(dst []byte, c *Column, raw []byte) ([]byte, error) {
 	return append(dst, raw...), nil
 }
 
+// unpadded returns an integer's text without the leading zeros of a ZEROFILL column ("0" stays).
+func unpadded(raw []byte) []byte {
+	for len(raw) > 1 && raw[0] == '0' {
+		raw = raw[1:]
+	}
+	return raw
+}
+
 // rowEncoder encodes the rows of one read with few allocations: the text of a row's values is
 // one string (each value a substring of it), and the value strings and row slices are cut
 // from blocks shared by many rows. A row's values thus stay in memory while any of them is
@@ -49,9 +58,9 @@ type rowEncoder struct {
 	ptrs []*string
 }
 
-// encode returns the change-event values of one row as the driver returned it (one value per
-// column of e.cols: nil, []byte, int64, uint64 or float64; appendDriverValue).
-func (e *rowEncoder) encode(vals []driver.Value) ([]*string, error) {
+// encode returns the change-event values of one row as the server sent it (one value per
+// column of e.cols, its text or nil for NULL; source.EachTextRow).
+func (e *rowEncoder) encode(vals [][]byte) ([]*string, error) {
 	e.buf, e.ends = e.buf[:0], e.ends[:0]
 	for i, v := range vals {
 		if v == nil {
@@ -59,7 +68,7 @@ func (e *rowEncoder) encode(vals []driver.Value) ([]*string, error) {
 			continue
 		}
 		var err error
-		if e.buf, err = appendDriverValue(e.buf, &e.cols[i], v); err != nil {
+		if e.buf, err = appendValue(e.buf, &e.cols[i], v); err != nil {
 			return nil, err
 		}
 		e.ends = append(e.ends, len(e.buf))
@@ -78,27 +87,6 @@ func (e *rowEncoder) encode(vals []driver.Value) ([]*string, error) {
 		row[i], start = &e.vals[len(e.vals)-1], end
 	}
 	return row, nil
-}
-
-// appendDriverValue appends the change-event encoding of a non-NULL value as go-sql-driver's
-// text protocol returns it: integer columns parsed into int64 (uint64 for BIGINT UNSIGNED),
-// DOUBLE (and FLOAT, which chunk queries widen to DOUBLE: Column.selectExpr) into float64,
-// everything else as the server's text (appendValue).
-func appendDriverValue(dst []byte, c *Column, v driver.Value) ([]byte, error) {
-	switch v := v.(type) {
-	case []byte:
-		return appendValue(dst, c, v)
-	case int64:
-		return strconv.AppendInt(dst, v, 10), nil
-	case uint64:
-		return strconv.AppendUint(dst, v, 10), nil
-	case float64:
-		if c.Type.Base == "float" {
-			return event.AppendFloat(dst, v, 32), nil
-		}
-		return event.AppendFloat(dst, v, 64), nil
-	}
-	return nil, fmt.Errorf("column %s: unexpected %T from the source driver", c.Name, v)
 }
 
 // block returns a zeroed row slice of n values cut from a shared block.
