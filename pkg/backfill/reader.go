@@ -109,7 +109,7 @@ func (t *Table) selectList() []string {
 // server's text of each value from the driver (source.EachTextRow).
 func scanRows(ctx context.Context, conn *sql.Conn, t *Table, q string, args []any) ([][]*string, error) {
 	var out [][]*string
-	enc := &rowEncoder{cols: t.Columns}
+	enc := newRowEncoder(t.Columns)
 	err := source.EachTextRow(ctx, conn, q, args, func(vals [][]byte) error {
 		row, err := enc.encode(vals)
 		if err != nil {

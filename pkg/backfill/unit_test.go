@@ -74,7 +74,7 @@ func TestRowEncoder(t *testing.T) {
 		{[][]byte{{0xff}, nil, b("-0"), nil, b("-1.00"), nil, b("2026-11-01 00:00:00.000"), b("0"), b("0007"), nil},
 			[]string{"255", "NULL", "-0", "NULL", "-1.00", "NULL", "2026-11-01 00:00:00.000", "0", "7", "NULL"}},
 	}
-	enc := &rowEncoder{cols: cols}
+	enc := newRowEncoder(cols)
 	var got [][]*string
 	for i := 0; i < 100; i++ { // enough rows to need new blocks
 		for _, r := range rows {
@@ -202,5 +202,37 @@ func TestSweepVersion(t *testing.T) {
 	}
 	if !(v < first && v >= last) {
 		t.Fatalf("SweepVersion(1) = %d not between the last version of epoch 0 (%d) and the first of epoch 1 (%d)", v, last, first)
+	}
+}
+
+// BenchmarkRowEncoder measures encoding one orders row as the server sends it (the types and
+// values of backfilltest.BulkOrders) into its event values.
+func BenchmarkRowEncoder(b *testing.B) {
+	typs := []string{"bigint(20) unsigned", "varchar(32)", "varchar(64)", "bigint(20) unsigned", "varchar(16)",
+		"decimal(12,2)", "decimal(12,2)", "decimal(12,2)", "int(11)", "json", "varchar(255)", "varchar(16)",
+		"datetime", "datetime(6)", "datetime(6)", "datetime(6)", "int(10) unsigned"}
+	vals := []string{"123456", "O00000000000000000123456", "req-123456", "4456", "paid", "234.56", "1.23", "233.33",
+		"1", `{"city": "c7"}`, "", "app", "2026-11-15 08:30:00", "2026-11-15 08:00:00.123000",
+		"2026-11-15 08:00:00.456000", "2026-11-15 08:00:00.456000", "1"}
+	var cols []Column
+	row := make([][]byte, len(typs))
+	for i, typ := range typs {
+		cols = append(cols, Column{Name: fmt.Sprintf("c%d", i), MySQLType: typ})
+		ct, err := event.ParseMySQLType(typ)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cols[i].Type, row[i] = ct, []byte(vals[i])
+	}
+	row[10] = nil // remark is mostly NULL
+	enc := newRowEncoder(cols)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if i%10000 == 0 { // a new chunk: the backfill encodes each chunk with its own encoder
+			enc = newRowEncoder(cols)
+		}
+		if _, err := enc.encode(row); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
