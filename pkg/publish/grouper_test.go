@@ -66,12 +66,7 @@ const (
 func runGrouperAs(t *testing.T, feed, queues, maxRows, maxBytes int, rows []groupRow) []publishtest.Recorded {
 	t.Helper()
 	rec := &publishtest.Recorder{}
-	pub, err := New(Config{Topic: "t", Queues: queues, MaxBatchRows: maxRows, MaxBatchBytes: maxBytes,
-		SendTimeout: time.Second, MaxRetryDelay: time.Second, QueueBuffer: 2}, rec, publishtest.Logger(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
+	pub := testPublisher(t, rec, queues, maxRows, maxBytes, 2)
 	b := NewGrouper(pub)
 	g := &groupTemplates{cols: map[string][]string{}, tmpls: map[string]*event.Message{}}
 	for i, r := range rows {
@@ -259,13 +254,7 @@ func bodiesByQueue(rs []publishtest.Recorded) map[int][]string {
 func BenchmarkGrouperAdd(b *testing.B) {
 	for _, shape := range []string{"bulk", "orderflow"} {
 		b.Run(shape, func(b *testing.B) {
-			pub, err := New(Config{Topic: "t", Queues: 8, MaxBatchRows: 1000, MaxBatchBytes: 1 << 20,
-				SendTimeout: time.Second, MaxRetryDelay: time.Second, QueueBuffer: 4}, publishtest.NopSender{}, publishtest.Logger(b), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer pub.Close()
-			bt := NewGrouper(pub)
+			bt := NewGrouper(testPublisher(b, publishtest.NopSender{}, 8, 1000, 1<<20, 4))
 			g := &groupTemplates{cols: map[string][]string{}, tmpls: map[string]*event.Message{}}
 			tables := []string{"orders", "items", "stock", "customers"}
 			ops := []string{event.TypeInsert, event.TypeInsert, event.TypeUpdate, event.TypeUpdate}
@@ -294,12 +283,7 @@ func BenchmarkGrouperAdd(b *testing.B) {
 // and the rows before and after it are sent.
 func TestGrouperRefusesUnencodableRow(t *testing.T) {
 	rec := &publishtest.Recorder{}
-	pub, err := New(Config{Topic: "t", Queues: 1, MaxBatchRows: 10, MaxBatchBytes: 1 << 20,
-		SendTimeout: time.Second, MaxRetryDelay: time.Second, QueueBuffer: 2}, rec, publishtest.Logger(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
+	pub := testPublisher(t, rec, 1, 10, 1<<20, 2)
 	g, tmpls := NewGrouper(pub), &groupTemplates{cols: map[string][]string{}, tmpls: map[string]*event.Message{}}
 	add := func(table, key, v string, version uint64) error {
 		tmpl := tmpls.of(groupRow{table: table, typ: event.TypeInsert, key: key})
@@ -308,7 +292,7 @@ func TestGrouperRefusesUnencodableRow(t *testing.T) {
 	if err := add("t1", "1", "ok", 1); err != nil {
 		t.Fatal(err)
 	}
-	err = add("t2", "2", "\xff", 2) // t2's first row: it would open a message of its own
+	err := add("t2", "2", "\xff", 2) // t2's first row: it would open a message of its own
 	if !errors.Is(err, event.ErrMalformed) || !strings.Contains(err.Error(), "db.t2") {
 		t.Fatalf("error %v, want ErrMalformed naming db.t2", err)
 	}

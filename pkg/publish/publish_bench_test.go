@@ -13,12 +13,7 @@ import (
 // into a no-op sender, for a backfill chunk of 10,000 rows shaped like the benchmark's orders
 // (pkg/backfill/backfilltest.BulkOrders: 17 columns as the source's text).
 func BenchmarkPublish(b *testing.B) {
-	pub, err := New(Config{Topic: "t", Queues: 4, MaxBatchRows: 1000, MaxBatchBytes: 1 << 20,
-		SendTimeout: time.Second, MaxRetryDelay: time.Second, QueueBuffer: 4}, publishtest.NopSender{}, publishtest.Logger(b), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer pub.Close()
+	pub := testPublisher(b, publishtest.NopSender{}, 4, 1000, 1<<20, 4)
 	const chunk = 10000
 	cols := []string{"id", "order_no", "request_id", "user_id", "status", "total_amount", "discount_amount", "pay_amount",
 		"item_count", "address", "remark", "source", "expire_at", "paid_at", "created_at", "updated_at", "version"}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ferry-cdc/ferry/pkg/event"
 	"github.com/ferry-cdc/ferry/pkg/publish/publishtest"
@@ -15,12 +14,7 @@ import (
 // snapshot flag, sends DDL to every queue and returns after SEND_OK.
 func TestPublishAPI(t *testing.T) {
 	rec := &publishtest.Recorder{}
-	pub, err := New(Config{Topic: "t", Queues: 3, MaxBatchRows: 2, MaxBatchBytes: 1 << 20,
-		SendTimeout: time.Second, MaxRetryDelay: 10 * time.Millisecond, QueueBuffer: 1}, rec, publishtest.Logger(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
+	pub := testPublisher(t, rec, 3, 2, 1<<20, 1)
 	rows := event.Message{Database: "shop", Table: "orders", PKNames: []string{"id"}, Type: event.TypeInsert,
 		Ferry: &event.Meta{Format: 1, Snapshot: true, Columns: []string{"id", "v"}}}
 	for i := 0; i < 10; i++ {
@@ -71,17 +65,12 @@ func TestPublishRefusesInvalidUTF8(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &publishtest.Recorder{}
-			pub, err := New(Config{Topic: "t", Queues: 1, MaxBatchRows: 10, MaxBatchBytes: 1 << 20,
-				SendTimeout: time.Second, MaxRetryDelay: 10 * time.Millisecond, QueueBuffer: 1}, rec, publishtest.Logger(t), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer pub.Close()
+			pub := testPublisher(t, rec, 1, 10, 1<<20, 1)
 			m := event.Message{Database: "shop", Table: "orders", PKNames: []string{"id"}, Type: event.TypeInsert,
 				Ferry: &event.Meta{Format: 1, Snapshot: true, Columns: []string{"id", "v"}, Versions: []uint64{9, 9}}}
 			tc.add(&m, "1", "ok")
 			tc.add(&m, "2", "bad \xff")
-			err = pub.Publish(t.Context(), []event.Message{m})
+			err := pub.Publish(t.Context(), []event.Message{m})
 			if !errors.Is(err, event.ErrMalformed) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want ErrMalformed containing %q", err, tc.want)
 			}

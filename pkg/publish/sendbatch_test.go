@@ -57,12 +57,7 @@ func TestTooLargeBatchSplits(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &publishtest.Recorder{}
 			s := &sizeLimitSender{next: rec, max: tc.max, gate: make(chan struct{})}
-			pub, err := New(Config{Topic: "t", Queues: 1, MaxBatchRows: 1, MaxBatchBytes: 1 << 20,
-				SendTimeout: time.Second, MaxRetryDelay: 10 * time.Millisecond, QueueBuffer: 64}, s, publishtest.Logger(t), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer pub.Close()
+			pub := testPublisher(t, s, 1, 1, 1<<20, 64)
 			m := event.Message{Database: "shop", Table: "orders", PKNames: []string{"id"}, Type: event.TypeInsert,
 				Ferry: &event.Meta{Format: 1, Snapshot: true, Columns: []string{"id"}}}
 			for i := range tc.msgs {
