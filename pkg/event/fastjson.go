@@ -247,20 +247,28 @@ func (w *jw) valueImages(rows [][]*string, cols []string) {
 }
 
 // valueImage writes one image given as values; keys[j] is column j encoded as an object key.
+// It works on a local slice (w.b, reached through a pointer, would be loaded and stored at every
+// append) and writes strings that need no escaping inline, the common case; the rest go
+// through str.
 func (w *jw) valueImage(row []*string, keys []string) {
-	w.b = append(w.b, '{')
+	b := append(w.b, '{')
 	for j, v := range row {
 		if j > 0 {
-			w.b = append(w.b, ',')
+			b = append(b, ',')
 		}
-		w.b = append(w.b, keys[j]...)
-		if v == nil {
-			w.raw("null")
-		} else {
+		b = append(b, keys[j]...)
+		switch {
+		case v == nil:
+			b = append(b, "null"...)
+		case plainRun(*v) == len(*v):
+			b = append(append(append(b, '"'), *v...), '"')
+		default:
+			w.b = b
 			w.str(*v)
+			b = w.b
 		}
 	}
-	w.b = append(w.b, '}')
+	w.b = append(b, '}')
 }
 
 // colKeys returns each column name encoded as a JSON object key (`"name":`).

@@ -223,3 +223,39 @@ func FuzzStrMatchesEncodingJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValueImageMatchesEncodingJSON holds a whole values image (valueImage writes plain strings
+// inline and the rest through str) to encoding/json's object of the same members, NULLs
+// included, for valid UTF-8; invalid UTF-8 must be an error.
+func FuzzValueImageMatchesEncodingJSON(f *testing.F) {
+	f.Add("plain", "needs \"escaping\"\n", true)
+	f.Add("", "\u2028 é", false)
+	f.Add("\xff", "x", true)
+	f.Fuzz(func(t *testing.T, a, b string, null bool) {
+		row := []*string{&a, &b, nil}
+		if !null {
+			row[2] = &a
+		}
+		w := &jw{}
+		w.valueImage(row, w.colKeys([]string{"a", "b", "c"}))
+		if !utf8.ValidString(a) || !utf8.ValidString(b) {
+			if w.err == nil {
+				t.Fatalf("valueImage(%q, %q) accepted invalid UTF-8", a, b)
+			}
+			return
+		}
+		var std bytes.Buffer
+		enc := json.NewEncoder(&std)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(struct {
+			A string  `json:"a"`
+			B string  `json:"b"`
+			C *string `json:"c"`
+		}{a, b, row[2]}); err != nil {
+			t.Fatal(err)
+		}
+		if want := bytes.TrimSuffix(std.Bytes(), []byte("\n")); !bytes.Equal(w.b, want) || w.err != nil {
+			t.Fatalf("valueImage = %s (%v), want %s", w.b, w.err, want)
+		}
+	})
+}
