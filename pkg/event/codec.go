@@ -49,16 +49,16 @@ func Decode(b []byte) (*Message, error) {
 func (m *Message) Validate() error { return m.validate(nil, false) }
 
 // ValidateForEncoding is Validate without the UTF-8 check of images given as values
-// (SetValues), for a caller that next encodes every such value with EncodeValues, which fails on
+// (AddValues), for a caller that next encodes every such value with EncodeValues, which fails on
 // a value that is not valid UTF-8 and names it: Publish. Each value is then read once, not twice
 // (the check cost about 5% of a backfill's CPU).
 func (m *Message) ValidateForEncoding() error { return m.validate(nil, true) }
 
 // validate checks m. decodedKeys is nil, or, for a message that Decode parsed from a valid UTF-8
 // body (so every value is valid UTF-8), the set of column names its images use: then each name
-// is checked once instead of once per row. encodingChecks skips the UTF-8 check of values-form
+// is checked once instead of once per row. encoderChecksUTF8 skips the UTF-8 check of values-form
 // images (ValidateForEncoding).
-func (m *Message) validate(decodedKeys map[string]string, encodingChecks bool) error {
+func (m *Message) validate(decodedKeys map[string]string, encoderChecksUTF8 bool) error {
 	if m == nil {
 		return malformed("message is nil")
 	}
@@ -77,7 +77,7 @@ func (m *Message) validate(decodedKeys map[string]string, encodingChecks bool) e
 	if m.IsDDL {
 		return m.validateDDL()
 	}
-	return m.validateRows(decodedKeys, encodingChecks)
+	return m.validateRows(decodedKeys, encoderChecksUTF8)
 }
 
 func (m *Message) validateDDL() error {
@@ -102,7 +102,7 @@ func (m *Message) validateDDL() error {
 	return nil
 }
 
-func (m *Message) validateRows(decodedKeys map[string]string, encodingChecks bool) error {
+func (m *Message) validateRows(decodedKeys map[string]string, encoderChecksUTF8 bool) error {
 	if !IsRowType(m.Type) {
 		return malformed("unknown row type %q (isDdl=false)", m.Type)
 	}
@@ -125,7 +125,7 @@ func (m *Message) validateRows(decodedKeys map[string]string, encodingChecks boo
 	if err := m.validateVersions(); err != nil {
 		return err
 	}
-	if err := m.validateImages(cols, decodedKeys, encodingChecks); err != nil {
+	if err := m.validateImages(cols, decodedKeys, encoderChecksUTF8); err != nil {
 		return err
 	}
 	return validateTypeMaps(m, cols)
@@ -164,7 +164,7 @@ func (m *Message) validateVersions() error {
 	return nil
 }
 
-func (m *Message) validateImages(cols map[string]bool, decodedKeys map[string]string, encodingChecks bool) error {
+func (m *Message) validateImages(cols map[string]bool, decodedKeys map[string]string, encoderChecksUTF8 bool) error {
 	if len(m.Old) != 0 && (m.Type != TypeUpdate || len(m.Old) != m.NumRows()) {
 		return malformed("%s.%s: old must be absent or have one entry per row of an UPDATE", m.Database, m.Table)
 	}
@@ -173,7 +173,7 @@ func (m *Message) validateImages(cols map[string]bool, decodedKeys map[string]st
 			return malformed("%s.%s: row images have column %q that is not in ferry.columns", m.Database, m.Table, k)
 		}
 	}
-	if err := m.checkValues(decodedKeys != nil || encodingChecks); err != nil {
+	if err := m.checkValues(decodedKeys != nil || encoderChecksUTF8); err != nil {
 		return err
 	}
 	for i, row := range m.Data {
