@@ -100,12 +100,12 @@ func TestRowEncoder(t *testing.T) {
 
 // encodeValue, the reference the tests compare with, turns a column value read over MySQL's
 // text protocol (parseTime off, session time zone UTC) into the change-event encoding
-// (appendValue). nil stays nil (SQL NULL).
+// (appendKind). nil stays nil (SQL NULL).
 func encodeValue(c *Column, raw []byte) (*string, error) {
 	if raw == nil {
 		return nil, nil
 	}
-	b, err := appendValue(nil, c, raw)
+	b, err := appendKind(nil, kindOf(c.Type), c, raw)
 	if err != nil {
 		return nil, err
 	}

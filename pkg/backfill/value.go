@@ -7,16 +7,7 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/event"
 )
 
-// appendValue appends the change-event encoding of a non-NULL column value read over MySQL's
-// text protocol (schemas/change-event.md): integers and YEAR without ZEROFILL padding, BIT as
-// the decimal unsigned value, binary strings as ISO-8859-1 runes, floats re-rendered with the
-// shortest exact form; everything else (exact decimals at scale, datetimes with exactly fsp
-// digits, enum/set members, text, JSON) is already in its event form.
-func appendValue(dst []byte, c *Column, raw []byte) ([]byte, error) {
-	return appendKind(dst, kindOf(c.Type), c, raw)
-}
-
-// valueKind is how appendValue turns a column's text into its event form, decided once per
+// valueKind is how appendKind turns a column's text into its event form, decided once per
 // column (the type tests compare strings; per value they were a third of the encoding's time).
 type valueKind uint8
 
@@ -46,7 +37,12 @@ func kindOf(t event.ColumnType) valueKind {
 	return kindAsIs
 }
 
-// appendKind is appendValue for a column of kind k.
+// appendKind appends the change-event encoding of a non-NULL value of column c, of kind k
+// (kindOf), read over MySQL's text protocol (schemas/change-event.md): integers and YEAR
+// without ZEROFILL padding, BIT as the decimal unsigned value, binary strings as ISO-8859-1
+// runes, floats re-rendered with the shortest exact form; everything else (exact decimals at
+// scale, datetimes with exactly fsp digits, enum/set members, text, JSON) is already in its
+// event form.
 func appendKind(dst []byte, k valueKind, c *Column, raw []byte) ([]byte, error) {
 	switch k {
 	case kindInteger:
