@@ -101,9 +101,11 @@ func plainRun(s string) int {
 }
 
 // str writes a JSON string, escaping like encoding/json with SetEscapeHTML(false).
-func (w *jw) str(s string) {
+func (w *jw) str(s string) { w.strFrom(s, plainRun(s)) }
+
+// strFrom is str for a string whose first start bytes are plain (plainRun).
+func (w *jw) strFrom(s string, start int) {
 	b := append(w.b, '"')
-	start := plainRun(s)
 	if start == len(s) {
 		w.b = append(append(b, s...), '"')
 		return
@@ -249,7 +251,7 @@ func (w *jw) valueImages(rows [][]*string, cols []string) {
 // valueImage writes one image given as values; keys[j] is column j encoded as an object key.
 // It works on a local slice (w.b, reached through a pointer, would be loaded and stored at every
 // append) and writes strings that need no escaping inline, the common case; the rest go
-// through str.
+// through strFrom, which starts after the plain prefix already scanned.
 func (w *jw) valueImage(row []*string, keys []string) {
 	b := append(w.b, '{')
 	for j, v := range row {
@@ -257,14 +259,15 @@ func (w *jw) valueImage(row []*string, keys []string) {
 			b = append(b, ',')
 		}
 		b = append(b, keys[j]...)
-		switch {
-		case v == nil:
+		if v == nil {
 			b = append(b, "null"...)
-		case plainRun(*v) == len(*v):
+			continue
+		}
+		if n := plainRun(*v); n == len(*v) {
 			b = append(append(append(b, '"'), *v...), '"')
-		default:
+		} else {
 			w.b = b
-			w.str(*v)
+			w.strFrom(*v, n)
 			b = w.b
 		}
 	}
