@@ -3,13 +3,17 @@ package e2e
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
+
+	"github.com/ferry-cdc/ferry/internal/testenv"
 )
 
 // lateAfter is how far behind its scheduled time a transaction may start before it counts as late.
@@ -31,12 +35,13 @@ const (
 // each in one transaction, as pkg/orderflow/service writes them (without its locking reads).
 // Every probeEvery-th transaction also inserts its probe id into the probe table.
 type txWriter struct {
-	db         *sql.DB
-	rate       float64
-	workers    int
-	probeEvery int64
-	products   []uint64
-	probes     *probeLog
+	db           *sql.DB // multiStatements=true (openWriterDB)
+	rate         float64
+	workers      int
+	perStatement bool // a round trip per statement instead of one per transaction
+	probeEvery   int64
+	products     []uint64
+	probes       *probeLog
 
 	mu      sync.Mutex
 	rnd     *rand.Rand
@@ -144,8 +149,30 @@ func (w *txWriter) do(ctx context.Context, j olJob) {
 	w.remember(op, o)
 }
 
-// exec runs stmts in one transaction.
+// exec runs stmts in one transaction: by default as one multi-statement round trip
+// ("BEGIN; s1; ...; COMMIT"), with perStatement as BEGIN, each statement and COMMIT apart.
 func (w *txWriter) exec(ctx context.Context, stmts []string) error {
+	if w.perStatement {
+		return w.execPerStatement(ctx, stmts)
+	}
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN;"+strings.Join(stmts, ";")+";COMMIT"); err != nil {
+		// The server stops a batch at its first error, so the transaction may still be open on
+		// this connection: roll it back, or drop the connection if even that fails.
+		if _, rerr := conn.ExecContext(ctx, "ROLLBACK"); rerr != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		return fmt.Errorf("transaction of %d statements (first %s): %w", len(stmts), firstWords(stmts[0]), err)
+	}
+	return nil
+}
+
+// execPerStatement runs stmts in one transaction, a round trip each.
+func (w *txWriter) execPerStatement(ctx context.Context, stmts []string) error {
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -160,6 +187,20 @@ func (w *txWriter) exec(ctx context.Context, stmts []string) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// openWriterDB opens the writer's pool on the source database db with multiStatements=true
+// (one round trip per transaction); it is closed at cleanup.
+func openWriterDB(b *testing.B, st *testenv.Stack, db string) *sql.DB {
+	src, err := sql.Open("mysql", st.SourceDSN(db)+"&multiStatements=true")
+	if err != nil {
+		b.Fatalf("open the writer's source pool: %v", err)
+	}
+	b.Cleanup(func() { src.Close() })
+	if err := src.PingContext(context.Background()); err != nil {
+		b.Fatalf("connect the writer to the source: %v", err)
+	}
+	return src
 }
 
 func firstWords(s string) string {
