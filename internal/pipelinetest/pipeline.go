@@ -89,13 +89,15 @@ func (p *Pipeline) sinkArgs(sink string) []string {
 }
 
 // StartTailer starts (or restarts, with the same checkpoint directory) the binlog-tailer and
-// waits until it serves /healthz.
+// waits until it serves /healthz. FERRY_BENCH_TAILER_ARGS adds flags (space-separated) after
+// extra, for experiments.
 func (p *Pipeline) StartTailer(t testing.TB, extra ...string) *proctest.Proc {
 	t.Helper()
 	args := append([]string{"run", "--source-addr", p.St.SourceAddr, "--user", p.St.ReplUser,
 		"--password", p.St.ReplPassword, "--server-id", fmt.Sprint(p.serverID), "--include", p.SourceDB + ".*",
 		"--name-server", p.St.NameServer, "--topic", p.Topic, "--producer-group", "e2e_tailer_" + p.SourceDB,
 		"--data-dir", p.TailerDir, "--heartbeat", "1s", "--read-timeout", "10s"}, extra...)
+	args = append(args, strings.Fields(os.Getenv("FERRY_BENCH_TAILER_ARGS"))...)
 	proc := p.start(t, "tailer", tailerPkg, args)
 	p.mu.Lock()
 	p.tailer = proc
