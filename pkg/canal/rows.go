@@ -55,23 +55,26 @@ func (t *Tailer) onRows(ctx context.Context, h *replication.EventHeader, ev *rep
 	if err := t.forward(start); err != nil {
 		return err
 	}
-	where := fmt.Sprintf("%s.%s at %s:%d", db, table, t.file, start)
+	// The error context is formatted only on an error: a rows event per transaction at the
+	// order flow's rate made this Sprintf 1.7% of a streaming tailer's CPU samples.
+	file := t.file
+	where := func() string { return fmt.Sprintf("%s.%s at %s:%d", db, table, file, start) }
 	ti, err := t.tableFor(tm)
 	if err != nil {
-		return fmt.Errorf("rows of %s: %w", where, err)
+		return fmt.Errorf("rows of %s: %w", where(), err)
 	}
 	if ev.ColumnCount != tm.ColumnCount || int(tm.ColumnCount) != ti.allCount {
 		return fmt.Errorf("%w: %s: rows event has %d columns, table map %d, schema %d",
-			ErrSchemaMismatch, where, ev.ColumnCount, tm.ColumnCount, ti.allCount)
+			ErrSchemaMismatch, where(), ev.ColumnCount, tm.ColumnCount, ti.allCount)
 	}
 	op, err := opOf(ev)
 	if err != nil {
-		return fmt.Errorf("rows of %s: %w", where, err)
+		return fmt.Errorf("rows of %s: %w", where(), err)
 	}
 	t.observeEventTime(h)
 	images, err := t.images(h, ev, ti, pending, deferred)
 	if err != nil {
-		return fmt.Errorf("rows of %s: %w", where, err)
+		return fmt.Errorf("rows of %s: %w", where(), err)
 	}
 	tmpl := t.template(h, ti, op, start)
 	if op == event.TypeUpdate {
@@ -80,7 +83,7 @@ func (t *Tailer) onRows(ctx context.Context, h *replication.EventHeader, ev *rep
 		err = t.addRows(ctx, images, ti, tmpl, start)
 	}
 	if err != nil {
-		return fmt.Errorf("rows of %s: %w", where, err)
+		return fmt.Errorf("rows of %s: %w", where(), err)
 	}
 	return nil
 }
