@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -97,6 +98,45 @@ func TestTxWriterShapes(t *testing.T) {
 		if got := w.probeID(seq); got != want {
 			t.Errorf("probeID(%d) = %d, want %d", seq, got, want)
 		}
+	}
+}
+
+// TestTxWriterExecIsAtomic checks the writer's transactions against the source: one whose
+// second statement fails leaves nothing of its first behind, and the connection it ran on (the
+// pool's only one) serves the next transaction without carrying the failed one into it. A BEGIN
+// on a connection with an open transaction commits that transaction, so a batch whose failure
+// left it open would show its first row here.
+func TestTxWriterExecIsAtomic(t *testing.T) {
+	st := testenv.Get(t)
+	db := st.NewSourceDatabase(t)
+	admin := st.OpenSource(t, db)
+	for _, tc := range []struct {
+		name         string
+		perStatement bool
+	}{{"one_round_trip", false}, {"round_trip_per_statement", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := admin.Exec("CREATE TABLE " + tc.name + " (id INT PRIMARY KEY)"); err != nil {
+				t.Fatal(err)
+			}
+			src := openWriterDB(t, st, db)
+			src.SetMaxOpenConns(1)
+			w := &txWriter{db: src, perStatement: tc.perStatement}
+			ins := func(id int) string { return fmt.Sprintf("INSERT INTO %s VALUES (%d)", tc.name, id) }
+			ctx := context.Background()
+			if err := w.exec(ctx, []string{ins(1), ins(1)}); err == nil {
+				t.Fatal("a transaction whose second INSERT repeats the key succeeded, want a duplicate-key error")
+			}
+			if err := w.exec(ctx, []string{ins(2), ins(3)}); err != nil {
+				t.Fatalf("the next transaction: %v", err)
+			}
+			var ids string
+			if err := admin.QueryRow("SELECT COALESCE(GROUP_CONCAT(id ORDER BY id), '') FROM " + tc.name).Scan(&ids); err != nil {
+				t.Fatal(err)
+			}
+			if ids != "2,3" {
+				t.Fatalf("table holds ids %q, want \"2,3\" (the failed transaction's row 1 must not be committed)", ids)
+			}
+		})
 	}
 }
 

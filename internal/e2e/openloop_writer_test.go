@@ -191,14 +191,14 @@ func (w *txWriter) execPerStatement(ctx context.Context, stmts []string) error {
 
 // openWriterDB opens the writer's pool on the source database db with multiStatements=true
 // (one round trip per transaction); it is closed at cleanup.
-func openWriterDB(b *testing.B, st *testenv.Stack, db string) *sql.DB {
+func openWriterDB(t testing.TB, st *testenv.Stack, db string) *sql.DB {
 	src, err := sql.Open("mysql", st.SourceDSN(db)+"&multiStatements=true")
 	if err != nil {
-		b.Fatalf("open the writer's source pool: %v", err)
+		t.Fatalf("open the writer's source pool: %v", err)
 	}
-	b.Cleanup(func() { src.Close() })
+	t.Cleanup(func() { src.Close() })
 	if err := src.PingContext(context.Background()); err != nil {
-		b.Fatalf("connect the writer to the source: %v", err)
+		t.Fatalf("connect the writer to the source: %v", err)
 	}
 	return src
 }
