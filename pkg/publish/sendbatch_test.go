@@ -17,16 +17,22 @@ import (
 
 // sizeLimitSender refuses, as the broker does for a body over its maxMessageSize, every call
 // carrying more than max messages, and passes the others to next. It counts both, and holds
-// every call until gate closes (so that messages wait on their lane and go out together).
+// every call until gate closes (so that messages wait on their lane and go out together),
+// signalling entered as each call arrives.
 type sizeLimitSender struct {
 	next             *publishtest.Recorder
 	max              int
 	gate             chan struct{}
+	entered          chan struct{}
 	mu               sync.Mutex
 	refused, allowed int
 }
 
 func (s *sizeLimitSender) SendSync(ctx context.Context, msgs ...*primitive.Message) (*primitive.SendResult, error) {
+	select {
+	case s.entered <- struct{}{}:
+	default:
+	}
 	<-s.gate
 	parts, err := mq.Unbatch(msgs)
 	if err != nil {
@@ -45,6 +51,11 @@ func (s *sizeLimitSender) SendSync(ctx context.Context, msgs ...*primitive.Messa
 // TestTooLargeBatchSplits: a batch call the broker refuses for its size is split in halves
 // (sharing the batch body) until each half goes through; every message arrives once, in order,
 // and the checkpoint's acknowledgements cover them all.
+//
+// A first one-row message holds the lane's only send call at the gate while the batch is sealed,
+// so that the batch's messages all wait on the lane and go out in one call. Without it the lane
+// could take the first messages sealed into a call of their own, and a first call of exactly max
+// messages left a second of max, so nothing was refused (a flake seen in CI).
 func TestTooLargeBatchSplits(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -56,28 +67,39 @@ func TestTooLargeBatchSplits(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &publishtest.Recorder{}
-			s := &sizeLimitSender{next: rec, max: tc.max, gate: make(chan struct{})}
+			s := &sizeLimitSender{next: rec, max: tc.max, gate: make(chan struct{}), entered: make(chan struct{}, 1)}
 			pub := testPublisher(t, s, 1, 1, 1<<20, 64)
-			m := event.Message{Database: "shop", Table: "orders", PKNames: []string{"id"}, Type: event.TypeInsert,
-				Ferry: &event.Meta{Format: 1, Snapshot: true, Columns: []string{"id"}}}
-			for i := range tc.msgs {
-				m.AddValues([]*string{event.Str(fmt.Sprint(i))})
-				m.Ferry.Versions = append(m.Ferry.Versions, 1)
+			rows := func(from, n int) event.Message {
+				m := event.Message{Database: "shop", Table: "orders", PKNames: []string{"id"}, Type: event.TypeInsert,
+					Ferry: &event.Meta{Format: 1, Snapshot: true, Columns: []string{"id"}}}
+				for i := from; i < from+n; i++ {
+					m.AddValues([]*string{event.Str(fmt.Sprint(i))})
+					m.Ferry.Versions = append(m.Ferry.Versions, 1)
+				}
+				return m
 			}
-			done := make(chan error, 1)
-			go func() { done <- pub.Publish(context.Background(), []event.Message{m}) }()
-			for deadline := time.Now().Add(10 * time.Second); pub.Pending() < uint64(tc.msgs); time.Sleep(time.Millisecond) {
+			done := make(chan error, 2)
+			go func() { done <- pub.Publish(context.Background(), []event.Message{rows(0, 1)}) }()
+			select {
+			case <-s.entered: // the lane's send call holds row 0 at the gate
+			case <-time.After(10 * time.Second):
+				t.Fatal("the first message was not sent within 10s")
+			}
+			go func() { done <- pub.Publish(context.Background(), []event.Message{rows(1, tc.msgs)}) }()
+			for deadline := time.Now().Add(10 * time.Second); pub.Pending() < uint64(tc.msgs+1); time.Sleep(time.Millisecond) {
 				if time.Now().After(deadline) {
 					t.Fatalf("only %d messages sealed", pub.Pending())
 				}
 			}
 			close(s.gate)
-			if err := <-done; err != nil {
-				t.Fatal(err)
+			for range 2 {
+				if err := <-done; err != nil {
+					t.Fatal(err)
+				}
 			}
 			got, _ := publishtest.Flatten(rec.Snapshot())
-			if len(got) != tc.msgs {
-				t.Fatalf("%d rows arrived, want %d", len(got), tc.msgs)
+			if len(got) != tc.msgs+1 {
+				t.Fatalf("%d rows arrived, want %d", len(got), tc.msgs+1)
 			}
 			for i, r := range got {
 				if r.Key != fmt.Sprint(i) {
