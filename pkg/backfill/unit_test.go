@@ -9,7 +9,7 @@ import (
 	"github.com/ferry-cdc/ferry/pkg/event"
 )
 
-func col(t *testing.T, name, typ string) Column {
+func col(t testing.TB, name, typ string) Column {
 	t.Helper()
 	ct, err := event.ParseMySQLType(typ)
 	if err != nil {
@@ -217,12 +217,7 @@ func BenchmarkRowEncoder(b *testing.B) {
 	var cols []Column
 	row := make([][]byte, len(typs))
 	for i, typ := range typs {
-		cols = append(cols, Column{Name: fmt.Sprintf("c%d", i), MySQLType: typ})
-		ct, err := event.ParseMySQLType(typ)
-		if err != nil {
-			b.Fatal(err)
-		}
-		cols[i].Type, row[i] = ct, []byte(vals[i])
+		cols, row[i] = append(cols, col(b, fmt.Sprintf("c%d", i), typ)), []byte(vals[i])
 	}
 	row[10] = nil // remark is mostly NULL
 	enc := newRowEncoder(cols)
