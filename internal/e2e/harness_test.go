@@ -118,7 +118,7 @@ func TestTxWriterExecIsAtomic(t *testing.T) {
 			if _, err := admin.Exec("CREATE TABLE " + tc.name + " (id INT PRIMARY KEY)"); err != nil {
 				t.Fatal(err)
 			}
-			src := openWriterDB(t, st, db)
+			src := st.OpenSourceWith(t, db, writerDSNParams)
 			src.SetMaxOpenConns(1)
 			w := &txWriter{db: src, perStatement: tc.perStatement}
 			ins := func(id int) string { return fmt.Sprintf("INSERT INTO %s VALUES (%d)", tc.name, id) }

@@ -122,7 +122,7 @@ func lagOpenLoop(b *testing.B, st *testenv.Stack, cfg olConfig) {
 // newTxWriter creates the probe table (with row 0, so the copies create theirs at once), waits
 // until both copies hold it and returns a writer over the seeded products.
 func newTxWriter(b *testing.B, st *testenv.Stack, p *pipelinetest.Pipeline, cfg olConfig) *txWriter {
-	src := openWriterDB(b, st, p.SourceDB)
+	src := st.OpenSourceWith(b, p.SourceDB, writerDSNParams)
 	src.SetMaxOpenConns(cfg.workers)
 	src.SetMaxIdleConns(cfg.workers)
 	for _, q := range []string{

@@ -10,10 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
-
-	"github.com/ferry-cdc/ferry/internal/testenv"
 )
 
 // lateAfter is how far behind its scheduled time a transaction may start before it counts as late.
@@ -35,7 +32,7 @@ const (
 // each in one transaction, as pkg/orderflow/service writes them (without its locking reads).
 // Every probeEvery-th transaction also inserts its probe id into the probe table.
 type txWriter struct {
-	db           *sql.DB // multiStatements=true (openWriterDB)
+	db           *sql.DB // with writerDSNParams
 	rate         float64
 	workers      int
 	perStatement bool // a round trip per statement instead of one per transaction
@@ -189,19 +186,8 @@ func (w *txWriter) execPerStatement(ctx context.Context, stmts []string) error {
 	return nil
 }
 
-// openWriterDB opens the writer's pool on the source database db with multiStatements=true
-// (one round trip per transaction); it is closed at cleanup.
-func openWriterDB(t testing.TB, st *testenv.Stack, db string) *sql.DB {
-	src, err := sql.Open("mysql", st.SourceDSN(db)+"&multiStatements=true")
-	if err != nil {
-		t.Fatalf("open the writer's source pool: %v", err)
-	}
-	t.Cleanup(func() { src.Close() })
-	if err := src.PingContext(context.Background()); err != nil {
-		t.Fatalf("connect the writer to the source: %v", err)
-	}
-	return src
-}
+// writerDSNParams makes a transaction one round trip (see exec).
+const writerDSNParams = "&multiStatements=true"
 
 func firstWords(s string) string {
 	if f := strings.Fields(s); len(f) >= 3 {

@@ -41,6 +41,12 @@ func (s *Stack) OpenSource(t testing.TB, db string) *sql.DB {
 	return openMySQL(t, "source", s.SourceDSN(db))
 }
 
+// OpenSourceWith is OpenSource with params (such as "&multiStatements=true") added to the DSN.
+func (s *Stack) OpenSourceWith(t testing.TB, db, params string) *sql.DB {
+	t.Helper()
+	return openMySQL(t, "source", s.SourceDSN(db)+params)
+}
+
 // OpenCopy is OpenSource for the copy server.
 func (s *Stack) OpenCopy(t testing.TB, db string) *sql.DB {
 	t.Helper()
