@@ -50,12 +50,7 @@ type srcRows struct {
 // textSource opens the pipeline's source database with temporal values as MySQL's own text
 // (parseTime off), so they can be pasted into SQL and parsed per ClickHouse column type.
 func textSource(b *testing.B, st *testenv.Stack, p *pipelinetest.Pipeline) *sql.DB {
-	db, err := sql.Open("mysql", st.SourceDSN(p.SourceDB)+"&parseTime=false")
-	if err != nil {
-		b.Fatalf("open source: %v", err)
-	}
-	b.Cleanup(func() { db.Close() })
-	return db
+	return st.OpenSourceWith(b, p.SourceDB, "&parseTime=false")
 }
 
 // eachSourceBlock reads the source's orders table in id order, per rows each, and calls fn with

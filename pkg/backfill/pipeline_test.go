@@ -54,11 +54,7 @@ func newPipeline(t *testing.T, bulkOrders int) *pipeline {
 	p := &pipeline{st: st, srcDB: st.NewSourceDatabase(t), applied: map[string]func() float64{}}
 	testenv.LoadOrderSchema(t, st.OpenSource(t, p.srcDB))
 	p.src = backfilltest.OpenSource(t, st)
-	var err error
-	if p.admin, err = sql.Open("mysql", st.SourceDSN(p.srcDB)+"&interpolateParams=true"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.admin.Close() })
+	p.admin = st.OpenSourceWith(t, p.srcDB, "&interpolateParams=true")
 	p.admin.SetMaxOpenConns(32)
 	if err := load.Seed(context.Background(), p.admin, load.SeedConfig{Products: 200, Stock: 1_000_000, Coupons: 100, Seed: 5}); err != nil {
 		t.Fatal(err)

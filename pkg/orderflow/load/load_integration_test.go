@@ -22,11 +22,7 @@ func newSeededDB(t testing.TB, products int) (*sql.DB, *service.Service) {
 	testenv.LoadOrderSchema(t, st.OpenSource(t, name))
 	// interpolateParams saves the prepare/close round trips of every statement with arguments
 	// (the CLI's default DSN sets it too).
-	db, err := sql.Open("mysql", st.SourceDSN(name)+"&interpolateParams=true")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := st.OpenSourceWith(t, name, "&interpolateParams=true")
 	db.SetMaxOpenConns(64)
 	db.SetMaxIdleConns(64)
 	if err := Seed(context.Background(), db, SeedConfig{Products: products, Stock: 1_000_000, Coupons: 10, Seed: 7}); err != nil {
