@@ -125,11 +125,7 @@ func TestTypeZooRoundTrip(t *testing.T) {
 		binary[c] = ct.IsBinary()
 	}
 	// A pool without parseTime, so temporal values arrive as the server's text.
-	text, err := sql.Open("mysql", strings.Replace(st.SourceDSN(dbName), "parseTime=true", "parseTime=false", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer text.Close()
+	text := st.OpenSourceWith(t, dbName, "&parseTime=false")
 	want := zooSelect(t, text, first.Ferry.Columns, binary)
 	for _, rc := range rows {
 		w := want[*rc.Data["id"]]
