@@ -73,6 +73,7 @@ type options struct {
 	MetricsAddr  string `yaml:"metrics-addr" help:"address for /metrics, /healthz, /readyz"`
 	MemoryMB     int    `yaml:"memory-limit-mb" help:"Go soft memory limit in MiB (GC works harder near it); 0 = none"`
 	GCPercent    int    `yaml:"gc-percent" help:"Go GC target percentage (GOGC); 0 = Go's default (100)"`
+	MaxProcs     int    `yaml:"max-procs" help:"threads running Go code at once (GOMAXPROCS); 0 = Go's default (every CPU); 1 where the pipeline and its servers share a few cores"`
 }
 
 func defaultOptions() options {
@@ -85,6 +86,9 @@ func command(use, short string, o *options, keys any, run func(context.Context, 
 	return app.Command(cli.Spec{Use: use, Short: short, Config: keys,
 		Run: func(ctx context.Context, _ *cobra.Command, _ []string, log *slog.Logger) error {
 			cli.SetGC(o.MemoryMB, o.GCPercent)
+			if err := cli.SetProcs(o.MaxProcs); err != nil {
+				return err
+			}
 			return run(ctx, o, log)
 		}})
 }

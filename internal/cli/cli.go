@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -119,6 +120,23 @@ func SetGC(limitMB, percent int) {
 	if percent > 0 && os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(percent)
 	}
+}
+
+// SetProcs sets how many threads may run Go code at once (GOMAXPROCS) to n unless n is 0 or
+// GOMAXPROCS is set; a negative n is an error. Go's default is every CPU (or the cgroup's CPU
+// limit), right for a process that has the machine to itself. Where the tailer, the replayer,
+// the broker and the copy share a few cores, a Go process's extra threads mostly spin looking
+// for work, wake each other and run idle-time GC marking on CPU another stage needs: on 2 cores
+// one thread per Go stage cut the tailer's and the replayer's CPU per row by 10-15%
+// (docs/benchmarks-notes.md, seventeenth session).
+func SetProcs(n int) error {
+	if n < 0 {
+		return fmt.Errorf("max-procs must be 0 (Go's default: every CPU) or positive, got %d", n)
+	}
+	if n > 0 && os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(n)
+	}
+	return nil
 }
 
 // Main executes root and exits: 0 on success, code(err) on error (1 when code is nil), after

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"math"
+	"runtime"
 	"runtime/debug"
+	"strings"
 	"testing"
 )
 
@@ -33,6 +35,36 @@ func TestSetGC(t *testing.T) {
 			}
 			if got := debug.SetMemoryLimit(-1); got != tc.wantLimit {
 				t.Errorf("memory limit = %d, want %d", got, tc.wantLimit)
+			}
+		})
+	}
+}
+
+// TestSetProcs: max-procs sets GOMAXPROCS unless the environment sets it or it is 0; a negative
+// value is refused with the setting's name.
+func TestSetProcs(t *testing.T) {
+	prev := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+	for _, tc := range []struct {
+		name    string
+		env     string
+		n, want int
+		wantErr bool
+	}{
+		{name: "flag", n: 1, want: 1},
+		{name: "zero keeps Go's", n: 0, want: 3},
+		{name: "env wins", env: "3", n: 1, want: 3},
+		{name: "negative", n: -1, want: 3, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runtime.GOMAXPROCS(3)
+			t.Setenv("GOMAXPROCS", tc.env)
+			err := SetProcs(tc.n)
+			if (err != nil) != tc.wantErr || (err != nil && !strings.Contains(err.Error(), "max-procs")) {
+				t.Fatalf("SetProcs(%d) error = %v, want error %v naming max-procs", tc.n, err, tc.wantErr)
+			}
+			if got := runtime.GOMAXPROCS(0); got != tc.want {
+				t.Errorf("GOMAXPROCS = %d, want %d", got, tc.want)
 			}
 		})
 	}

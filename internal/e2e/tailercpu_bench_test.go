@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-cdc/ferry/internal/pipelinetest"
 	"github.com/ferry-cdc/ferry/internal/proctest"
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/checkpoint"
@@ -58,7 +59,7 @@ func tailerCPURun(b *testing.B, st *testenv.Stack, bin, dbName string, from, to 
 		"--include", dbName + ".*", "--name-server", st.NameServer, "--topic", topic,
 		"--producer-group", "cpu_" + topic, "--data-dir", dir, "--heartbeat", "1s", "--read-timeout", "10s",
 		"--start-file", from.file, "--start-pos", fmt.Sprint(from.pos), "--metrics-addr", addr},
-		strings.Fields(os.Getenv("FERRY_BENCH_TAILER_ARGS"))...))
+		append(pipelinetest.LocalStageArgs(), strings.Fields(os.Getenv("FERRY_BENCH_TAILER_ARGS"))...)...))
 	profiled := make(chan struct{})
 	if d := os.Getenv("FERRY_BENCH_PROFILE"); d != "" {
 		go func() {

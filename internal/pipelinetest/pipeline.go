@@ -28,6 +28,12 @@ const (
 	startWait   = 2 * time.Minute
 )
 
+// LocalStageArgs are the flags the local stack runs its Go stages (the tailer and the replayers)
+// with, here and in scripts/demo: every server and stage shares the machine's few cores, where a
+// Go process's threads beyond one mostly spin, wake each other and mark garbage on idle time
+// that another stage needs (cli.SetProcs; docs/stack.md).
+func LocalStageArgs() []string { return []string{"--max-procs", "1"} }
+
 // Options shape a Pipeline.
 type Options struct {
 	Queues int // queues of the change topic (default 4)
@@ -90,14 +96,14 @@ func (p *Pipeline) sinkArgs(sink string) []string {
 
 // StartTailer starts (or restarts, with the same checkpoint directory) the binlog-tailer and
 // waits until it serves /healthz. FERRY_BENCH_TAILER_ARGS adds flags (space-separated) after
-// extra, for experiments.
+// extra and LocalStageArgs, for experiments (a later flag wins: --max-procs 0 gives Go's default).
 func (p *Pipeline) StartTailer(t testing.TB, extra ...string) *proctest.Proc {
 	t.Helper()
 	args := append([]string{"run", "--source-addr", p.St.SourceAddr, "--user", p.St.ReplUser,
 		"--password", p.St.ReplPassword, "--server-id", fmt.Sprint(p.serverID), "--include", p.SourceDB + ".*",
 		"--name-server", p.St.NameServer, "--topic", p.Topic, "--producer-group", "e2e_tailer_" + p.SourceDB,
 		"--data-dir", p.TailerDir, "--heartbeat", "1s", "--read-timeout", "10s"}, extra...)
-	args = append(args, strings.Fields(os.Getenv("FERRY_BENCH_TAILER_ARGS"))...)
+	args = append(append(args, LocalStageArgs()...), strings.Fields(os.Getenv("FERRY_BENCH_TAILER_ARGS"))...)
 	proc := p.start(t, "tailer", tailerPkg, args)
 	p.mu.Lock()
 	p.tailer = proc
@@ -107,7 +113,7 @@ func (p *Pipeline) StartTailer(t testing.TB, extra ...string) *proctest.Proc {
 
 // StartReplayer starts (or restarts, in the same consumer group) the replayer of sink.
 // FERRY_BENCH_MYSQL_ARGS / FERRY_BENCH_CLICKHOUSE_ARGS add flags (space-separated) to that
-// sink's replayer, for experiments.
+// sink's replayer after LocalStageArgs, for experiments.
 func (p *Pipeline) StartReplayer(t testing.TB, sink string) *proctest.Proc {
 	t.Helper()
 	args := append([]string{"run", "--name-server", p.St.NameServer, "--broker-addr", p.St.BrokerAddr,
@@ -116,7 +122,7 @@ func (p *Pipeline) StartReplayer(t testing.TB, sink string) *proctest.Proc {
 		// broker then hands the restarted process the orderly queue locks of its SIGKILLed
 		// predecessor at once instead of after the lock expires (60 s).
 		"--instance", "e2e-" + sink}, p.sinkArgs(sink)...)
-	args = append(args, strings.Fields(os.Getenv("FERRY_BENCH_"+strings.ToUpper(sink)+"_ARGS"))...)
+	args = append(append(args, LocalStageArgs()...), strings.Fields(os.Getenv("FERRY_BENCH_"+strings.ToUpper(sink)+"_ARGS"))...)
 	proc := p.start(t, "replayer-"+sink, replayerPkg, args)
 	p.mu.Lock()
 	p.replayers[sink] = proc
