@@ -127,8 +127,8 @@ func SetGC(limitMB, percent int) {
 // limit), right for a process that has the machine to itself. Where the tailer, the replayer,
 // the broker and the copy share a few cores, a Go process's extra threads mostly spin looking
 // for work, wake each other and run idle-time GC marking on CPU another stage needs: on 2 cores
-// one thread per Go stage cut the tailer's and the replayer's CPU per row by 10-15%
-// (docs/benchmarks-notes.md, seventeenth session).
+// one thread per Go stage cut the tailer's CPU per row by a median 12% and the ClickHouse
+// replayer's by 10% in 10 paired catch-ups (docs/benchmarks-notes.md, seventeenth session).
 func SetProcs(n int) error {
 	if n < 0 {
 		return fmt.Errorf("max-procs must be 0 (Go's default: every CPU) or positive, got %d", n)
