@@ -71,13 +71,11 @@ var canalHelp = map[string]string{
 type options struct {
 	canal.Config `yaml:",inline"`
 	MetricsAddr  string `yaml:"metrics-addr" help:"address for /metrics, /healthz, /readyz"`
-	MemoryMB     int    `yaml:"memory-limit-mb" help:"Go soft memory limit in MiB (GC works harder near it); 0 = none"`
-	GCPercent    int    `yaml:"gc-percent" help:"Go GC target percentage (GOGC); 0 = Go's default (100)"`
-	MaxProcs     int    `yaml:"max-procs" help:"threads running Go code at once (GOMAXPROCS); 0 = Go's default (every CPU); 1 where the pipeline and its servers share a few cores"`
+	cli.Runtime  `yaml:",inline"`
 }
 
 func defaultOptions() options {
-	return options{Config: canal.DefaultConfig(), MetricsAddr: "127.0.0.1:9101", MemoryMB: 72, GCPercent: 200}
+	return options{Config: canal.DefaultConfig(), MetricsAddr: "127.0.0.1:9101", Runtime: cli.Runtime{MemoryMB: 72, GCPercent: 200}}
 }
 
 // command builds a subcommand whose keys are the fields of keys (a struct embedding *o's type);
@@ -85,8 +83,7 @@ func defaultOptions() options {
 func command(use, short string, o *options, keys any, run func(context.Context, *options, *slog.Logger) error) *cobra.Command {
 	return app.Command(cli.Spec{Use: use, Short: short, Config: keys,
 		Run: func(ctx context.Context, _ *cobra.Command, _ []string, log *slog.Logger) error {
-			cli.SetGC(o.MemoryMB, o.GCPercent)
-			if err := cli.SetProcs(o.MaxProcs); err != nil {
+			if err := o.Runtime.Apply(); err != nil {
 				return err
 			}
 			return run(ctx, o, log)

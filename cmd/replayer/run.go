@@ -39,20 +39,17 @@ type runConfig struct {
 	replayer.Config `yaml:",inline"`
 	MetricsAddr     string `yaml:"metrics-addr" help:"metrics listen address (default 127.0.0.1:9102 for mysql, 127.0.0.1:9103 for clickhouse)"`
 	FlushMode       string `yaml:"flush-mode" help:"eager: also flush as soon as no queue is submitting rows (group commit, low latency; at most every min-flush-gap); linger: wait for batch-rows/batch-bytes/flush-interval (fewer, bigger inserts); auto: eager"`
-	MemoryMB        int    `yaml:"memory-limit-mb" help:"Go soft memory limit in MiB (GC works harder near it); 0 = none"`
-	GCPercent       int    `yaml:"gc-percent" help:"Go GC target percentage (GOGC); 0 = Go's default (100)"`
-	MaxProcs        int    `yaml:"max-procs" help:"threads running Go code at once (GOMAXPROCS); 0 = Go's default (every CPU); 1 where the pipeline and its servers share a few cores"`
+	cli.Runtime     `yaml:",inline"`
 }
 
 func newRunCmd() *cobra.Command {
-	cfg := runConfig{sinkConfig: defaultSinkConfig(), Config: replayer.DefaultConfig(), FlushMode: "auto", MemoryMB: 128}
+	cfg := runConfig{sinkConfig: defaultSinkConfig(), Config: replayer.DefaultConfig(), FlushMode: "auto", Runtime: cli.Runtime{MemoryMB: 128}}
 	cfg.FlushInterval = 0 // chosen per sink in run unless set
 	cfg.MinFlushGap = -1  // likewise
 	cfg.BatchRows = 0     // likewise
 	return app.Command(cli.Spec{Use: "run", Short: "Consume the change topic and apply it to the copy until SIGTERM", Config: &cfg,
 		Run: func(ctx context.Context, _ *cobra.Command, _ []string, log *slog.Logger) error {
-			cli.SetGC(cfg.MemoryMB, cfg.GCPercent)
-			if err := cli.SetProcs(cfg.MaxProcs); err != nil {
+			if err := cfg.Runtime.Apply(); err != nil {
 				return err
 			}
 			return run(ctx, cfg, log)

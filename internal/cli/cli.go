@@ -109,6 +109,20 @@ func (a App) NewLogger(level string) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(w, opts)), nil
 }
 
+// Runtime is the Go runtime settings of a long-running command, embedded inline in its config
+// (`yaml:",inline"`) so that every command has the same keys, flags and help.
+type Runtime struct {
+	MemoryMB  int `yaml:"memory-limit-mb" help:"Go soft memory limit in MiB (GC works harder near it); 0 = none"`
+	GCPercent int `yaml:"gc-percent" help:"Go GC target percentage (GOGC); 0 = Go's default (100)"`
+	MaxProcs  int `yaml:"max-procs" help:"threads running Go code at once (GOMAXPROCS); 0 = Go's default (every CPU); 1 where the pipeline and its servers share a few cores"`
+}
+
+// Apply sets the garbage collector (SetGC) and the threads running Go code (SetProcs).
+func (r Runtime) Apply() error {
+	SetGC(r.MemoryMB, r.GCPercent)
+	return SetProcs(r.MaxProcs)
+}
+
 // SetGC tunes the garbage collector: the soft memory limit to limitMB MiB unless limitMB is 0
 // or GOMEMLIMIT is set, and the GC target percentage to percent unless percent is 0 or GOGC is
 // set. A higher percentage collects less often (less CPU per row in catch-up), the limit keeps
