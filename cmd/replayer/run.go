@@ -22,8 +22,8 @@ var replayerHelp = map[string]string{
 	"consume-batch":     "messages per pull (the broker sends at most 32); a queue holds at most 4x this many unacknowledged messages",
 	"queue-cache-mb":    "pulled but unacknowledged message MiB per queue at most",
 	"cache-mb":          "pulled but unacknowledged message MiB in all at most, split evenly over the queues this replayer owns (bounds memory)",
-	"batch-rows":        "flush a batch at this many rows (default 5000 for mysql, 40000 for clickhouse)",
-	"batch-bytes":       "flush a batch at this many value bytes",
+	"batch-rows":        "flush a batch at this many rows (default 5000 for mysql, 60000 for clickhouse)",
+	"batch-bytes":       "flush a batch at this many value bytes (default 8 MiB for mysql, 32 MiB for clickhouse)",
 	"flush-interval":    "flush a batch this long after its first row (default 200ms for mysql, 500ms for clickhouse)",
 	"min-flush-gap":     "least time between two sink calls of batches that are not full; grows with the sink's apply time up to flush-interval (default 0 for mysql, 100ms for clickhouse)",
 	"retries":           "retries of a failing message before the poison policy",
@@ -47,6 +47,7 @@ func newRunCmd() *cobra.Command {
 	cfg.FlushInterval = 0 // chosen per sink in run unless set
 	cfg.MinFlushGap = -1  // likewise
 	cfg.BatchRows = 0     // likewise
+	cfg.BatchBytes = 0    // likewise
 	return app.Command(cli.Spec{Use: "run", Short: "Consume the change topic and apply it to the copy until SIGTERM", Config: &cfg,
 		Run: func(ctx context.Context, _ *cobra.Command, _ []string, log *slog.Logger) error {
 			if err := cfg.Runtime.Apply(); err != nil {
@@ -68,6 +69,9 @@ func run(ctx context.Context, cfg runConfig, log *slog.Logger) error {
 	}
 	if cfg.BatchRows == 0 {
 		cfg.BatchRows = replayer.DefaultBatchRows(cfg.Sink)
+	}
+	if cfg.BatchBytes == 0 {
+		cfg.BatchBytes = replayer.DefaultBatchBytes(cfg.Sink)
 	}
 	switch cfg.FlushMode {
 	case "auto":

@@ -87,24 +87,35 @@ func DefaultFlushInterval(sinkName string) time.Duration {
 
 // DefaultBatchRows is the default batch-rows of a sink ("mysql" or "clickhouse"). ClickHouse
 // pays per insert and per part (its CPU per row falls with the block size, and every part is
-// merged later), so a catch-up gets 10,000-row blocks; while the stream is quiet the group
-// commit and min-flush-gap keep its inserts small and frequent anyway. Measured with
-// BenchmarkEndToEndCatchUp/clickhouse (300k rows, 2-core machine loaded by other jobs, single
-// runs): the ClickHouse server's CPU fell from 1.7-3.1 s (5,000 rows) to 0.7-2.3 s (20,000),
-// but the replayer's RSS rose from 107-134 MB to 144-150 MB, at the 150 MB target (its
-// ClickHouse connections keep their largest block's buffers), and its CPU per row did not move
-// out of the noise; 10,000 rows: 134 MB. On 2026-12-07 (1M rows, 3 interleaved runs each, warm
-// broker) 40,000 rows against 10,000 cut the ClickHouse server's CPU from 2.33-2.86 s to
-// 1.51-2.26 s, the replayer's RSS went from 115-133 MB to 138-140 MB and the rate from 142-161k
-// to 136-180k rows/s; for wide rows batch-bytes binds first (8 MiB of values is about 15,000
-// order rows), and 24 MiB gained nothing (RSS 145-147 MB). With the 1 MiB send buffer and staged
-// batches (chsink) the RSS is 99-104 MB. MySQL keeps DefaultConfig's 5,000: one transaction
-// per batch, and a long transaction holds its row locks and undo longer.
+// merged later, with ReplacingMergeTree re-sorting every row it merges), so a catch-up gets
+// large blocks; while the stream is quiet the group commit and min-flush-gap keep its inserts
+// small and frequent anyway. History: 10,000 rows until 2026-12-07, then 40,000 (8 MiB of
+// values bound first: about 15,000 order rows), because a batch's message bodies stayed in the
+// pull cache until its commit and bigger batches either outgrew the cache (the replay turned
+// stop-and-wait) or the 150 MB RSS target. Since the replayer releases a body once a staging
+// sink converted its rows (bodies.go), a batch costs its typed columns: BenchmarkEndToEndCatchUp
+// into ClickHouse, 1M order rows (2026-12-08, docs/BENCHMARKS.md): 60,000 rows against the old
+// 15,000 halved the ClickHouse server's CPU (0.77-0.93 against 1.2-1.6 s) at replayer RSS
+// 117-125 MB; 100,000 rows saved a little more (0.53-0.61 s) at 145-148 MB, at the target's
+// edge. MySQL keeps DefaultConfig's 5,000: one transaction per batch, and a long transaction
+// holds its row locks and undo longer.
 func DefaultBatchRows(sinkName string) int {
 	if sinkName == "clickhouse" {
-		return 40_000
+		return 60_000
 	}
 	return DefaultConfig().BatchRows
+}
+
+// DefaultBatchBytes is the default batch-bytes of a sink: the message bytes of a batch's rows,
+// which bounds a batch of wide rows. ClickHouse gets 32 MiB (about 75,000 order rows, so for
+// them batch-rows binds first): the bodies are released once converted, and the typed columns
+// of a batch take about as many bytes as its values. Other sinks keep their rows, which point
+// into the bodies, until the batch is applied: DefaultConfig's 8 MiB.
+func DefaultBatchBytes(sinkName string) int {
+	if sinkName == "clickhouse" {
+		return 32 << 20
+	}
+	return DefaultConfig().BatchBytes
 }
 
 // DefaultMinFlushGap is the default least time between two sink calls of batches that are not

@@ -16,6 +16,7 @@ type pullConsumer interface {
 	ACK(ctx context.Context, cr *consumer.ConsumeRequest, result consumer.ConsumeResult)
 	Shutdown() error
 	CachedBytes() int64 // body bytes pulled and not yet acknowledged (ferry patch)
+	bodyPuller
 }
 
 // startConsumer starts the lite pull consumer (clustering: the group's replayers share the
@@ -93,6 +94,7 @@ func (r *Replayer) poll(ctx, ackCtx context.Context, h *consumerHandle, lanes *l
 			queue:   *cr.GetMQ(),
 			msgs:    cr.GetMsgList(),
 			ack:     func() { h.c.ACK(context.Background(), cr, consumer.ConsumeSuccess) },
+			release: pq.ReleaseBodies,
 			dropped: pq.IsDroppd,
 		})
 	}

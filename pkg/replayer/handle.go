@@ -16,13 +16,13 @@ import (
 )
 
 // pending is a row message whose rows were submitted to the batcher. It keeps only what
-// metrics need of the decoded message, not the rows: a staging sink converted them at submit,
-// so they are garbage while they wait for their batch, and the rare one-by-one retry decodes
-// the message body again (rowsOf).
+// metrics need of the decoded message, not the rows nor any string into the body: a staging
+// sink converted them at submit, so they are garbage while they wait for their batch, the
+// body itself is released (bodies.go), and the rare retry decodes the body again (rowsOf).
 type pending struct {
 	msg   *primitive.MessageExt
 	table string // database.table
-	typ   string // event type (INSERT, UPDATE, DELETE)
+	op    string // operation label (insert, update, delete): a constant, not a string into the body
 	es    int64  // source commit time, ms
 	n     int    // rows
 	res   *flushResult
@@ -31,17 +31,26 @@ type pending struct {
 // settle waits for the batches of the pending messages. If a shared batch failed with a
 // transient error (the copy's connection broke, the copy is busy), the request's messages are
 // applied again as one batch; after any other error each message is applied on its own with
-// retries, so one poison message cannot block the others.
+// retries, so one poison message cannot block the others. Released bodies are read again
+// from the broker first (bodiesOf).
 func (r *Replayer) settle(ctx context.Context, batch []pending) error {
 	for _, p := range batch {
-		if err := p.res.Wait(context.Background()); err != nil {
-			if sink.IsTransient(r.sink, err) { // the failed batch counted as an "apply" error
-				r.log.Warn("batch failed with a transient error; applying this request's messages again as one batch", "err", err)
-				return r.applyTogether(ctx, batch)
-			}
-			r.log.Warn("batch failed; applying this request's messages one by one", "err", err)
-			return r.applyEach(ctx, batch)
+		err := p.res.Wait(context.Background())
+		if err == nil {
+			continue
 		}
+		bodies, berr := r.bodiesOf(ctx, batch)
+		switch {
+		case berr != nil && ctx.Err() != nil:
+			return errors.Join(berr, ctx.Err()) // stopping: the messages are redelivered after the restart
+		case berr != nil:
+			return r.halt(fmt.Errorf("%w (after the batch failed: %v)", berr, err))
+		case sink.IsTransient(r.sink, err): // the failed batch counted as an "apply" error
+			r.log.Warn("batch failed with a transient error; applying this request's messages again as one batch", "err", err)
+			return r.applyTogether(ctx, batch, bodies)
+		}
+		r.log.Warn("batch failed; applying this request's messages one by one", "err", err)
+		return r.applyEach(ctx, batch, bodies)
 	}
 	r.applied(batch)
 	return nil
@@ -52,12 +61,12 @@ func (r *Replayer) settle(ctx context.Context, batch []pending) error {
 // one after a transient error (a pooled ClickHouse connection closed under it, as happened in
 // the open-loop benchmark) was one insert per message: with ClickHouse's insert latency under
 // load that stalled the copy for 10-15 s.
-func (r *Replayer) applyTogether(ctx context.Context, batch []pending) error {
+func (r *Replayer) applyTogether(ctx context.Context, batch []pending, bodies [][]byte) error {
 	var rows []sink.Row
-	for _, p := range batch {
-		pr, err := r.rowsOf(p)
+	for i, p := range batch {
+		pr, err := r.rowsOf(p, bodies[i])
 		if err != nil {
-			return r.applyEach(ctx, batch)
+			return r.applyEach(ctx, batch, bodies)
 		}
 		rows = append(rows, pr...)
 	}
@@ -69,12 +78,12 @@ func (r *Replayer) applyTogether(ctx context.Context, batch []pending) error {
 	case ctx.Err() != nil:
 		return err // stopping: the messages are redelivered after the restart
 	}
-	return r.applyEach(ctx, batch)
+	return r.applyEach(ctx, batch, bodies)
 }
 
-func (r *Replayer) applyEach(ctx context.Context, batch []pending) error {
-	for _, p := range batch {
-		rows, err := r.rowsOf(p)
+func (r *Replayer) applyEach(ctx context.Context, batch []pending, bodies [][]byte) error {
+	for i, p := range batch {
+		rows, err := r.rowsOf(p, bodies[i])
 		if err == nil {
 			err = r.retry(ctx, func() error { return r.sink.Apply(ctx, &sink.Batch{Rows: rows}) })
 		}
@@ -82,7 +91,7 @@ func (r *Replayer) applyEach(ctx context.Context, batch []pending) error {
 		case err == nil:
 			r.applied([]pending{p})
 		case errors.Is(err, sink.ErrBadRow):
-			if err := r.poison(ctx, p.msg, err); err != nil {
+			if err := r.poison(ctx, p.msg, bodies[i], err); err != nil {
 				return err
 			}
 		case ctx.Err() != nil:
@@ -101,12 +110,12 @@ func (r *Replayer) applied(batch []pending) {
 	if len(batch) == 0 {
 		return
 	}
-	type tableOp struct{ table, typ string }
+	type tableOp struct{ table, op string }
 	rows := map[tableOp]int{}
 	lags := map[string]prometheus.Observer{}
 	now := time.Now()
 	for _, p := range batch {
-		rows[tableOp{p.table, p.typ}] += p.n
+		rows[tableOp{p.table, p.op}] += p.n
 		if p.es > 0 {
 			o := lags[p.table]
 			if o == nil {
@@ -117,16 +126,16 @@ func (r *Replayer) applied(batch []pending) {
 		}
 	}
 	for k, n := range rows {
-		r.metrics.RowsApplied.WithLabelValues(r.sinkName, k.table, opLabel(k.typ)).Add(float64(n))
+		r.metrics.RowsApplied.WithLabelValues(r.sinkName, k.table, k.op).Add(float64(n))
 	}
 	r.metrics.MessagesTotal.WithLabelValues("rows").Add(float64(len(batch)))
 	r.observeBacklog(batch[len(batch)-1].msg) // the queue's latest: the gauge keeps only that
 }
 
-// rowsOf decodes a pending message's rows again. It decoded when it was submitted, so an error
-// here is a bad row too.
-func (r *Replayer) rowsOf(p pending) ([]sink.Row, error) {
-	m, vals, err := event.DecodeColumnsShared(p.msg.Body, r.schemas)
+// rowsOf decodes a pending message's rows again from its body. It decoded when it was
+// submitted, so an error here is a bad row too.
+func (r *Replayer) rowsOf(p pending, body []byte) ([]sink.Row, error) {
+	m, vals, err := event.DecodeColumnsShared(body, r.schemas)
 	if err == nil {
 		var rows []sink.Row
 		if rows, _, err = r.tables.toRows(m, vals); err == nil {

@@ -19,8 +19,9 @@ import (
 type request struct {
 	queue   primitive.MessageQueue
 	msgs    []*primitive.MessageExt
-	ack     func()      // acknowledge the request (the consumer stores the lowest unacknowledged offset)
-	dropped func() bool // the queue was rebalanced away: its acks are ignored, skip it
+	ack     func()                         // acknowledge the request (the consumer stores the lowest unacknowledged offset)
+	release func(...*primitive.MessageExt) // drop bodies from the pull cache (nil: keep them)
+	dropped func() bool                    // the queue was rebalanced away: its acks are ignored, skip it
 }
 
 // errDropped ends the processing of a request whose queue was rebalanced away.
@@ -131,7 +132,7 @@ func (l *lane) process(ctx context.Context, req *request) error {
 					submitting = true
 					r.batcher.begin()
 				}
-				pend = append(pend, pending{msg: msg, table: m.Database + "." + m.Table, typ: m.Type, es: m.ES,
+				pend = append(pend, pending{msg: msg, table: m.Database + "." + m.Table, op: opLabel(m.Type), es: m.ES,
 					n: len(rows), res: r.batcher.submit(rows, size)})
 				continue
 			}
@@ -142,12 +143,13 @@ func (l *lane) process(ctx context.Context, req *request) error {
 		}
 		if err != nil {
 			r.metrics.Errors.WithLabelValues("decode").Inc()
-			if err := r.poison(ctx, msg, fmt.Errorf("decode: %w", err)); err != nil {
+			if err := r.poison(ctx, msg, msg.Body, fmt.Errorf("decode: %w", err)); err != nil {
 				return err
 			}
 			continue
 		}
 		// DDL: every earlier message of this queue must be durable first.
+		l.releaseBodies(req, pend)
 		if err := l.hand(ctx, ackItem{pend: pend}); err != nil {
 			return err
 		}
@@ -159,6 +161,7 @@ func (l *lane) process(ctx context.Context, req *request) error {
 			return err
 		}
 	}
+	l.releaseBodies(req, pend)
 	return l.hand(ctx, ackItem{req: req, pend: pend})
 }
 

@@ -8,18 +8,19 @@ import (
 
 // Metrics are the replayer's Prometheus metrics (docs/metrics-replayer.md).
 type Metrics struct {
-	RowsApplied    *prometheus.CounterVec   // ferry_replayer_rows_applied_total{sink,table,op}
-	Batches        *prometheus.CounterVec   // ferry_replayer_batches_total{sink}
-	BatchRows      *prometheus.HistogramVec // ferry_replayer_batch_rows{sink}
-	ApplySeconds   *prometheus.HistogramVec // ferry_replayer_apply_duration_seconds{sink}
-	LagSeconds     *prometheus.HistogramVec // ferry_replayer_end_to_end_lag_seconds{sink,table}
-	QueueBacklog   *prometheus.GaugeVec     // ferry_replayer_queue_backlog{queue}
-	Errors         *prometheus.CounterVec   // ferry_replayer_errors_total{kind}
-	DDL            *prometheus.CounterVec   // ferry_replayer_ddl_total{action}
-	DeadLettered   prometheus.Counter       // ferry_replayer_dead_lettered_total
-	Halted         prometheus.Gauge         // ferry_replayer_halted
-	MessagesTotal  *prometheus.CounterVec   // ferry_replayer_messages_total{kind}
-	PullCacheBytes prometheus.Gauge         // ferry_replayer_pull_cache_bytes
+	RowsApplied     *prometheus.CounterVec   // ferry_replayer_rows_applied_total{sink,table,op}
+	Batches         *prometheus.CounterVec   // ferry_replayer_batches_total{sink}
+	BatchRows       *prometheus.HistogramVec // ferry_replayer_batch_rows{sink}
+	ApplySeconds    *prometheus.HistogramVec // ferry_replayer_apply_duration_seconds{sink}
+	LagSeconds      *prometheus.HistogramVec // ferry_replayer_end_to_end_lag_seconds{sink,table}
+	QueueBacklog    *prometheus.GaugeVec     // ferry_replayer_queue_backlog{queue}
+	Errors          *prometheus.CounterVec   // ferry_replayer_errors_total{kind}
+	DDL             *prometheus.CounterVec   // ferry_replayer_ddl_total{action}
+	DeadLettered    prometheus.Counter       // ferry_replayer_dead_lettered_total
+	BodiesRefetched prometheus.Counter       // ferry_replayer_bodies_refetched_total
+	Halted          prometheus.Gauge         // ferry_replayer_halted
+	MessagesTotal   *prometheus.CounterVec   // ferry_replayer_messages_total{kind}
+	PullCacheBytes  prometheus.Gauge         // ferry_replayer_pull_cache_bytes
 }
 
 // NewMetrics creates the metrics and registers them with reg (nil: not registered).
@@ -43,6 +44,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "DDL messages handled, by outcome: handled (applied/ignored/already applied) or halted."}, []string{"action"}),
 		DeadLettered: prometheus.NewCounter(prometheus.CounterOpts{Name: "ferry_replayer_dead_lettered_total",
 			Help: "Poison messages moved to the dead-letter topic."}),
+		BodiesRefetched: prometheus.NewCounter(prometheus.CounterOpts{Name: "ferry_replayer_bodies_refetched_total",
+			Help: "Message bodies read again from the broker to retry a failed batch (a staging sink's replayer drops a message's body once its rows are converted)."}),
 		Halted: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ferry_replayer_halted",
 			Help: "1 after the replayer halted on a poison message or a DDL needing operator action."}),
 		MessagesTotal: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ferry_replayer_messages_total",
@@ -52,7 +55,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.RowsApplied, m.Batches, m.BatchRows, m.ApplySeconds, m.LagSeconds, m.QueueBacklog,
-			m.Errors, m.DDL, m.DeadLettered, m.Halted, m.MessagesTotal, m.PullCacheBytes)
+			m.Errors, m.DDL, m.DeadLettered, m.BodiesRefetched, m.Halted, m.MessagesTotal, m.PullCacheBytes)
 	}
 	return m
 }

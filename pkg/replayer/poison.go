@@ -27,14 +27,15 @@ type sender interface {
 }
 
 // poison applies the poison policy to a message that cannot be decoded or applied: under
-// dead-letter it is published to the dead-letter topic (and then acknowledged by the caller);
+// dead-letter it is published, with body (the message's own, or read again from the broker
+// after the lane released it), to the dead-letter topic (and then acknowledged by the caller);
 // otherwise - or if publishing fails - the replayer halts naming the message.
-func (r *Replayer) poison(ctx context.Context, msg *primitive.MessageExt, cause error) error {
+func (r *Replayer) poison(ctx context.Context, msg *primitive.MessageExt, body []byte, cause error) error {
 	if ctx.Err() != nil {
 		return errors.Join(cause, ctx.Err()) // stopping: decide after the restart
 	}
 	if r.cfg.Poison == PoisonDeadLetter && r.dlq != nil {
-		err := r.deadLetter(ctx, msg, cause)
+		err := r.deadLetter(ctx, msg, body, cause)
 		if err == nil {
 			r.log.Error("poison message moved to the dead-letter topic", "message", where(msg),
 				"dead_letter_topic", r.cfg.DeadLetterTopic, "err", cause)
@@ -45,8 +46,8 @@ func (r *Replayer) poison(ctx context.Context, msg *primitive.MessageExt, cause 
 	return r.halt(fmt.Errorf("poison %s: %w; fix the cause and restart, or run with --poison dead-letter to move it aside", where(msg), cause))
 }
 
-func (r *Replayer) deadLetter(ctx context.Context, msg *primitive.MessageExt, cause error) error {
-	dl := primitive.NewMessage(r.cfg.DeadLetterTopic, msg.Body)
+func (r *Replayer) deadLetter(ctx context.Context, msg *primitive.MessageExt, body []byte, cause error) error {
+	dl := primitive.NewMessage(r.cfg.DeadLetterTopic, body)
 	topic, queue := msg.Topic, -1
 	if msg.Queue != nil {
 		topic, queue = msg.Queue.Topic, msg.Queue.QueueId

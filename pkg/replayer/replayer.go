@@ -31,6 +31,7 @@ type Replayer struct {
 	barrier  *barrier
 	dlq      sender
 	owned    atomic.Pointer[func() []primitive.MessageQueue] // the consumer's owned queues, for the barrier
+	puller   bodyPuller                                      // re-reads released bodies (set before polling starts)
 
 	haltOnce sync.Once
 	haltErr  error
@@ -121,6 +122,7 @@ func (r *Replayer) Run(ctx context.Context) error {
 		return err
 	}
 	r.owned.Store(&h.owned)
+	r.puller = h.c
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ackCtx, cancelAcks := context.WithCancel(context.Background())

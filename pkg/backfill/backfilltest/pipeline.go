@@ -86,6 +86,7 @@ func StartReplayerCounted(t testing.TB, st *testenv.Stack, topic string, s sink.
 	if flush == 0 { // what `replayer run` ships for this sink
 		cfg.FlushInterval = replayer.DefaultFlushInterval(sinkName)
 		cfg.BatchRows = replayer.DefaultBatchRows(sinkName)
+		cfg.BatchBytes = replayer.DefaultBatchBytes(sinkName)
 		cfg.MinFlushGap = replayer.DefaultMinFlushGap(sinkName)
 	}
 	reg := prometheus.NewRegistry()

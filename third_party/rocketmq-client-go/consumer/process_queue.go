@@ -226,6 +226,22 @@ func (pq *processQueue) removeMessage(messages ...*primitive.MessageExt) int64 {
 	return result
 }
 
+// ReleaseBodies drops the bodies of cached messages the application has finished reading
+// (ferry patch): each cached message's body bytes leave the flow-control count and its Body is
+// set to nil, so the memory can be freed while the message still holds its queue's offset
+// until ACK removes it. The caller must not read the bodies afterwards (re-pull them with
+// PullFrom if needed) and must not call it concurrently with ACK of the same messages.
+func (pq *processQueue) ReleaseBodies(messages ...*primitive.MessageExt) {
+	pq.mutex.Lock()
+	defer pq.mutex.Unlock()
+	for _, msg := range messages {
+		if v, found := pq.msgCache.Get(msg.QueueOffset); found && v.(*primitive.MessageExt) == msg {
+			pq.cachedMsgSize.Sub(int64(len(msg.Body)))
+		}
+		msg.Body = nil
+	}
+}
+
 func (pq *processQueue) isLockExpired() bool {
 	return time.Now().Sub(pq.LastLockTime()) > _RebalanceLockMaxTime
 }

@@ -533,7 +533,11 @@ func (pc *defaultPullConsumer) pull(ctx context.Context, mq *primitive.MessageQu
 	offset int64, numbers int) (*primitive.PullResult, error) {
 
 	mq.Topic = utils.WrapNamespace(pc.option.Namespace, mq.Topic)
-	pc.consumerGroup = utils.WrapNamespace(pc.option.Namespace, pc.consumerGroup)
+	// ferry patch: write the group only when the namespace changes it; the unconditional write
+	// raced with the rebalance's reads when PullFrom runs beside a subscription.
+	if g := utils.WrapNamespace(pc.option.Namespace, pc.consumerGroup); g != pc.consumerGroup {
+		pc.consumerGroup = g
+	}
 
 	if err := pc.checkPull(mq, offset, numbers); err != nil {
 		return nil, err
