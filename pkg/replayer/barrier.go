@@ -102,16 +102,18 @@ func (b *barrier) wait(ctx context.Context, s ddlStep) error {
 	}
 }
 
-// run applies the version as the one applier and releases the waiters.
+// run applies the version as the one applier and releases the waiters. The version is marked
+// applied under the same lock that ends applying: marked after it, a waiter woken in between
+// saw neither and applied the version a second time (TestBarrierUnit, 1 CI run in many).
 func (b *barrier) run(s ddlStep) error {
 	err := s.apply()
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.applying = false
-	b.signalLocked()
-	b.mu.Unlock()
 	if err == nil {
-		b.markApplied(s.version)
+		b.markAppliedLocked(s.version)
 	}
+	b.signalLocked()
 	return err
 }
 
@@ -141,6 +143,13 @@ func (b *barrier) isApplied(v uint64) bool {
 func (b *barrier) markApplied(v uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.markAppliedLocked(v)
+	b.signalLocked()
+}
+
+// markAppliedLocked records v as applied (bounded to the last 4096 versions); the caller holds
+// mu and signals.
+func (b *barrier) markAppliedLocked(v uint64) {
 	if !b.applied[v] {
 		b.applied[v] = true
 		b.order = append(b.order, v)
@@ -149,7 +158,6 @@ func (b *barrier) markApplied(v uint64) {
 			b.order = b.order[1:]
 		}
 	}
-	b.signalLocked()
 }
 
 func (b *barrier) signalLocked() {
