@@ -123,7 +123,7 @@ func (l *lane) process(ctx context.Context, req *request) error {
 		if ctx.Err() != nil || r.closing.Load() {
 			return errors.Join(errStopping, ctx.Err())
 		}
-		m, vals, err := event.DecodeColumnsShared(msg.Body, r.schemas) // the body stays unchanged until the request is acknowledged
+		m, vals, err := event.DecodeColumnsShared(msg.Body, r.schemas) // the body's bytes are never modified (releaseBodies only drops the reference)
 		if err == nil && !m.IsDDL {
 			var rows []sink.Row
 			var size int
