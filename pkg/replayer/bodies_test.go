@@ -5,9 +5,12 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/apache/rocketmq-client-go/v2/primitive"
 
 	"github.com/ferry-cdc/ferry/internal/testenv"
 	"github.com/ferry-cdc/ferry/pkg/event"
@@ -113,4 +116,82 @@ func badRowBody(t *testing.T, m *event.Message) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// fakePuller serves a queue's messages from a map of offset to body, status as given.
+type fakePuller struct {
+	bodies map[int64]string
+	status primitive.PullStatus
+	err    error
+	calls  int
+}
+
+func (f *fakePuller) PullFrom(_ context.Context, q *primitive.MessageQueue, offset int64, n int) (*primitive.PullResult, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	res := &primitive.PullResult{Status: f.status, NextBeginOffset: offset + int64(n)}
+	var msgs []*primitive.MessageExt
+	for o := offset; o < offset+int64(n); o++ {
+		if b, ok := f.bodies[o]; ok {
+			msgs = append(msgs, &primitive.MessageExt{Message: primitive.Message{Body: []byte(b), Queue: q}, QueueOffset: o})
+		}
+	}
+	res.SetMessageExts(msgs)
+	return res, nil
+}
+
+// TestBodiesOf checks the re-read of released bodies against a fake broker: kept bodies are
+// used as they are, released ones come back by queue offset, and a broker that cannot give
+// them back yields an error that names the queue and the offsets (the caller halts on it).
+func TestBodiesOf(t *testing.T) {
+	q := &primitive.MessageQueue{Topic: "t", QueueId: 3}
+	msg := func(off int64, body string) pending {
+		m := &primitive.MessageExt{Message: primitive.Message{Queue: q}, QueueOffset: off}
+		if body != "" {
+			m.Body = []byte(body)
+		}
+		return pending{msg: m}
+	}
+	batch := func() []pending { return []pending{msg(10, "kept"), msg(11, ""), msg(13, "")} }
+	for _, tc := range []struct {
+		name    string
+		puller  *fakePuller
+		want    []string
+		wantErr string
+		calls   int
+	}{
+		{"released bodies read again", &fakePuller{bodies: map[int64]string{11: "b11", 12: "ddl", 13: "b13"}, status: primitive.PullFound},
+			[]string{"kept", "b11", "b13"}, "", 1},
+		{"broker lost the messages", &fakePuller{status: primitive.PullOffsetIllegal}, nil, "queue=3 offsets 11..13", 3},
+		{"broker unreachable", &fakePuller{err: errors.New("connection refused")}, nil, "connection refused", 3},
+		{"offset missing from the answer", &fakePuller{bodies: map[int64]string{11: "b11"}, status: primitive.PullFound}, nil, "offset 13", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Topic, cfg.Group, cfg.Retries, cfg.RetryBackoff = "t", "g", 2, time.Millisecond
+			r, err := New(cfg, &fakeSink{}, "fake", nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.puller = tc.puller
+			got, err := r.bodiesOf(context.Background(), batch())
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one naming %q", err, tc.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			for i, w := range tc.want {
+				if string(got[i]) != w {
+					t.Fatalf("body %d = %q, want %q", i, got[i], w)
+				}
+			}
+			if tc.puller.calls != tc.calls {
+				t.Fatalf("%d pulls, want %d (retries: %d)", tc.puller.calls, tc.calls, cfg.Retries)
+			}
+		})
+	}
 }

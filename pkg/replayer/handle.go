@@ -44,7 +44,8 @@ func (r *Replayer) settle(ctx context.Context, batch []pending) error {
 		case berr != nil && ctx.Err() != nil:
 			return errors.Join(berr, ctx.Err()) // stopping: the messages are redelivered after the restart
 		case berr != nil:
-			return r.halt(fmt.Errorf("%w (after the batch failed: %v)", berr, err))
+			return r.halt(fmt.Errorf("%w (after the batch failed: %v); nothing of these messages was acknowledged: "+
+				"restart the replayer once the broker serves the queue again, and it redelivers them", berr, err))
 		case sink.IsTransient(r.sink, err): // the failed batch counted as an "apply" error
 			r.log.Warn("batch failed with a transient error; applying this request's messages again as one batch", "err", err)
 			return r.applyTogether(ctx, batch, bodies)
