@@ -45,9 +45,10 @@ type Config struct {
 
 // DefaultConfig returns the defaults for the local stack: topic ferry_changes, pulls of up to 256
 // messages (the broker sends at most 32), at most 1024 messages and 4 MiB per queue and 32 MiB
-// in all pulled but not acknowledged (the caches together must hold about two full batches of
-// message bodies, or the next batch cannot fill while one is applied; 32 MiB is 4 MiB for each
-// of the tailer's 8 queues: docs/replayer.md),
+// in all pulled but not acknowledged (under a sink that does not stage, the caches together
+// must hold about two full batches of message bodies, or the next batch cannot fill while one
+// is applied; a staging sink's replayer releases bodies once converted, bodies.go; 32 MiB is
+// 4 MiB for each of the tailer's 8 queues: docs/replayer.md),
 // batches of 5000 rows / 8 MiB / 200 ms or group commit with no minimum gap, 5 retries from
 // 500 ms, halt on poison. DefaultMinFlushGap and DefaultFlushInterval give the per-sink values
 // `replayer run` uses.
