@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/apache/rocketmq-client-go/v2/primitive"
+
+	"github.com/ferry-cdc/ferry/pkg/sink"
 )
 
 // Bodies of staged messages.
@@ -39,7 +41,9 @@ func (l *lane) releaseBodies(req *request, pend []pending) {
 }
 
 // bodiesOf returns the bodies of the batch's messages (one queue's, in queue order), reading
-// the released ones again from the broker, with retries.
+// the released ones again from the broker. A lost connection to the broker is waited out
+// (ferry_replayer_errors_total{kind="broker_transient"}); any other failure, such as messages
+// the broker no longer has, gives up after the configured retries.
 func (r *Replayer) bodiesOf(ctx context.Context, batch []pending) ([][]byte, error) {
 	bodies := make([][]byte, len(batch))
 	var missing []int
@@ -52,10 +56,13 @@ func (r *Replayer) bodiesOf(ctx context.Context, batch []pending) ([][]byte, err
 		return bodies, nil
 	}
 	first, last := batch[missing[0]].msg, batch[missing[len(missing)-1]].msg
-	err := r.retryUpTo(ctx, r.cfg.Retries, func() error { return r.pullBodies(ctx, batch, missing, bodies) })
+	connectionLost := func(err error) bool { return sink.IsTransient(nil, err) } // no sink: only the network's signs
+	err := r.retryKind(ctx, r.cfg.Retries, "broker_transient", connectionLost,
+		func() error { return r.pullBodies(ctx, batch, missing, bodies) })
 	if err != nil {
+		topic, queue := origin(first)
 		return nil, fmt.Errorf("read %d released messages of topic=%s queue=%d offsets %d..%d again from the broker for a retry: %w",
-			len(missing), r.cfg.Topic, queueID(first), first.QueueOffset, last.QueueOffset, err)
+			len(missing), topic, queue, first.QueueOffset, last.QueueOffset, err)
 	}
 	r.metrics.BodiesRefetched.Add(float64(len(missing)))
 	return bodies, nil
@@ -97,11 +104,4 @@ func (r *Replayer) pullBodies(ctx context.Context, batch []pending, missing []in
 		}
 	}
 	return nil
-}
-
-func queueID(msg *primitive.MessageExt) int {
-	if msg.Queue == nil {
-		return -1
-	}
-	return msg.Queue.QueueId
 }

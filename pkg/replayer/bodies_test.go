@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -118,17 +119,19 @@ func badRowBody(t *testing.T, m *event.Message) []byte {
 	return b
 }
 
-// fakePuller serves a queue's messages from a map of offset to body, status as given.
+// fakePuller serves a queue's messages from a map of offset to body, status as given, after
+// failing its first fails calls with err (every call, if fails is 0).
 type fakePuller struct {
 	bodies map[int64]string
 	status primitive.PullStatus
 	err    error
+	fails  int
 	calls  int
 }
 
 func (f *fakePuller) PullFrom(_ context.Context, q *primitive.MessageQueue, offset int64, n int) (*primitive.PullResult, error) {
 	f.calls++
-	if f.err != nil {
+	if f.err != nil && (f.fails == 0 || f.calls <= f.fails) {
 		return nil, f.err
 	}
 	res := &primitive.PullResult{Status: f.status, NextBeginOffset: offset + int64(n)}
@@ -165,7 +168,10 @@ func TestBodiesOf(t *testing.T) {
 		{"released bodies read again", &fakePuller{bodies: map[int64]string{11: "b11", 12: "ddl", 13: "b13"}, status: primitive.PullFound},
 			[]string{"kept", "b11", "b13"}, "", 1},
 		{"broker lost the messages", &fakePuller{status: primitive.PullOffsetIllegal}, nil, "queue=3 offsets 11..13", 3},
-		{"broker unreachable", &fakePuller{err: errors.New("connection refused")}, nil, "connection refused", 3},
+		{"broker refuses the pull", &fakePuller{err: errors.New("pull refused")}, nil, "pull refused", 3},
+		// A lost connection does not use up retries: 5 failed pulls with 2 retries, then the bodies.
+		{"broker connection lost, waited out", &fakePuller{err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, fails: 5,
+			bodies: map[int64]string{11: "b11", 13: "b13"}, status: primitive.PullFound}, []string{"kept", "b11", "b13"}, "", 6},
 		{"offset missing from the answer", &fakePuller{bodies: map[int64]string{11: "b11"}, status: primitive.PullFound}, nil, "offset 13", 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -191,6 +197,12 @@ func TestBodiesOf(t *testing.T) {
 			}
 			if tc.puller.calls != tc.calls {
 				t.Fatalf("%d pulls, want %d (retries: %d)", tc.puller.calls, tc.calls, cfg.Retries)
+			}
+			if n := metricValue(r.metrics.Errors.WithLabelValues("broker_transient")); n != float64(tc.puller.fails) {
+				t.Fatalf("broker_transient errors = %v, want %d (the lost connections)", n, tc.puller.fails)
+			}
+			if n := metricValue(r.metrics.Errors.WithLabelValues("sink_transient")); n != 0 {
+				t.Fatalf("sink_transient errors = %v: broker trouble counted as the copy's", n)
 			}
 		})
 	}

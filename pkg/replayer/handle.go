@@ -229,20 +229,27 @@ func (r *Replayer) retry(ctx context.Context, fn func() error) error {
 
 // retryUpTo is retry with at most retries retries of errors that are not transient.
 func (r *Replayer) retryUpTo(ctx context.Context, retries int, fn func() error) error {
+	return r.retryKind(ctx, retries, "sink_transient", func(err error) bool { return sink.IsTransient(r.sink, err) }, fn)
+}
+
+// retryKind runs fn until it succeeds, fails with a DDL halt, or fails more than retries times
+// with errors transient does not accept; accepted ones are waited out without limit and
+// counted as ferry_replayer_errors_total{kind=kind}.
+func (r *Replayer) retryKind(ctx context.Context, retries int, kind string, transient func(error) bool, fn func() error) error {
 	backoff := retry.Backoff{First: r.cfg.RetryBackoff, Max: 30 * time.Second}
 	var err error
 	for attempt, failures := 0, 0; ; attempt++ {
 		if err = fn(); err == nil || errors.Is(err, sink.ErrDDLHalt) {
 			return err
 		}
-		transient := sink.IsTransient(r.sink, err)
-		if transient {
-			r.metrics.Errors.WithLabelValues("sink_transient").Inc()
+		passing := transient(err)
+		if passing {
+			r.metrics.Errors.WithLabelValues(kind).Inc()
 		} else if failures++; failures > retries {
 			return err
 		}
 		delay := backoff.Next()
-		r.log.Warn("retrying after error", "attempt", attempt+1, "transient", transient,
+		r.log.Warn("retrying after error", "attempt", attempt+1, "transient", passing,
 			"retries_left", retries-failures, "backoff", delay, "err", err)
 		if cerr := retry.Sleep(ctx, delay); cerr != nil {
 			return errors.Join(err, cerr)
@@ -252,9 +259,14 @@ func (r *Replayer) retryUpTo(ctx context.Context, retries int, fn func() error) 
 
 // where names a message for operators: topic, queue, offset, message id.
 func where(msg *primitive.MessageExt) string {
-	topic, queue := msg.Topic, -1
-	if msg.Queue != nil {
-		topic, queue = msg.Queue.Topic, msg.Queue.QueueId
-	}
+	topic, queue := origin(msg)
 	return fmt.Sprintf("message topic=%s queue=%d offset=%d msgId=%s", topic, queue, msg.QueueOffset, msg.MsgId)
+}
+
+// origin is the topic and queue a message was pulled from (queue -1 if it has none).
+func origin(msg *primitive.MessageExt) (topic string, queue int) {
+	if msg.Queue == nil {
+		return msg.Topic, -1
+	}
+	return msg.Queue.Topic, msg.Queue.QueueId
 }

@@ -39,7 +39,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		QueueBacklog: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ferry_replayer_queue_backlog",
 			Help: "Messages in the queue after the last acknowledged one (broker max offset at pull time minus committed offset)."}, []string{"queue"}),
 		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ferry_replayer_errors_total",
-			Help: "Errors by kind: decode, apply, ddl, dead_letter, sink_transient (a passing copy failure, retried without limit)."}, []string{"kind"}),
+			Help: "Errors by kind: decode, apply, ddl, dead_letter, sink_transient (a passing copy failure, retried without limit), broker_transient (the broker unreachable while re-reading a failed batch's messages, retried without limit)."}, []string{"kind"}),
 		DDL: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ferry_replayer_ddl_total",
 			Help: "DDL messages handled, by outcome: handled (applied/ignored/already applied) or halted."}, []string{"action"}),
 		DeadLettered: prometheus.NewCounter(prometheus.CounterOpts{Name: "ferry_replayer_dead_lettered_total",

@@ -48,10 +48,7 @@ func (r *Replayer) poison(ctx context.Context, msg *primitive.MessageExt, body [
 
 func (r *Replayer) deadLetter(ctx context.Context, msg *primitive.MessageExt, body []byte, cause error) error {
 	dl := primitive.NewMessage(r.cfg.DeadLetterTopic, body)
-	topic, queue := msg.Topic, -1
-	if msg.Queue != nil {
-		topic, queue = msg.Queue.Topic, msg.Queue.QueueId
-	}
+	topic, queue := origin(msg)
 	dl.WithProperty(PropOriginTopic, topic)
 	dl.WithProperty(PropOriginQueue, strconv.Itoa(queue))
 	dl.WithProperty(PropOriginOffset, strconv.FormatInt(msg.QueueOffset, 10))
